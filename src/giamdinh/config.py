@@ -1,0 +1,43 @@
+"""Settings, read from the environment (prefix ``GIAMDINH_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Deployment settings; every field is documented in ``docs/settings.md``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GIAMDINH_", env_file=".env", extra="ignore"
+    )
+
+    store_dir: Path = Field(
+        default=Path("store"),
+        description="Directory of the claim store (Parquet + DuckDB).",
+    )
+    database_url: str = Field(
+        default="sqlite:///giamdinh.db",
+        description="SQLAlchemy URL of the operational store (cases, norms, audit).",
+    )
+    max_file_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        description="Largest claim file accepted, in bytes; larger files are refused.",
+    )
+    max_inner_file_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        description="Largest decoded size of one base64 NOIDUNGFILE, in bytes.",
+    )
+    language: str = Field(
+        default="vi", description="Language of user-facing messages: 'vi' or 'en'."
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (overridable in tests and the API)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Licence-registry exchange between provinces."""

@@ -1,0 +1,1 @@
+"""FHIR, portal feedback lists and DICOM headers."""

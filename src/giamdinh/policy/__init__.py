@@ -1,0 +1,1 @@
+"""What-if replays of rule sets and policy options over past claims."""

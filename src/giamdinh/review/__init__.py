@@ -1,0 +1,1 @@
+"""Joint verification with facilities: cases, requests, decisions, legal deadlines."""

@@ -1,0 +1,1 @@
+"""Use cases composing the domain packages; the faces call only these."""

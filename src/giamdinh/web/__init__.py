@@ -1,0 +1,1 @@
+"""Web pages (Jinja2) over the services."""
