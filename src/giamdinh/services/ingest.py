@@ -1,0 +1,382 @@
+"""Use cases ``ingest`` and ``validate``: claim files → reception checks → claim store.
+
+``ingest_paths`` reads files in bounded chunks (so memory stays flat however many
+files there are), runs the secure reader and the portal's reception checks on each
+chunk, and adds the chunk to one atomic store batch: the whole run is visible at once
+when it ends, or not at all. A file already in the ledger (same SHA-256) is skipped.
+A claim (``HOSO``) that the reader or the reception checks refuse is recorded in the
+ledger as rejected, with its findings; the rest of the file goes on.
+
+``validate_paths`` runs the same reader and checks without a store and reports every
+finding; a file "would be rejected" when any finding about it is ``refuse``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from giamdinh.config import Settings, get_settings
+from giamdinh.domain import Finding, Severity
+from giamdinh.errors import ConfigError
+from giamdinh.standard import codes as ingest_codes
+from giamdinh.standard.reader import FileResult, read_batch
+from giamdinh.standard.reception import check_reception, rejected_hosos
+from giamdinh.store import BatchStats, ClaimStore, SourceFile, file_sha256
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from pathlib import Path
+
+    import pyarrow as pa
+
+__all__ = [
+    "DEFAULT_CHUNK_BYTES",
+    "FileReport",
+    "IngestSummary",
+    "StoreOverview",
+    "ValidationReport",
+    "collect_paths",
+    "ingest_paths",
+    "store_overview",
+    "validate_paths",
+]
+
+#: Files are read and flushed to the store in chunks of about this many bytes.
+DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024
+
+
+def collect_paths(paths: Sequence[Path]) -> list[Path]:
+    """Expand files and folders (recursively, ``*.xml`` in any case) into files.
+
+    Args:
+        paths: files or directories given by the operator.
+
+    Returns:
+        The files, folders expanded in sorted order, duplicates removed.
+
+    Raises:
+        ConfigError: a path does not exist.
+    """
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        msg = f"không tìm thấy / not found: {', '.join(missing)}"
+        raise ConfigError(msg)
+    out: list[Path] = []
+    seen: set[Path] = set()
+    for path in paths:
+        found = (
+            sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".xml"
+            )
+            if path.is_dir()
+            else [path]
+        )
+        for item in found:
+            key = item.resolve()
+            if key not in seen:
+                seen.add(key)
+                out.append(item)
+    return out
+
+
+def _chunks(files: Iterable[Path], limit: int) -> Iterator[list[Path]]:
+    chunk: list[Path] = []
+    size = 0
+    for path in files:
+        chunk.append(path)
+        size += path.stat().st_size
+        if size >= limit:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def _hoso_scope(code: str) -> bool:
+    spec = ingest_codes.CODES.get(code)
+    return spec is not None and spec.scope == "hoso"
+
+
+def _with_hoso(result: FileResult) -> list[Finding]:
+    """The reader's findings, each refused-HOSO finding tagged with its HOSO index.
+
+    The reader reports exactly one ``hoso``-scope finding per refused ``HOSO``, in
+    file order, and lists the refused indexes in ``rejected_hoso``.
+    """
+    scoped = [i for i, f in enumerate(result.findings) if _hoso_scope(f.code)]
+    if len(scoped) != len(result.rejected_hoso):
+        return list(result.findings)
+    out = list(result.findings)
+    for i, hoso in zip(scoped, result.rejected_hoso, strict=True):
+        f = out[i]
+        out[i] = dataclasses.replace(f, evidence={**f.evidence, "hoso": hoso})
+    return out
+
+
+def _check_chunk(
+    paths: Sequence[Path], settings: Settings
+) -> tuple[list[FileResult], dict[str, pa.Table], list[Finding]]:
+    """Read a chunk of files and run reception; return results, tables, findings."""
+    batch = read_batch(paths, settings=settings)
+    reception = check_reception(batch.tables) if batch.tables else []
+    return batch.files, batch.tables, reception
+
+
+# ----------------------------------------------------------------- ingest
+
+
+@dataclass(slots=True, kw_only=True)
+class IngestSummary:
+    """What an ingest run did (printed by the CLI)."""
+
+    store: Path
+    stats: BatchStats
+    seconds: float
+    findings_by_severity: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def files(self) -> int:
+        """Number of input files."""
+        return self.stats.files
+
+
+def ingest_paths(
+    paths: Sequence[Path],
+    *,
+    store_dir: Path | None = None,
+    settings: Settings | None = None,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    progress: Callable[[int], None] | None = None,
+) -> IngestSummary:
+    """Ingest claim files into the store as one atomic batch.
+
+    Args:
+        paths: files or folders (searched recursively for ``*.xml``).
+        store_dir: the store (default ``Settings.store_dir``).
+        settings: size limits and defaults (default: process settings).
+        chunk_bytes: read and flush about this many bytes of files at a time.
+        progress: called with the number of files just handled.
+
+    Returns:
+        The summary: files, claims new / superseded / unchanged / rejected,
+        findings by code and severity, time.
+    """
+    active = settings or get_settings()
+    # The ledger records absolute paths, so a claim can be traced back to its file.
+    files = [p.resolve() for p in collect_paths(paths)]
+    store = ClaimStore.open(store_dir or active.store_dir)
+    started = time.perf_counter()
+    by_severity: Counter[str] = Counter()
+    with store.begin() as batch:
+        fresh: list[tuple[Path, str]] = []
+        for path in files:
+            digest = file_sha256(path)
+            if batch.claim_file(digest):
+                fresh.append((path, digest))
+            elif progress is not None:
+                progress(1)
+        digests = {str(p): d for p, d in fresh}
+        for chunk in _chunks((p for p, _ in fresh), chunk_bytes):
+            results, tables, reception = _check_chunk(chunk, active)
+            sources = {
+                r.path: SourceFile(path=r.path, sha256=digests[r.path]) for r in results
+            }
+            findings: list[Finding] = []
+            dropped: list[tuple[str, int, str | None]] = []
+            readable: dict[str, SourceFile] = {}
+            for result in results:
+                found = _with_hoso(result)
+                by_severity.update(f.severity.value for f in found)
+                if not result.claims and not result.rejected_hoso:
+                    batch.add_failed_file(sources[result.path], found)
+                    continue
+                readable[result.path] = sources[result.path]
+                findings.extend(found)
+                names = {
+                    f.evidence.get("hoso"): f.location.ma_lk
+                    for f in found
+                    if "hoso" in f.evidence
+                }
+                dropped.extend(
+                    (result.path, h, names.get(h)) for h in result.rejected_hoso
+                )
+            by_severity.update(f.severity.value for f in reception)
+            batch.add(
+                tables,
+                sources=readable,
+                findings=[*findings, *reception],
+                rejected=rejected_hosos(reception),
+                dropped=dropped,
+            )
+            if progress is not None:
+                progress(len(chunk))
+    return IngestSummary(
+        store=store.root,
+        stats=batch.stats,
+        seconds=time.perf_counter() - started,
+        findings_by_severity=by_severity,
+    )
+
+
+# --------------------------------------------------------------- validate
+
+
+@dataclass(slots=True, kw_only=True)
+class FileReport:
+    """Validation of one file: its findings and whether the portal would refuse it."""
+
+    path: str
+    claims: int
+    findings: list[Finding]
+
+    @property
+    def rejected(self) -> bool:
+        """Whether any finding about the file is ``refuse``."""
+        return any(f.severity is Severity.REFUSE for f in self.findings)
+
+
+@dataclass(slots=True, kw_only=True)
+class ValidationReport:
+    """Validation of many files."""
+
+    files: list[FileReport]
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Every finding, file by file."""
+        return [f for report in self.files for f in report.findings]
+
+    @property
+    def rejected(self) -> bool:
+        """Whether any file would be rejected (the CLI exits with 1)."""
+        return any(report.rejected for report in self.files)
+
+    def by_code(self) -> Counter[str]:
+        """Number of findings per code."""
+        return Counter(f.code for f in self.findings)
+
+
+def validate_paths(
+    paths: Sequence[Path],
+    *,
+    settings: Settings | None = None,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    progress: Callable[[int], None] | None = None,
+) -> ValidationReport:
+    """Run the reader and the reception checks on files, without a store.
+
+    Args:
+        paths: files or folders (searched recursively for ``*.xml``).
+        settings: size limits (default: process settings).
+        chunk_bytes: read about this many bytes of files at a time.
+        progress: called with the number of files just checked.
+
+    Returns:
+        Per file, its findings (reader ``IN…`` and reception ``RC…``).
+    """
+    active = settings or get_settings()
+    reports: list[FileReport] = []
+    for chunk in _chunks(collect_paths(paths), chunk_bytes):
+        results, _tables, reception = _check_chunk(chunk, active)
+        per_file: dict[str | None, list[Finding]] = {}
+        for f in reception:
+            per_file.setdefault(f.location.file, []).append(f)
+        reports.extend(
+            FileReport(
+                path=r.path,
+                claims=len(r.claims) + len(r.rejected_hoso),
+                findings=[*r.findings, *per_file.get(r.path, [])],
+            )
+            for r in results
+        )
+        if progress is not None:
+            progress(len(chunk))
+    return ValidationReport(files=reports)
+
+
+# ------------------------------------------------------------------ show
+
+
+@dataclass(slots=True, kw_only=True)
+class StoreOverview:
+    """What a store holds: claims, versions, rejections, rows, partitions."""
+
+    store: Path
+    batches: int
+    files: int
+    claims: int
+    versions: int
+    superseded: int
+    rejected: int
+    rows: dict[str, int]
+    partitions: list[tuple[str, str, int]]
+    findings_by_code: dict[str, int]
+
+
+_OVERVIEW_SQL = """
+select
+    count(distinct batch_id),
+    count(distinct file_sha256),
+    count(*) filter (where is_current and kind = 'claim'),
+    count(*) filter (where status = 'accepted'),
+    count(*) filter (where status = 'accepted' and superseded_by is not null),
+    count(*) filter (where status in ('rejected', 'file_rejected'))
+from ledger
+"""
+_PARTITIONS_SQL = """
+select ma_cskcb, month, count(*) from claims group by all order by 1, 2
+"""
+_FINDINGS_SQL = "select code, count(*) from findings group by all order by 1"
+
+
+def store_overview(store_dir: Path | None = None) -> StoreOverview:
+    """Summarise a claim store (``giamdinh store show``).
+
+    Args:
+        store_dir: the store (default ``Settings.store_dir``).
+
+    Returns:
+        Counts of batches, files, claims (current), versions, superseded and
+        rejected claims, current rows per table and claims per facility × month.
+    """
+    store = ClaimStore.open(store_dir or get_settings().store_dir, create=False)
+    con = store.connect()
+    try:
+        batches, files, claims, versions, superseded, rejected = con.execute(
+            _OVERVIEW_SQL
+        ).fetchone() or (0, 0, 0, 0, 0, 0)
+        views = [
+            r[0]
+            for r in con.execute(
+                "select view_name from duckdb_views() "
+                "where regexp_matches(view_name, '^xml[0-9]+$') order by 1"
+            ).fetchall()
+        ]
+        rows: dict[str, int] = {}
+        for view in sorted(views, key=lambda v: int(v[3:])):
+            # NOTE: the view names come from the catalogue and match ^xml[0-9]+$.
+            count = con.execute(f"select count(*) from {view}").fetchone()  # noqa: S608
+            rows[view.upper()] = int(count[0]) if count else 0
+        partitions = [
+            (str(a), str(b), int(c))
+            for a, b, c in con.execute(_PARTITIONS_SQL).fetchall()
+        ]
+        by_code = {str(a): int(b) for a, b in con.execute(_FINDINGS_SQL).fetchall()}
+    finally:
+        con.close()
+    return StoreOverview(
+        store=store.root,
+        batches=int(batches),
+        files=int(files),
+        claims=int(claims),
+        versions=int(versions),
+        superseded=int(superseded),
+        rejected=int(rejected),
+        rows=rows,
+        partitions=partitions,
+        findings_by_code=by_code,
+    )
