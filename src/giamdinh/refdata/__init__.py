@@ -1,0 +1,65 @@
+"""Effective-dated reference data: ICD-10, techniques, facility catalogues, licences.
+
+Public API:
+
+- :class:`ReferenceSet` — every ``ref_*`` table of one assessment as Arrow, with
+  ``tables()``, ``register(con)``, ``lookup(kind, code, as_of)`` and ``missing``;
+- :func:`load_folder` / :class:`FileReport` — check one facility's reference folder;
+- :func:`load_national` — the national tables shipped with the package;
+- :func:`parse_service_code`, :func:`icd_nodot`, :func:`parse_machine_code` — codes.
+"""
+
+from pathlib import Path
+
+from giamdinh.refdata.codes import (
+    MachineCode,
+    ServiceCode,
+    ServiceCodeKind,
+    ServiceVariant,
+    base_service_code_sql,
+    icd_dotted,
+    icd_nodot,
+    icd_nodot_sql,
+    machine_group_sql,
+    parse_machine_code,
+    parse_service_code,
+)
+from giamdinh.refdata.facility import FileReport, Problem, load_file, load_folder
+from giamdinh.refdata.national import NATIONAL_TABLES, load_national
+from giamdinh.refdata.reference_set import (
+    FACILITY_TABLES,
+    LookupKind,
+    ReferenceSet,
+    as_of_predicate,
+)
+from giamdinh.refdata.specs import FILE_SPECS, FileSpec
+
+SAMPLES_DIR = Path(__file__).parent / "samples"
+"""Sample reference folders shipped with the package (``facility_99001``)."""
+
+__all__ = [
+    "FACILITY_TABLES",
+    "FILE_SPECS",
+    "NATIONAL_TABLES",
+    "SAMPLES_DIR",
+    "FileReport",
+    "FileSpec",
+    "LookupKind",
+    "MachineCode",
+    "Problem",
+    "ReferenceSet",
+    "ServiceCode",
+    "ServiceCodeKind",
+    "ServiceVariant",
+    "as_of_predicate",
+    "base_service_code_sql",
+    "icd_dotted",
+    "icd_nodot",
+    "icd_nodot_sql",
+    "load_file",
+    "load_folder",
+    "load_national",
+    "machine_group_sql",
+    "parse_machine_code",
+    "parse_service_code",
+]

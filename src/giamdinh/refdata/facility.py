@@ -1,0 +1,535 @@
+"""Facility reference files → typed, effective-dated Arrow tables.
+
+Each file is checked as a whole and every problem is kept (file, row, column), so
+that an operator can fix them all at once. Overlapping validity periods of the same
+key are found with one DuckDB self-join, not a Python loop.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from giamdinh.errors import ReferenceDataError
+from giamdinh.refdata.readers import RawTable, read_table_file
+from giamdinh.refdata.specs import (
+    FACILITY_FORMS,
+    FILE_SPECS,
+    ColumnType,
+    FileSpec,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from datetime import date
+    from pathlib import Path
+
+MONEY_TYPE = pa.decimal128(18, 3)
+_local = threading.local()
+ROW_COLUMN = "_row"
+FILE_COLUMN = "_file"
+_MAX_MESSAGE_PROBLEMS = 20
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Problem:
+    """One problem in a reference file, located by file, row and column."""
+
+    file: str
+    message: str
+    message_en: str
+    row: int | None = None
+    column: str | None = None
+
+    def describe(self, *, english: bool = False) -> str:
+        """Return 'file, row N, column C: message'."""
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column}")
+        text = self.message_en if english else self.message
+        return f"{', '.join(where)}: {text}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileReport:
+    """What loading one reference file found.
+
+    Attributes:
+        name: ``M01``…``M06``, ``licences`` or ``equipment_sources``.
+        table: the reference table name (``ref_services``…).
+        file: the file read, or ``None`` when it is missing.
+        rows: number of data rows.
+        keys: number of distinct keys (items).
+        closed_periods: rows whose period is closed (``DEN_NGAY`` set).
+        first_day: earliest ``valid_from``.
+        last_day: latest ``valid_to`` (``None`` when some period is open).
+        problems: every problem found.
+        notes: remarks that are not problems (extra columns, encoding).
+    """
+
+    name: str
+    table: str
+    file: str | None
+    rows: int = 0
+    keys: int = 0
+    closed_periods: int = 0
+    first_day: date | None = None
+    last_day: date | None = None
+    problems: tuple[Problem, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def missing(self) -> bool:
+        """Return whether the file was not found (its checks are "not checked")."""
+        return self.file is None
+
+    @property
+    def ok(self) -> bool:
+        """Return whether the file loaded without problems."""
+        return not self.problems
+
+
+@dataclass(slots=True)
+class _Columns:
+    names: list[str] = field(default_factory=list)
+    arrays: list[pa.Array] = field(default_factory=list)
+
+
+def empty_table(spec: FileSpec) -> pa.Table:
+    """Return the empty table of a spec (used when its file is missing)."""
+    return pa.table(
+        {name: pa.array([], type=typ) for name, typ in _schema_of(spec, ()).items()}
+    )
+
+
+def _arrow_type(kind: ColumnType) -> pa.DataType:
+    if kind is ColumnType.DATE:
+        return pa.date32()
+    if kind is ColumnType.INTEGER:
+        return pa.int64()
+    if kind is ColumnType.MONEY:
+        return MONEY_TYPE
+    return pa.string()
+
+
+def _schema_of(spec: FileSpec, extras: tuple[str, ...]) -> dict[str, pa.DataType]:
+    schema: dict[str, pa.DataType] = {}
+    for col in (*spec.columns, *extras):
+        schema[col.lower()] = _arrow_type(spec.types.get(col, ColumnType.STRING))
+    if spec.facility:
+        schema["ma_cskcb"] = pa.string()
+    schema["valid_from"] = pa.date32()
+    schema["valid_to"] = pa.date32()
+    schema[FILE_COLUMN] = pa.string()
+    schema[ROW_COLUMN] = pa.int32()
+    return schema
+
+
+def build_table(
+    raw: RawTable, spec: FileSpec, *, ma_cskcb: str | None = None
+) -> tuple[pa.Table, list[Problem], list[str]]:
+    """Type and check one file's cells; return the table, its problems and notes.
+
+    Args:
+        raw: the text cells of the file.
+        spec: the file's official columns and checks.
+        ma_cskcb: facility code used when the file has no ``MA_CSKCB`` value.
+
+    Returns:
+        The typed table (rows with problems kept, bad cells null), the problems and
+        informational notes.
+    """
+    problems: list[Problem] = []
+    notes: list[str] = []
+    official = set(spec.columns)
+    index: dict[str, int] = {}
+    for pos, name in enumerate(raw.header):
+        canonical = spec.aliases.get(name, name)
+        if not canonical:
+            continue
+        if canonical in index:
+            problems.append(
+                Problem(
+                    file=raw.file,
+                    row=1,
+                    column=name,
+                    message=f"cột {canonical} xuất hiện hai lần",
+                    message_en=f"column {canonical} appears twice",
+                )
+            )
+            continue
+        index[canonical] = pos
+    problems.extend(
+        Problem(
+            file=raw.file,
+            row=1,
+            column=col,
+            message=f"thiếu cột bắt buộc {col}",
+            message_en=f"required column {col} is missing",
+        )
+        for col in spec.required
+        if col not in index
+    )
+    extras = tuple(c for c in index if c not in official and c != "MA_CSKCB")
+    if extras:
+        notes.append(f"extra columns kept: {', '.join(extras)}")
+    if raw.encoding not in {"utf-8-sig", "xlsx"}:
+        notes.append(f"decoded as {raw.encoding}")
+    schema = _schema_of(spec, extras)
+    table, cell_problems = _typed_table(
+        raw, spec=spec, index=index, extras=extras, schema=schema, ma_cskcb=ma_cskcb
+    )
+    problems.extend(cell_problems)
+    if not any(p.row == 1 for p in problems):
+        problems.extend(find_overlaps(table, spec=spec, file=raw.file))
+    return table, problems, notes
+
+
+_DATE_TEXT = "^[0-9]{8}$"
+_INT_TEXT = "^-?[0-9]{1,18}$"
+_MONEY_TEXT = "^[0-9]{1,15}([.][0-9]{1,3})?$"
+
+
+def _text_columns(raw: RawTable, index: dict[str, int]) -> dict[str, pa.Array]:
+    """Return one Arrow text array per header column (empty cells are null)."""
+    width = len(raw.header)
+    padded = [cells + ("",) * (width - len(cells)) for _, cells in raw.rows]
+    by_position = list(zip(*padded, strict=False)) if padded else [()] * width
+    out: dict[str, pa.Array] = {}
+    for name, pos in index.items():
+        values = by_position[pos] if pos < len(by_position) else ()
+        arr = pa.array(values, type=pa.string())
+        out[name] = pc.if_else(pc.equal(arr, ""), None, arr)
+    return out
+
+
+def _typed(text: pa.Array, kind: ColumnType) -> tuple[pa.Array, pa.Array | None, str]:
+    """Return the typed array, a mask of bad non-empty cells and what was expected."""
+    if kind is ColumnType.DATE:
+        shaped = pc.match_substring_regex(text, _DATE_TEXT)
+        candidate = pc.if_else(shaped, text, None)
+        parsed = pc.strptime(candidate, format="%Y%m%d", unit="s", error_is_null=True)
+        # strptime rolls 20250230 over to 2 March: a round trip rejects such days.
+        same = pc.equal(pc.strftime(parsed, format="%Y%m%d"), candidate)
+        parsed = pc.if_else(same, parsed, None)
+        bad = pc.and_(pc.is_valid(text), pc.is_null(parsed))
+        return pc.cast(parsed, pa.date32()), bad, "a date yyyymmdd"
+    if kind is ColumnType.INTEGER:
+        shaped = pc.match_substring_regex(text, _INT_TEXT)
+        value = pc.cast(pc.if_else(shaped, text, None), pa.int64())
+        return value, pc.and_(pc.is_valid(text), pc.invert(shaped)), "an integer"
+    if kind is ColumnType.MONEY:
+        clean = pc.replace_substring(text, " ", "")
+        shaped = pc.match_substring_regex(clean, _MONEY_TEXT)
+        value = pc.cast(pc.if_else(shaped, clean, None), MONEY_TYPE)
+        bad = pc.and_(pc.is_valid(text), pc.invert(shaped))
+        expected = "an amount in đồng (non-negative, at most 3 decimals)"
+        return value, bad, expected
+    return text, None, ""
+
+
+def _where(mask: pa.Array) -> list[int]:
+    """Return the positions where ``mask`` is true (null counts as false)."""
+    filled = pc.fill_null(mask, False)  # noqa: FBT003 - Arrow's positional fill value
+    return [int(i) for i in pc.indices_nonzero(filled).to_pylist()]
+
+
+def _typed_table(  # noqa: PLR0912 - one block per kind of check, in file order
+    raw: RawTable,
+    *,
+    spec: FileSpec,
+    index: dict[str, int],
+    extras: tuple[str, ...],
+    schema: dict[str, pa.DataType],
+    ma_cskcb: str | None,
+) -> tuple[pa.Table, list[Problem]]:
+    """Type every column at once (Arrow compute) and locate bad cells by row."""
+    n = len(raw.rows)
+    row_numbers = [number for number, _ in raw.rows]
+    rows = pa.array(row_numbers, type=pa.int32())
+    texts = _text_columns(raw, index)
+    found: list[tuple[int, int, Problem]] = []
+    order = {col: i for i, col in enumerate((*spec.columns, *extras))}
+
+    def problem(row: int, col: str, vi: str, en: str) -> None:
+        found.append(
+            (
+                row,
+                order.get(col, len(order)),
+                Problem(file=raw.file, row=row, column=col, message=vi, message_en=en),
+            )
+        )
+
+    widths = [len(cells) for _, cells in raw.rows]
+    for (number, _), width in zip(raw.rows, widths, strict=True):
+        if width > len(raw.header):
+            problem(
+                number,
+                raw.header[-1],
+                f"dòng có {width} ô nhưng tiêu đề chỉ có {len(raw.header)} cột",
+                f"row has {width} cells but the header has {len(raw.header)} columns",
+            )
+    arrays: dict[str, pa.Array] = {}
+    originals: dict[str, pa.Array] = {}
+    for col in (*spec.columns, *extras):
+        if spec.facility and col == "MA_CSKCB":
+            continue
+        text = texts.get(col, pa.nulls(n, type=pa.string()))
+        originals[col] = text
+        kind = spec.types.get(col, ColumnType.STRING)
+        value, bad, expected = _typed(text, kind)
+        arrays[col.lower()] = value
+        if bad is not None:
+            for i in _where(bad):
+                cell = text[i].as_py()
+                vi = f"giá trị {cell!r} không phải {expected}"
+                problem(row_numbers[i], col, vi, f"{cell!r} is not {expected}")
+        if col in spec.required and col in index:
+            for i in _where(pc.is_null(text)):
+                problem(
+                    row_numbers[i],
+                    col,
+                    f"{col} không được để trống",
+                    f"{col} must not be empty",
+                )
+        allowed = spec.enums.get(col)
+        if allowed is not None:
+            outside = pc.invert(pc.is_in(text, value_set=pa.array(sorted(allowed))))
+            listed = ", ".join(sorted(allowed))
+            for i in _where(pc.and_(pc.is_valid(text), outside)):
+                cell = text[i].as_py()
+                problem(
+                    row_numbers[i],
+                    col,
+                    f"giá trị {cell!r} không thuộc {listed}",
+                    f"{cell!r} is not one of {listed}",
+                )
+    if spec.facility:
+        facility = texts.get("MA_CSKCB", pa.nulls(n, type=pa.string()))
+        if ma_cskcb:
+            facility = pc.fill_null(facility, ma_cskcb)
+        arrays["ma_cskcb"] = facility
+        for i in _where(pc.is_null(facility)):
+            problem(
+                row_numbers[i],
+                "MA_CSKCB",
+                "thiếu mã cơ sở KCB (MA_CSKCB)",
+                "the facility code MA_CSKCB is missing",
+            )
+    start = arrays[spec.valid_from.lower()]
+    end = arrays[spec.valid_to.lower()]
+    reversed_mask = pc.less(end, start)
+    for i in _where(reversed_mask):
+        first, last = start[i].as_py(), end[i].as_py()
+        problem(
+            row_numbers[i],
+            spec.valid_to,
+            f"ngày kết thúc {last:%Y%m%d} trước ngày bắt đầu {first:%Y%m%d}",
+            f"end {last:%Y%m%d} is before start {first:%Y%m%d}",
+        )
+    arrays["valid_from"] = start
+    arrays["valid_to"] = end
+    arrays[FILE_COLUMN] = pa.array([raw.file] * n, type=pa.string())
+    arrays[ROW_COLUMN] = rows
+    table = pa.table({name: arrays[name].cast(typ) for name, typ in schema.items()})
+    found.sort(key=lambda item: (item[0], item[1]))
+    return table, [p for _, _, p in found]
+
+
+@contextmanager
+def _checking(table: pa.Table) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Yield this thread's checking connection with ``table`` registered as ``t``.
+
+    NOTE: opening a DuckDB connection costs ~50 ms, more than checking a small
+    file, so each thread keeps one for its file checks.
+    """
+    con = getattr(_local, "con", None)
+    if con is None:
+        con = duckdb.connect()
+        _local.con = con
+    con.register("t", table)
+    try:
+        yield con
+    finally:
+        con.unregister("t")
+
+
+def find_overlaps(table: pa.Table, *, spec: FileSpec, file: str) -> list[Problem]:
+    """Return one problem per pair of rows of the same key whose periods overlap.
+
+    The check is one DuckDB self-join on the key (both ends inclusive, ``NULL`` end
+    open), so it scales with the catalogue, not with the square of it.
+    """
+    key_cols = [c for c in spec.key if c in table.column_names]
+    if not key_cols or table.num_rows == 0:
+        return []
+    same_key = " and ".join(f"a.{c} is not distinct from b.{c}" for c in key_cols)
+    key_text = " || '/' || ".join(f"coalesce(a.{c}, '')" for c in key_cols)
+    # NOTE: column names come from the fixed FileSpec, never from user input.
+    sql = f"""
+        select a._row as first_row, b._row as second_row, {key_text} as key_value
+        from t as a join t as b
+          on {same_key} and a._row < b._row
+        where a.valid_from is not null and b.valid_from is not null
+          and a.valid_from <= coalesce(b.valid_to, date '9999-12-31')
+          and b.valid_from <= coalesce(a.valid_to, date '9999-12-31')
+        order by b._row, a._row
+    """  # noqa: S608
+    with _checking(table) as con:
+        pairs = con.execute(sql).fetchall()
+    key_names = "+".join(c.upper() for c in key_cols)
+    return [
+        Problem(
+            file=file,
+            row=second,
+            column=spec.valid_from,
+            message=(
+                f"thời gian hiệu lực chồng lấn với dòng {first} cùng khóa "
+                f"{key_names}={key!r}; đóng dòng cũ bằng {spec.valid_to} ngày trước "
+                f"{spec.valid_from} của dòng mới"
+            ),
+            message_en=(
+                f"validity period overlaps row {first} with the same key "
+                f"{key_names}={key!r}; close the old row with {spec.valid_to} the day "
+                f"before the new row's {spec.valid_from}"
+            ),
+        )
+        for first, second, key in pairs
+    ]
+
+
+def _summary(
+    table: pa.Table, spec: FileSpec
+) -> tuple[int, int, date | None, date | None]:
+    if table.num_rows == 0:
+        return 0, 0, None, None
+    key_cols = ", ".join(c for c in spec.key if c in table.column_names)
+    with _checking(table) as con:
+        (row,) = con.execute(
+            f"""
+            select count(distinct ({key_cols})), count(valid_to), min(valid_from),
+                   case when count(*) = count(valid_to) then max(valid_to) end
+            from t
+            """  # noqa: S608 - key columns come from the fixed FileSpec
+        ).fetchall()
+    return int(row[0]), int(row[1]), row[2], row[3]
+
+
+def load_file(
+    path: Path, spec: FileSpec, *, ma_cskcb: str | None = None
+) -> tuple[pa.Table, FileReport]:
+    """Load and check one reference file.
+
+    Args:
+        path: the ``.csv`` or ``.xlsx`` file.
+        spec: which reference file it is.
+        ma_cskcb: facility code used where the file's ``MA_CSKCB`` is empty.
+
+    Returns:
+        The typed table and a report of what was found.
+    """
+    try:
+        raw = read_table_file(path)
+    except ReferenceDataError as exc:
+        problem = Problem(
+            file=path.name, message=str(exc), message_en=str(exc), row=None
+        )
+        return empty_table(spec), FileReport(
+            name=spec.name, table=spec.table, file=path.name, problems=(problem,)
+        )
+    table, problems, notes = build_table(raw, spec, ma_cskcb=ma_cskcb)
+    keys, closed, first, last = _summary(table, spec)
+    report = FileReport(
+        name=spec.name,
+        table=spec.table,
+        file=path.name,
+        rows=table.num_rows,
+        keys=keys,
+        closed_periods=closed,
+        first_day=first,
+        last_day=last,
+        problems=tuple(problems),
+        notes=tuple(notes),
+    )
+    return table, report
+
+
+def find_file(folder: Path, name: str) -> Path | None:
+    """Find a reference file by name in a folder (case-insensitive, .csv or .xlsx).
+
+    ``M05.csv``, ``m05.xlsx`` and ``M05_dich_vu.csv`` all match ``M05``; an exact
+    name wins over a prefixed one.
+    """
+    candidates = sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in {".csv", ".xlsx"}
+    )
+    lowered = name.lower()
+    exact = [p for p in candidates if p.stem.lower() == lowered]
+    if exact:
+        return exact[0]
+    prefixed = [
+        p
+        for p in candidates
+        if p.stem.lower().startswith(lowered + "_") and name in FACILITY_FORMS
+    ]
+    return prefixed[0] if prefixed else None
+
+
+def load_folder(
+    folder: Path, *, ma_cskcb: str | None = None
+) -> tuple[dict[str, pa.Table], list[FileReport]]:
+    """Load every reference file of a facility folder (M01–M06 and the optional two).
+
+    Missing files yield an empty table and a report with ``missing=True``; they are
+    "not checked", never silently passed.
+
+    Args:
+        folder: the reference folder.
+        ma_cskcb: facility code for rows whose ``MA_CSKCB`` is empty.
+
+    Returns:
+        Tables by reference-table name, and one report per expected file.
+
+    Raises:
+        ReferenceDataError: the folder does not exist.
+    """
+    if not folder.is_dir():
+        msg = f"{folder}: reference folder not found (expected M01…M06 .csv/.xlsx)"
+        raise ReferenceDataError(msg)
+    tables: dict[str, pa.Table] = {}
+    reports: list[FileReport] = []
+    for spec in FILE_SPECS.values():
+        path = find_file(folder, spec.name)
+        if path is None:
+            tables[spec.table] = empty_table(spec)
+            reports.append(FileReport(name=spec.name, table=spec.table, file=None))
+            continue
+        table, report = load_file(path, spec, ma_cskcb=ma_cskcb)
+        tables[spec.table] = table
+        reports.append(report)
+    return tables, reports
+
+
+def raise_for_problems(reports: list[FileReport]) -> None:
+    """Raise one ``ReferenceDataError`` listing the problems of all reports, if any."""
+    problems = [p for r in reports for p in r.problems]
+    if not problems:
+        return
+    shown = [p.describe() for p in problems[:_MAX_MESSAGE_PROBLEMS]]
+    more = len(problems) - len(shown)
+    tail = f"\n… and {more} more" if more else ""
+    msg = (
+        f"{len(problems)} problem(s) in the reference files; fix them and load "
+        "again:\n" + "\n".join(shown) + tail
+    )
+    raise ReferenceDataError(msg)

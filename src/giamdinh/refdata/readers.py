@@ -1,0 +1,139 @@
+"""Read reference files as they are really found: CSV (``,`` or ``;``) and XLSX.
+
+CSV files may be UTF-8 with or without BOM, or (older exports) Windows-1258 or
+Latin-1. Every cell is returned as text exactly as typed (stripped); XLSX dates and
+numbers are turned into the text a CSV export would carry (``yyyymmdd``, ``12500``).
+Row numbers are the ones a person sees in the file: the header is row 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from giamdinh.errors import ReferenceDataError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+_ENCODINGS = ("utf-8-sig", "cp1258", "latin-1")
+_HEADER_SPACE_RE = re.compile(r"[\s\-]+")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawTable:
+    """The text cells of one reference file.
+
+    Attributes:
+        file: the file name, as shown in messages.
+        header: normalised header names (upper case, ``_`` for spaces).
+        rows: one ``(row_number, cells)`` per data row; cells align with ``header``.
+        encoding: the text encoding that decoded the file (``xlsx`` for workbooks).
+    """
+
+    file: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[int, tuple[str, ...]], ...]
+    encoding: str
+
+
+def normalise_header(name: str) -> str:
+    """Return a header as an official name (``" ma dich vu"`` → ``MA_DICH_VU``)."""
+    return _HEADER_SPACE_RE.sub("_", name.replace("\ufeff", "").strip()).upper()
+
+
+def read_table_file(path: Path) -> RawTable:
+    """Read a ``.csv`` or ``.xlsx`` reference file into text cells.
+
+    Args:
+        path: the file to read.
+
+    Returns:
+        Its header and rows.
+
+    Raises:
+        ReferenceDataError: the file cannot be read or has no header.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return _read_xlsx(path)
+    if suffix == ".csv":
+        return _read_csv(path)
+    msg = f"{path.name}: unsupported file type {suffix!r}; use .csv or .xlsx"
+    raise ReferenceDataError(msg)
+
+
+def _decode(path: Path) -> tuple[str, str]:
+    data = path.read_bytes()
+    for encoding in _ENCODINGS:
+        try:
+            # NFC: Windows-1258 writes tone marks as combining characters.
+            return unicodedata.normalize("NFC", data.decode(encoding)), encoding
+        except UnicodeDecodeError:
+            continue
+    msg = f"{path.name}: cannot decode the file (tried {', '.join(_ENCODINGS)})"
+    raise ReferenceDataError(msg)  # pragma: no cover - latin-1 decodes anything
+
+
+def _read_csv(path: Path) -> RawTable:
+    text, encoding = _decode(path)
+    first_line = text.split("\n", 1)[0]
+    if not first_line.strip():
+        msg = f"{path.name}, row 1: the file is empty or has no header row"
+        raise ReferenceDataError(msg)
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = tuple(normalise_header(h) for h in next(reader))
+    rows: list[tuple[int, tuple[str, ...]]] = []
+    line = reader.line_num
+    for cells in reader:
+        row_number = line + 1
+        line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        rows.append((row_number, tuple(c.strip() for c in cells)))
+    return RawTable(file=path.name, header=header, rows=tuple(rows), encoding=encoding)
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return value.strftime("%Y%m%d")
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return str(Decimal(repr(value)).normalize()) if value % 1 else str(int(value))
+    return unicodedata.normalize("NFC", str(value).strip())
+
+
+def _read_xlsx(path: Path) -> RawTable:
+    from openpyxl import load_workbook  # noqa: PLC0415 - only needed for workbooks
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a bad workbook
+        msg = f"{path.name}: not a readable XLSX workbook ({exc})"
+        raise ReferenceDataError(msg) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        rows_iter = sheet.iter_rows(values_only=True)
+        header_cells = next(rows_iter, None)
+        if header_cells is None or not any(c is not None for c in header_cells):
+            msg = f"{path.name}, row 1: the sheet is empty or has no header row"
+            raise ReferenceDataError(msg)
+        header = tuple(normalise_header(_cell_text(c)) for c in header_cells)
+        rows: list[tuple[int, tuple[str, ...]]] = []
+        for number, cells in enumerate(rows_iter, start=2):
+            texts = tuple(_cell_text(c) for c in cells)
+            if any(texts):
+                rows.append((number, texts))
+    finally:
+        workbook.close()
+    return RawTable(file=path.name, header=header, rows=tuple(rows), encoding="xlsx")
