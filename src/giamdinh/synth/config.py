@@ -1,0 +1,80 @@
+"""Configuration of one generation run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from giamdinh.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SynthConfig:
+    """What to generate.
+
+    Attributes:
+        claims: number of claims (episodes).
+        seed: random seed; the same configuration gives byte-identical output.
+        month: first day of the month of care.
+        facilities: number of facilities (the first five are one of each tier).
+        anomaly_rate: share of claims carrying one planted anomaly, spread over the
+            patterns by their default weights (``rates`` overrides single patterns).
+        rates: per-pattern share of claims, overriding ``anomaly_rate``.
+        claims_per_file: claims per envelope file (1 = one file per claim, as the
+            portal's API expects).
+        dicom_files: how many imaging studies also get a real DICOM file.
+        province: 2-digit province code (prefix of every ``MA_CSKCB``).
+    """
+
+    claims: int
+    seed: int = 0
+    month: date = date(2026, 3, 1)
+    facilities: int = 20
+    anomaly_rate: float = 0.05
+    rates: dict[str, float] = field(default_factory=dict)
+    claims_per_file: int = 1
+    dicom_files: int = 12
+    province: str = "99"
+
+    def __post_init__(self) -> None:
+        if self.claims < 1:
+            raise ConfigError(f"--claims must be at least 1 (got {self.claims})")
+        if self.facilities < 1:
+            raise ConfigError(
+                f"--facilities must be at least 1 (got {self.facilities})"
+            )
+        if not 0.0 <= self.anomaly_rate <= 1.0:
+            raise ConfigError(
+                f"--anomaly-rate must be between 0 and 1 (got {self.anomaly_rate})"
+            )
+        if self.claims_per_file < 1:
+            raise ConfigError(
+                f"--claims-per-file must be at least 1 (got {self.claims_per_file})"
+            )
+        if self.month.day != 1:
+            raise ConfigError(
+                f"month must be the first day of a month (got {self.month})"
+            )
+        if len(self.province) != 2 or not self.province.isdigit():  # noqa: PLR2004
+            raise ConfigError(f"province must be 2 digits (got {self.province!r})")
+        for name, rate in self.rates.items():
+            if not 0.0 <= rate <= 1.0:
+                raise ConfigError(
+                    f"rate of {name} must be between 0 and 1 (got {rate})"
+                )
+
+
+def parse_month(text: str) -> date:
+    """Parse ``YYYY-MM`` into the first day of that month.
+
+    Raises:
+        ConfigError: If the text is not a month.
+    """
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        return date(year, month, 1)
+    except ValueError as error:
+        raise ConfigError(f"--month must look like 2026-03 (got {text!r})") from error
+
+
+__all__ = ["SynthConfig", "parse_month"]
