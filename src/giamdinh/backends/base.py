@@ -1,0 +1,27 @@
+"""What the engine needs from a query backend: register Arrow tables, run SQL."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+class Backend(Protocol):
+    """A SQL engine that reads Arrow tables and returns Arrow tables.
+
+    SQL given to ``query`` is always in the DuckDB dialect; a backend with another
+    dialect translates it (``sqlglot``).
+    """
+
+    name: str
+
+    def register(self, name: str, table: pa.Table) -> None:
+        """Expose ``table`` to SQL under ``name`` (replacing any previous one)."""
+
+    def query(self, sql: str) -> pa.Table:
+        """Run ``sql`` (DuckDB dialect) and return the result as Arrow."""
+
+    def close(self) -> None:
+        """Release what the backend holds (registered tables, connections)."""

@@ -1,0 +1,263 @@
+"""Run a rule set over logical views on a backend: findings, then decisions.
+
+``assess`` is the one entry point: it registers the views and the scope tables,
+runs the compiled set in one query, then the line and claim decisions in two more,
+all on the same backend. The result carries the rule-set version and the as-of
+date, so any decision can be replayed.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from giamdinh.domain import Finding, Location, Severity
+from giamdinh.engine.sql import (
+    CLAIMS_QUERY,
+    DECISIONS_QUERY,
+    assessment_query,
+    referenced_views,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from giamdinh.backends.base import Backend
+    from giamdinh.rules.model import Rule
+    from giamdinh.rules.registry import RuleSet
+
+OPEN_END = date(9999, 12, 31)
+FINDINGS_SCHEMA = pa.schema(
+    [
+        ("rule_id", pa.string()),
+        ("rule_version", pa.int64()),
+        ("severity", pa.string()),
+        ("ma_lk", pa.string()),
+        ("tbl", pa.string()),
+        ("stt", pa.int64()),
+        ("code", pa.string()),
+        ("ma_cskcb", pa.string()),
+        ("service_date", pa.date32()),
+        ("claimed", pa.decimal128(18, 2)),
+        ("amount", pa.decimal128(18, 2)),
+        ("evidence", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Assessment:
+    """What one run produced.
+
+    Attributes:
+        findings: one row per (rule version, line or claim) hit; ``FINDINGS_SCHEMA``.
+        lines: one decision per XML2/XML3 line (claimed, payable, refused,
+            adjusted, under_review, status).
+        claims: one decision per claim (``MA_LK``).
+        rule_set: the rule-set version (hash of rule files and tables, plus the
+            overrides' hash when overrides were applied).
+        as_of: the as-of date of the run, if any.
+        rules: the rule versions that ran (after overrides), by ``ID@version``.
+    """
+
+    findings: pa.Table
+    lines: pa.Table
+    claims: pa.Table
+    rule_set: str
+    as_of: date | None
+    rules: Mapping[str, Rule] = field(default_factory=dict)
+
+    def finding_objects(
+        self, *, files: Mapping[str, str] | None = None
+    ) -> list[Finding]:
+        """Return the findings as ``Finding`` objects with rendered messages.
+
+        Args:
+            files: ``MA_LK`` → file path, to fill ``Location.file``.
+        """
+        out: list[Finding] = []
+        for row in self.findings.to_pylist():
+            rule = self.rules[f"{row['rule_id']}@{row['rule_version']}"]
+            evidence = parse_evidence(row["evidence"])
+            out.append(
+                Finding(
+                    code=rule.id,
+                    rule_version=rule.version,
+                    severity=Severity(row["severity"]),
+                    message=render(rule.message, evidence),
+                    message_en=render(rule.message_en, evidence),
+                    location=Location(
+                        file=(files or {}).get(row["ma_lk"]),
+                        ma_lk=row["ma_lk"],
+                        table=row["tbl"],
+                        stt=row["stt"],
+                    ),
+                    evidence=evidence,
+                    basis=rule.basis,
+                    amount=row["amount"],
+                    refusal_code=rule.refusal_code,
+                    ma_cskcb=row["ma_cskcb"],
+                )
+            )
+        return out
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "—"
+
+
+def render(template: str, evidence: Mapping[str, Any]) -> str:
+    """Fill ``{column}`` placeholders from the evidence (absent values show '—')."""
+    return string.Formatter().vformat(template, (), _Blank(evidence))
+
+
+def parse_evidence(text: str | None) -> dict[str, Any]:
+    """Parse the evidence JSON: nulls dropped, numbers as ``Decimal`` or ``int``.
+
+    Evidence values travel as text so that DuckDB and Spark agree to the byte;
+    here numbers become numbers again.
+    """
+    raw: dict[str, Any] = json.loads(text) if text else {}
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if value is None:
+            continue
+        out[key] = _number(value) if isinstance(value, str) else value
+    return out
+
+
+def _number(text: str) -> Any:
+    stripped = text.strip()
+    if not stripped or not (stripped[0].isdigit() or stripped[0] in "-+"):
+        return text
+    if stripped.lstrip("-+").isdigit():
+        return int(stripped) if len(stripped) < 16 else text  # noqa: PLR2004
+    try:
+        number = Decimal(stripped)
+    except InvalidOperation:
+        return text
+    return number if number.is_finite() else text
+
+
+def scope_table(rules: Iterable[Rule]) -> pa.Table:
+    """Return ``_scope_rules``: effective period and severity per rule version."""
+    rows = [
+        {
+            "rule_id": r.id,
+            "rule_version": r.version,
+            "severity": r.severity.value,
+            "eff_from": r.effective.start,
+            "eff_to": r.effective.end or OPEN_END,
+        }
+        for r in rules
+    ]
+    schema = pa.schema(
+        [
+            ("rule_id", pa.string()),
+            ("rule_version", pa.int64()),
+            ("severity", pa.string()),
+            ("eff_from", pa.date32()),
+            ("eff_to", pa.date32()),
+        ]
+    )
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def run_rules(
+    backend: Backend,
+    rules: Sequence[Rule],
+    *,
+    batch: Sequence[str] | None = None,
+) -> pa.Table:
+    """Run ``rules`` over the views already registered on ``backend``.
+
+    Returns:
+        The findings (``FINDINGS_SCHEMA``), sorted by claim, table, line, rule.
+    """
+    if not rules:
+        return FINDINGS_SCHEMA.empty_table()
+    backend.register("_scope_rules", scope_table(rules))
+    if batch is not None:
+        backend.register(
+            "_scope_batch", pa.table({"ma_lk": pa.array(batch, pa.string())})
+        )
+    result = backend.query(assessment_query(rules, batch=batch is not None))
+    result = result.cast(FINDINGS_SCHEMA)
+    return result.sort_by(
+        [
+            ("ma_lk", "ascending"),
+            ("tbl", "ascending"),
+            ("stt", "ascending"),
+            ("rule_id", "ascending"),
+            ("rule_version", "ascending"),
+            ("evidence", "ascending"),
+        ]
+    )
+
+
+def decide_all(
+    backend: Backend, findings: pa.Table, *, batch: bool = False
+) -> tuple[pa.Table, pa.Table]:
+    """Compute line and claim decisions from ``findings`` on ``backend``."""
+    backend.register("_findings", findings)
+    line_filter = "where l.ma_lk in (select ma_lk from _scope_batch)" if batch else ""
+    lines = backend.query(DECISIONS_QUERY.replace("{batch}", line_filter))
+    lines = lines.sort_by(
+        [("ma_lk", "ascending"), ("tbl", "ascending"), ("stt", "ascending")]
+    )
+    backend.register("_line_decisions", lines)
+    claim_filter = "where c.ma_lk in (select ma_lk from _scope_batch)" if batch else ""
+    claims = backend.query(CLAIMS_QUERY.replace("{batch}", claim_filter))
+    return lines, claims.sort_by([("ma_lk", "ascending")])
+
+
+def assess(
+    backend: Backend,
+    views: Mapping[str, pa.Table],
+    rule_set: RuleSet,
+    *,
+    as_of: date | None = None,
+    batch: Sequence[str] | None = None,
+    rule_set_label: str | None = None,
+    decide: bool = True,
+) -> Assessment:
+    """Register ``views`` on ``backend`` and run the whole rule set, then decide.
+
+    Args:
+        backend: where to run (DuckDB or Spark).
+        views: the logical views (``giamdinh.engine.views.logical_views``).
+        rule_set: the rules to run (already filtered by overrides and as-of).
+        as_of: recorded with the result.
+        batch: only report claims with these ``MA_LK`` (all claims still serve
+            as context, e.g. for pairs across claims).
+        rule_set_label: the version to record; ``rule_set.version`` by default.
+        decide: also compute line and claim decisions (else they are empty).
+    """
+    needed = referenced_views(rule_set.rules)
+    for name, table in views.items():
+        if name in needed:
+            backend.register(name, table)
+    findings = run_rules(backend, rule_set.rules, batch=batch)
+    if batch is not None and not rule_set.rules:
+        backend.register(
+            "_scope_batch", pa.table({"ma_lk": pa.array(batch, pa.string())})
+        )
+    if decide:
+        lines, claims = decide_all(backend, findings, batch=batch is not None)
+    else:
+        lines, claims = pa.table({}), pa.table({})
+    return Assessment(
+        findings=findings,
+        lines=lines,
+        claims=claims,
+        rule_set=rule_set_label or rule_set.version,
+        as_of=as_of,
+        rules={r.key: r for r in rule_set.rules},
+    )

@@ -1,0 +1,1 @@
+"""The rule set: one small file per rule, and edit tables as data."""

@@ -1,0 +1,72 @@
+"""Service billed above the approved catalogue price.
+
+Why: the fund pays a technical service at the price approved for the facility and
+declared in its service catalogue (form 05/DM, ``ref_services.don_gia``) on the day
+the service was ordered. TT 12/2026/TT-BTC Art. 10.1.d has the insurer check the
+payment amount; Decree 90/2026 Art. 88 sanctions billing at a wrong or unapproved
+price.
+
+Violation: an XML3 service line whose ``DON_GIA_BH`` is above the catalogue price of
+its ``MA_DICH_VU`` for the facility on ``NGAY_YL`` (beyond ``tolerance`` đồng).
+
+Compliant: ``DON_GIA_BH`` at or below the approved price. Lines whose code is not in
+the catalogue at all are CT002's business, not this rule's.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.rules.model import Evidence, Family, Rule
+
+RULE = Rule(
+    id="CT001",
+    name="catalogue.price_above_approved",
+    version=1,
+    doc=__doc__,
+    title="Đơn giá BHYT vượt giá phê duyệt",
+    title_en="Service billed above the approved price",
+    message=(
+        "Đơn giá BHYT {don_gia_bh} vượt giá phê duyệt {gia_phe_duyet} của dịch vụ "
+        "{ma_dich_vu} tại cơ sở {ma_cskcb}"
+    ),
+    message_en=(
+        "Unit price {don_gia_bh} is above the approved price {gia_phe_duyet} of "
+        "service {ma_dich_vu} at facility {ma_cskcb}"
+    ),
+    family=Family.PRICE,
+    severity=Severity.REFUSE,
+    basis=(
+        Basis(
+            document="Thông tư 12/2026/TT-BTC",
+            article="Điều 10",
+            clause="khoản 1 điểm d",
+            date=date(2026, 2, 10),
+        ),
+        Basis(
+            document="Nghị định 90/2026/NĐ-CP",
+            article="Điều 88",
+            clause="thanh toán sai giá, giá chưa được phê duyệt",
+        ),
+    ),
+    effective=Period(start=date(2026, 2, 10)),
+    grain=Grain.LINE,
+    table="XML3",
+    params={"tolerance": 0},
+    evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
+    sql="""
+        select
+            l.ma_lk, l.stt, l.ma_dich_vu, h.ma_cskcb,
+            l.don_gia_bh, p.don_gia as gia_phe_duyet
+        from xml3 as l
+        join xml1 as h on h.ma_lk = l.ma_lk
+        join ref_services as p
+          on p.ma_cskcb = h.ma_cskcb
+         and p.ma_dich_vu = left(l.ma_dich_vu, 12)
+         and cast(l.ngay_yl as date) >= p.valid_from
+         and (p.valid_to is null or cast(l.ngay_yl as date) <= p.valid_to)
+        where coalesce(l.ma_vat_tu, '') = ''
+          and l.don_gia_bh > p.don_gia + (select tolerance from params)
+    """,
+)

@@ -1,0 +1,86 @@
+"""Billed service name differs from the approved catalogue name (joint verification).
+
+Why: the service catalogue (form 05/DM, ``ref_services``) fixes for each code the
+approved technique name (``TEN_DICH_VU``) and the name of the price it is paid at
+(``TEN_DVKT_GIA``). QĐ 130/4750 (XML3 field ``TEN_DICH_VU``) asks the facility to
+write the name as approved. A different name is often a sign that the code billed
+is not the technique done (a variant with a higher price), but it can also be a
+harmless spelling: it calls for joint verification, not refusal
+(TT 12/2026/TT-BTC Art. 10.1.c, payment scope per the accepted catalogues).
+
+Violation: an XML3 service line whose ``TEN_DICH_VU``, compared case-insensitively
+and with runs of blanks collapsed, equals neither the catalogue's ``ten_dich_vu``
+nor its ``ten_dvkt_gia`` for that code at the facility on ``NGAY_YL``.
+
+Compliant: the billed name equals one of the two approved names, or the line
+carries no name (a reception check's business), or the code is not in the
+catalogue (CT002's business).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.rules.model import Evidence, Family, Rule
+
+RULE = Rule(
+    id="CT003",
+    name="catalogue.billed_name_differs",
+    version=1,
+    doc=__doc__,
+    title="Tên dịch vụ thanh toán khác tên được phê duyệt",
+    title_en="Billed service name differs from the approved name",
+    message=(
+        'Tên dịch vụ {ma_dich_vu} trên hồ sơ "{ten_thanh_toan}" khác tên phê duyệt '
+        '"{ten_phe_duyet}"; cần giám định chung với cơ sở'
+    ),
+    message_en=(
+        'Service {ma_dich_vu} is billed as "{ten_thanh_toan}", not the approved '
+        'name "{ten_phe_duyet}"; joint verification needed'
+    ),
+    family=Family.PAYMENT_SCOPE,
+    severity=Severity.REVIEW,
+    basis=(
+        Basis(
+            document="Thông tư 12/2026/TT-BTC",
+            article="Điều 10",
+            clause="khoản 1 điểm c",
+            date=date(2026, 2, 10),
+        ),
+        Basis(
+            document="Quyết định 4750/QĐ-BYT",
+            article="Bảng chỉ tiêu XML3, trường TEN_DICH_VU",
+            date=date(2023, 12, 29),
+        ),
+    ),
+    effective=Period(start=date(2026, 2, 10)),
+    grain=Grain.LINE,
+    table="XML3",
+    evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
+    sql=r"""
+        with named as (
+            select
+                l.ma_lk, l.stt, l.ma_dich_vu, l.ten_dich_vu as ten_thanh_toan,
+                p.ten_dich_vu as ten_phe_duyet,
+                lower(trim(regexp_replace(l.ten_dich_vu, '\s+', ' ', 'g'))) as billed,
+                lower(trim(regexp_replace(p.ten_dich_vu, '\s+', ' ', 'g'))) as name_a,
+                lower(trim(regexp_replace(p.ten_dvkt_gia, '\s+', ' ', 'g')))
+                    as name_b
+            from xml3 as l
+            join xml1 as h on h.ma_lk = l.ma_lk
+            join ref_services as p
+              on p.ma_cskcb = h.ma_cskcb
+             and p.ma_dich_vu = left(l.ma_dich_vu, 12)
+             and cast(l.ngay_yl as date) >= p.valid_from
+             and (p.valid_to is null or cast(l.ngay_yl as date) <= p.valid_to)
+            where coalesce(l.ma_vat_tu, '') = ''
+              and coalesce(trim(l.ten_dich_vu), '') <> ''
+              and coalesce(p.ten_dich_vu, p.ten_dvkt_gia) is not null
+        )
+        select ma_lk, stt, ma_dich_vu, ten_thanh_toan, ten_phe_duyet
+        from named
+        where billed is distinct from name_a
+          and billed is distinct from name_b
+    """,
+)

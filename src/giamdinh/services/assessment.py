@@ -1,0 +1,615 @@
+"""Assess claims: the hospital's pre-check, the insurer's batch run, and dry runs.
+
+Everything here composes lower packages: the reader (``giamdinh.standard``), the
+reference data (``giamdinh.refdata``), the store, the rule set and the engine.
+The core, ``run_assessment``, takes the claim tables of contract 4 (upper-case
+columns, keyed ``XML1``…) and the reference tables of contract 5 (keyed
+``ref_*``) and returns the engine's ``Assessment``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, PlainSerializer
+
+from giamdinh.backends.duck import DuckDBBackend
+from giamdinh.domain import Severity
+from giamdinh.engine import ruledocs
+from giamdinh.engine.cases import load_all_cases
+from giamdinh.engine.overrides import (
+    Override,
+    apply_overrides,
+    load_overrides,
+    overrides_label,
+    record_override,
+)
+from giamdinh.engine.run import Assessment, assess, parse_evidence, render
+from giamdinh.engine.views import logical_views
+from giamdinh.errors import ConfigError
+from giamdinh.refdata.reference_set import ReferenceSet
+from giamdinh.rules.registry import RuleSet, load_rule_set
+from giamdinh.standard.reader import read_batch
+from giamdinh.standard.spec import TABLES
+from giamdinh.store import ClaimStore
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from pathlib import Path
+
+    from giamdinh.backends.base import Backend
+
+FAIL_LEVELS = ("refuse", "adjust", "review", "info", "never")
+ASSESSMENTS_DIR = "assessments"
+
+
+def _money_json(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+Money = Annotated[Decimal, PlainSerializer(_money_json, return_type=float)]
+EvidenceValue = str | int | float | bool | None
+
+
+class BasisOut(BaseModel):
+    """A legal basis as printed in the check output."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document: str
+    article: str | None
+    date: str | None
+
+
+class FindingOut(BaseModel):
+    """One finding of one rule on one line (or the claim)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule_id: str
+    rule_version: int
+    severity: Severity
+    refusal_code: str | None
+    table: str | None
+    stt: int | None
+    code: str | None
+    amount: Money
+    message: str
+    message_en: str
+    basis: list[BasisOut]
+    evidence: dict[str, EvidenceValue]
+
+
+class ClaimOut(BaseModel):
+    """One claim with its decision and findings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ma_lk: str
+    ma_cskcb: str | None
+    claimed: Money
+    payable: Money
+    refused: Money
+    adjusted: Money
+    under_review: Money
+    findings: list[FindingOut]
+
+
+class FileErrorOut(BaseModel):
+    """A problem of a file found while reading it (ingest/reception findings)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    severity: Severity
+    message: str
+    ma_lk: str | None
+    table: str | None
+    stt: int | None
+    field: str | None
+
+
+class FileOut(BaseModel):
+    """One input file: read or rejected, with its errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str
+    status: str
+    errors: list[FileErrorOut]
+
+
+class CheckOutput(BaseModel):
+    """The JSON of ``giamdinh check`` (``schemas/check-output.schema.json``)."""
+
+    model_config = ConfigDict(extra="forbid", title="giamdinh check output")
+
+    rule_set: str
+    as_of: str | None
+    files: list[FileOut]
+    claims: list[ClaimOut]
+
+
+def check_output_schema() -> dict[str, Any]:
+    """Return the JSON Schema of the check output (as serialised)."""
+    return CheckOutput.model_json_schema(mode="serialization")
+
+
+def load_rules(
+    *, as_of: date | None = None, overrides_path: Path | None = None
+) -> tuple[RuleSet, str]:
+    """Return the rule set in force (published by ``as_of``, overrides applied).
+
+    Returns:
+        (rule set, rule-set label recorded with the results).
+    """
+    full = load_rule_set()
+    overrides = load_overrides(overrides_path)
+    rules = full.published_by(as_of) if as_of is not None else full
+    rules = apply_overrides(rules, overrides, as_of=as_of)
+    return rules, overrides_label(full, overrides, as_of)
+
+
+def run_assessment(
+    claims: Mapping[str, pa.Table],
+    reference: Mapping[str, pa.Table],
+    *,
+    as_of: date | None = None,
+    overrides_path: Path | None = None,
+    rule_set: RuleSet | None = None,
+    backend: Backend | None = None,
+    batch: Sequence[str] | None = None,
+) -> Assessment:
+    """Assess claim tables against reference tables with the rule set.
+
+    Args:
+        claims: claim tables of contract 4 (``XML1``… → upper-case columns).
+        reference: reference tables of contract 5 (``ref_*``).
+        as_of: the replay date: rule versions, edit rows, reference rows and
+            overrides that only came after it are left out.
+        overrides_path: the deployment's override log (YAML), if any.
+        rule_set: run this rule set instead (already filtered); for dry runs.
+        backend: where to run; a fresh DuckDB when omitted.
+        batch: report only these claims (``MA_LK``).
+    """
+    if rule_set is None:
+        rules, label = load_rules(as_of=as_of, overrides_path=overrides_path)
+    else:
+        rules, label = rule_set, rule_set.version
+    views = logical_views(
+        claims=claims, reference=reference, edits=rules.tables, as_of=as_of
+    )
+    own = backend is None
+    active: Backend = backend if backend is not None else DuckDBBackend()
+    try:
+        return assess(
+            active, views, rules, as_of=as_of, batch=batch, rule_set_label=label
+        )
+    finally:
+        if own:
+            active.close()
+
+
+# ---------------------------------------------------------------- check output
+
+
+def _evidence_json(evidence: Mapping[str, Any]) -> dict[str, EvidenceValue]:
+    out: dict[str, EvidenceValue] = {}
+    for key, value in evidence.items():
+        out[key] = _money_json(value) if isinstance(value, Decimal) else value
+    return out
+
+
+def findings_by_claim(result: Assessment) -> dict[str, list[FindingOut]]:
+    """Return the findings of an assessment as output objects, by ``MA_LK``."""
+    grouped: dict[str, list[FindingOut]] = defaultdict(list)
+    for row in result.findings.to_pylist():
+        rule = result.rules[f"{row['rule_id']}@{row['rule_version']}"]
+        evidence = parse_evidence(row["evidence"])
+        grouped[row["ma_lk"]].append(
+            FindingOut(
+                rule_id=rule.id,
+                rule_version=rule.version,
+                severity=Severity(row["severity"]),
+                refusal_code=rule.refusal_code,
+                table=row["tbl"],
+                stt=row["stt"],
+                code=row["code"],
+                amount=row["amount"],
+                message=render(rule.message, evidence),
+                message_en=render(rule.message_en, evidence),
+                basis=[
+                    BasisOut(
+                        document=b.document,
+                        article=", ".join(p for p in (b.article, b.clause) if p)
+                        or None,
+                        date=b.date.isoformat() if b.date else None,
+                    )
+                    for b in rule.basis
+                ],
+                evidence=_evidence_json(evidence),
+            )
+        )
+    return grouped
+
+
+def claims_output(result: Assessment) -> list[ClaimOut]:
+    """Return every claim's decision with its findings."""
+    grouped = findings_by_claim(result)
+    return [
+        ClaimOut(
+            ma_lk=row["ma_lk"],
+            ma_cskcb=row["ma_cskcb"],
+            claimed=row["claimed"],
+            payable=row["payable"],
+            refused=row["refused"],
+            adjusted=row["adjusted"],
+            under_review=row["under_review"],
+            findings=grouped.get(row["ma_lk"], []),
+        )
+        for row in result.claims.to_pylist()
+    ]
+
+
+def exit_code(output: CheckOutput, fail_on: str) -> int:
+    """Return 1 when a finding (or a file error) reaches ``fail_on``, else 0.
+
+    Raises:
+        ConfigError: ``fail_on`` is not one of ``FAIL_LEVELS``.
+    """
+    if fail_on not in FAIL_LEVELS:
+        msg = f"--fail-on must be one of {', '.join(FAIL_LEVELS)}, not {fail_on!r}"
+        raise ConfigError(msg)
+    if fail_on == "never":
+        return 0
+    threshold = Severity(fail_on).rank
+    severities = [f.severity for c in output.claims for f in c.findings]
+    severities += [e.severity for f in output.files for e in f.errors]
+    rejected = any(f.status == "rejected" for f in output.files)
+    return 1 if rejected or any(s.rank >= threshold for s in severities) else 0
+
+
+# --------------------------------------------------------------- check on files
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Return the files of ``paths``: files as given, folders' ``*.xml`` (recursive).
+
+    Raises:
+        ConfigError: a path does not exist.
+    """
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() == ".xml"))
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise ConfigError(f"{path}: no such file or folder")
+    return out
+
+
+def check_files(
+    paths: Sequence[Path],
+    *,
+    reference_dir: Path | None,
+    as_of: date | None = None,
+    overrides_path: Path | None = None,
+) -> CheckOutput:
+    """Read claim files, assess them against a facility's reference folder.
+
+    Args:
+        paths: envelope files or folders of them.
+        reference_dir: the facility's reference folder (M01…M06, licences,
+            equipment sources); national data only when ``None``.
+        as_of: replay date.
+        overrides_path: the deployment's override log.
+
+    Raises:
+        ConfigError: a path does not exist.
+        ReferenceDataError: the reference folder has problems.
+    """
+    files = expand_paths(paths)
+    if reference_dir is not None:
+        reference = ReferenceSet.load(reference_dir)
+    else:
+        reference = ReferenceSet.national()
+    batch = read_batch([str(p) for p in files])
+    result = run_assessment(
+        batch.tables,
+        reference.tables(),
+        as_of=as_of,
+        overrides_path=overrides_path,
+    )
+    file_out = [
+        FileOut(
+            path=f.path,
+            status="rejected" if f.status.value == "rejected" else "ok",
+            errors=[
+                FileErrorOut(
+                    code=e.code,
+                    severity=e.severity,
+                    message=e.message,
+                    ma_lk=e.location.ma_lk,
+                    table=e.location.table,
+                    stt=e.location.stt,
+                    field=e.location.field,
+                )
+                for e in f.findings
+            ],
+        )
+        for f in batch.files
+    ]
+    return CheckOutput(
+        rule_set=result.rule_set,
+        as_of=as_of.isoformat() if as_of else None,
+        files=file_out,
+        claims=claims_output(result),
+    )
+
+
+def check_json(output: CheckOutput) -> str:
+    """Return the check output as indented JSON (UTF-8, Vietnamese kept)."""
+    return json.dumps(output.model_dump(mode="json"), ensure_ascii=False, indent=2)
+
+
+# ------------------------------------------------------------ assess the store
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoreRun:
+    """What ``assess_store`` wrote."""
+
+    folder: Path
+    rule_set: str
+    as_of: date | None
+    claims: int
+    findings: int
+    totals: dict[str, Decimal]
+
+
+def read_store_tables(store_dir: Path) -> dict[str, pa.Table]:
+    """Return the current claim tables of a store, keyed ``XML1``….
+
+    Raises:
+        StoreError: the store is missing or empty.
+    """
+    store = ClaimStore.open(store_dir, create=False)
+    con = store.connect()
+    try:
+        views = {
+            row[0] for row in con.sql("select view_name from duckdb_views()").fetchall()
+        }
+        return {
+            name: con.sql(f'select * from "{name.lower()}"').to_arrow_table()  # noqa: S608
+            for name in TABLES
+            if name.lower() in views
+        }
+    finally:
+        con.close()
+
+
+def _totals(claims: pa.Table) -> dict[str, Decimal]:
+    keys = ("claimed", "payable", "refused", "adjusted", "under_review")
+    rows = claims.to_pylist()
+    return {k: sum((r[k] for r in rows), Decimal(0)) for k in keys}
+
+
+def assess_store(
+    store_dir: Path,
+    *,
+    reference_dir: Path | None = None,
+    as_of: date | None = None,
+    overrides_path: Path | None = None,
+) -> StoreRun:
+    """Assess every current claim of the store; write findings and decisions.
+
+    Results go to ``<store>/assessments/<run>/`` as ``findings.parquet``,
+    ``lines.parquet``, ``claims.parquet`` and ``run.json`` (rule-set version,
+    as-of date, time of the run, totals), so a past run is never overwritten.
+    """
+    tables = read_store_tables(store_dir)
+    reference = (
+        ReferenceSet.load(reference_dir)
+        if reference_dir is not None
+        else ReferenceSet.national()
+    )
+    result = run_assessment(
+        tables, reference.tables(), as_of=as_of, overrides_path=overrides_path
+    )
+    now = datetime.now(tz=UTC)
+    folder = store_dir / ASSESSMENTS_DIR / f"run-{now:%Y%m%dT%H%M%S%fZ}"
+    folder.mkdir(parents=True, exist_ok=False)
+    pq.write_table(result.findings, folder / "findings.parquet")
+    pq.write_table(result.lines, folder / "lines.parquet")
+    pq.write_table(result.claims, folder / "claims.parquet")
+    totals = _totals(result.claims)
+    meta = {
+        "rule_set": result.rule_set,
+        "as_of": as_of.isoformat() if as_of else None,
+        "at": now.isoformat(),
+        "claims": result.claims.num_rows,
+        "findings": result.findings.num_rows,
+        "totals": {k: str(v) for k, v in totals.items()},
+    }
+    (folder / "run.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    return StoreRun(
+        folder=folder,
+        rule_set=result.rule_set,
+        as_of=as_of,
+        claims=result.claims.num_rows,
+        findings=result.findings.num_rows,
+        totals=totals,
+    )
+
+
+# ------------------------------------------------------------------ dry runs
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FacilityImpact:
+    """Hits and money of one rule at one facility."""
+
+    ma_cskcb: str
+    hits: int
+    claims: int
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DryRun:
+    """What a rule (with a proposed override) would do over given claims."""
+
+    rule_id: str
+    severity: Severity
+    rule_set: str
+    facilities: tuple[FacilityImpact, ...]
+
+    @property
+    def hits(self) -> int:
+        """Return the number of findings."""
+        return sum(f.hits for f in self.facilities)
+
+    @property
+    def amount(self) -> Decimal:
+        """Return the money at stake."""
+        return sum((f.amount for f in self.facilities), Decimal(0))
+
+
+def dry_run(
+    rule_id: str,
+    claims: Mapping[str, pa.Table],
+    reference: Mapping[str, pa.Table],
+    *,
+    severity: Severity | None = None,
+    as_of: date | None = None,
+) -> DryRun:
+    """Run one rule (optionally at another severity) and report hits by facility.
+
+    Nothing is recorded: this is how a rule or an override is tried on past
+    claims before it is switched on.
+    """
+    full = load_rule_set()
+    versions = full.get(rule_id)
+    rule_set = full.only(versions)
+    if severity is not None:
+        proposal = Override(
+            rule=versions[0].id,
+            severity=severity,
+            by="dry-run",
+            why="dry run",
+            at=datetime.now(tz=UTC),
+        )
+        rule_set = apply_overrides(rule_set, [proposal])
+    result = run_assessment(claims, reference, as_of=as_of, rule_set=rule_set)
+    impact: dict[str, list[Any]] = defaultdict(lambda: [0, set(), Decimal(0)])
+    for row in result.findings.to_pylist():
+        entry = impact[row["ma_cskcb"] or "?"]
+        entry[0] += 1
+        entry[1].add(row["ma_lk"])
+        entry[2] += row["amount"]
+    facilities = tuple(
+        FacilityImpact(ma_cskcb=k, hits=v[0], claims=len(v[1]), amount=v[2])
+        for k, v in sorted(impact.items(), key=lambda kv: (-kv[1][2], kv[0]))
+    )
+    return DryRun(
+        rule_id=versions[0].id,
+        severity=severity or versions[-1].severity,
+        rule_set=result.rule_set,
+        facilities=facilities,
+    )
+
+
+def dry_run_store(
+    rule_id: str,
+    store_dir: Path,
+    *,
+    severity: Severity | None = None,
+    reference_dir: Path | None = None,
+    as_of: date | None = None,
+) -> DryRun:
+    """Dry-run one rule over the claims of a store."""
+    reference = (
+        ReferenceSet.load(reference_dir)
+        if reference_dir is not None
+        else ReferenceSet.national()
+    )
+    return dry_run(
+        rule_id,
+        read_store_tables(store_dir),
+        reference.tables(),
+        severity=severity,
+        as_of=as_of,
+    )
+
+
+def dry_run_files(
+    rule_id: str,
+    paths: Sequence[Path],
+    *,
+    severity: Severity | None = None,
+    reference_dir: Path | None = None,
+    as_of: date | None = None,
+) -> DryRun:
+    """Dry-run one rule over claim files."""
+    reference = (
+        ReferenceSet.load(reference_dir)
+        if reference_dir is not None
+        else ReferenceSet.national()
+    )
+    batch = read_batch([str(p) for p in expand_paths(paths)])
+    return dry_run(
+        rule_id, batch.tables, reference.tables(), severity=severity, as_of=as_of
+    )
+
+
+def set_override(
+    path: Path,
+    *,
+    rule_id: str,
+    by: str,
+    why: str,
+    enabled: bool | None = None,
+    severity: Severity | None = None,
+) -> Override:
+    """Record an override (append-only) after checking it against the rule set.
+
+    Raises:
+        RuleDefinitionError: unknown rule, or the override breaks an invariant.
+        ConfigError: the entry is invalid (who/why missing) or the log is broken.
+    """
+    change = Override(
+        rule=rule_id,
+        enabled=enabled,
+        severity=severity,
+        by=by,
+        why=why,
+        at=datetime.now(tz=UTC),
+    )
+    apply_overrides(load_rule_set(), [*load_overrides(path), change])
+    record_override(path, change)
+    return change
+
+
+def rule_docs(cases_dir: Path, out_dir: Path, *, write: bool = True) -> list[Path]:
+    """Generate the rule pages from the rule set and its cases.
+
+    Returns:
+        With ``write``, the pages written; else the pages that are out of date.
+    """
+    rule_set = load_rule_set()
+    pages = ruledocs.generate(rule_set, load_all_cases(cases_dir), out_dir)
+    if write:
+        return ruledocs.write(pages)
+    return [
+        p
+        for p, text in pages.items()
+        if not p.exists() or p.read_text(encoding="utf-8") != text
+    ]
