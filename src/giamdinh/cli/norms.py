@@ -1,0 +1,498 @@
+"""``giamdinh norms``: drafts, cost, comparison, consolidation, progress, exports."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, is_dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from pathlib import Path  # noqa: TC003 - Typer reads the annotations at run time
+from typing import TYPE_CHECKING
+
+import pyarrow.parquet as pq
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from giamdinh.cli.errors import operator_errors
+from giamdinh.errors import ConfigError
+from giamdinh.norms.consolidate import Override
+from giamdinh.norms.model import LineCategory
+from giamdinh.services import norms as service
+
+if TYPE_CHECKING:
+    from giamdinh.norms.consolidate import LineStats
+    from giamdinh.norms.cost import CostBreakdown
+    from giamdinh.norms.progress import ProgressReport
+
+app = typer.Typer(
+    help="Định mức kinh tế-kỹ thuật: dự thảo, chi phí, so sánh, tổng hợp, tiến độ.",
+    no_args_is_help=True,
+)
+_out = Console(soft_wrap=True)
+
+DB_OPTION = typer.Option(
+    None, "--database-url", help="SQLAlchemy URL (default: GIAMDINH_DATABASE_URL)."
+)
+FORMAT_OPTION = typer.Option("table", "--format", help="table or json.")
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    return str(value)
+
+
+def _emit_json(data: object) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, default=_json_default, indent=2))
+
+
+def _decimal(text: str | None, option: str) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:
+        msg = f"{option} must be a number, got {text!r}"
+        raise ConfigError(msg) from exc
+
+
+def _day(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        msg = f"--as-of must be YYYY-MM-DD, got {text!r}"
+        raise ConfigError(msg) from exc
+
+
+def _money(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:,.2f}"
+
+
+def _qty(value: Decimal | None) -> str:
+    return "" if value is None else f"{value.normalize():f}"
+
+
+@app.command("demo")
+def demo(
+    *,
+    database_url: str | None = DB_OPTION,
+    seed: int = typer.Option(0, "--seed", help="Random seed of the synthetic data."),
+) -> None:
+    """Migrate and load the synthetic demo programme (17 hospitals, seed 000 totals)."""
+    with operator_errors():
+        summary = service.run_demo(database_url, seed=seed)
+    _out.print(
+        f"Đã tạo: {summary.hospitals} bệnh viện, {summary.techniques:,} kỹ thuật,"
+        f" {summary.assignments:,} phân công, {summary.events:,} sự kiện,"
+        f" {summary.drafts} dự thảo đầy đủ, {summary.national_norms} định mức tổng hợp,"
+        f" bảng giá {summary.price_book}."
+    )
+
+
+@app.command("import")
+def import_(
+    *,
+    files: list[Path] = typer.Argument(..., help="Filled draft workbooks (.xlsx)."),
+    actor: str = typer.Option(..., "--actor", help="Who imports (recorded)."),
+    submit: bool = typer.Option(False, "--submit", help="Also submit each draft."),
+    database_url: str | None = DB_OPTION,
+    output_format: str = FORMAT_OPTION,
+) -> None:
+    """Import draft workbooks, validated row by row (exit 1 if any is refused)."""
+    with operator_errors():
+        results = service.import_drafts(
+            files, database_url=database_url, actor=actor, submit=submit
+        )
+    if output_format == "json":
+        _emit_json([asdict(r) for r in results])
+    else:
+        for result in results:
+            status = "[green]đã nhập[/]" if result.imported else "[red]không nhập[/]"
+            extra = (
+                f" {result.technique_code} × {result.hospital_code}"
+                f" v{result.version} ({result.state})"
+                if result.imported
+                else ""
+            )
+            _out.print(f"{escape(result.file)}: {status}{escape(extra)}")
+            for finding in result.findings:
+                _out.print(
+                    f"  {finding.code} [{finding.severity}] "
+                    f"{escape(finding.location.describe())}: {escape(finding.message)}"
+                )
+    if not all(r.imported for r in results):
+        raise typer.Exit(code=1)
+
+
+def _print_progress(report: ProgressReport) -> None:
+    for title, rows in (
+        ("Theo bệnh viện / by hospital", report.by_hospital),
+        ("Theo chương / by chapter", report.by_chapter),
+    ):
+        table = Table(title=f"{title} — {report.as_of.isoformat()}")
+        for column in ("Mã", "Tên", "Đã giao", "Đủ điều kiện", "Đã gửi dự thảo",
+                       "Không đủ ĐK", "Quá hạn", "Dự thảo phối hợp"):  # fmt: skip
+            table.add_column(
+                column, justify="left" if column in {"Mã", "Tên"} else "right"
+            )
+        for row in (*rows, report.total):
+            table.add_row(
+                row.key, escape(row.name), f"{row.assigned:,}", f"{row.qualified:,}",
+                f"{row.drafts_sent:,}", f"{sum(row.not_qualified.values()):,}",
+                f"{row.overdue:,}", f"{row.participating_drafts:,}",
+            )  # fmt: skip
+        _out.print(table)
+    _out.print(
+        f"[bold]{report.headline()}[/]; quá hạn / overdue: {len(report.overdue):,}"
+    )
+
+
+@app.command("progress")
+def progress(
+    *,
+    as_of: str | None = typer.Option(None, "--as-of", help="Day YYYY-MM-DD."),
+    overdue: int = typer.Option(
+        0, "--overdue", help="Also list this many overdue items."
+    ),
+    database_url: str | None = DB_OPTION,
+    output_format: str = FORMAT_OPTION,
+) -> None:
+    """Progress by hospital and chapter: assigned / qualified / drafts sent, overdue."""
+    with operator_errors():
+        report = service.progress(database_url, as_of=_day(as_of))
+    if output_format == "json":
+        data = asdict(report)
+        data["overdue"] = data["overdue"][:overdue] if overdue else []
+        data["overdue_count"] = len(report.overdue)
+        data["headline"] = report.headline()
+        _emit_json(data)
+        return
+    _print_progress(report)
+    if overdue:
+        table = Table(title="Quá hạn / overdue")
+        for column in ("Kỹ thuật", "Bệnh viện", "Trạng thái", "Hạn", "Số ngày"):
+            table.add_column(column)
+        for item in report.overdue[:overdue]:
+            table.add_row(
+                item.technique_code, item.hospital_code, item.state.label_vi,
+                item.deadline.isoformat(), str(item.days_overdue),
+            )  # fmt: skip
+        _out.print(table)
+
+
+def _print_cost(subject: str, result: CostBreakdown) -> None:
+    table = Table(
+        title=f"Chi phí một lần dịch vụ — {escape(subject)} ({result.price_book})"
+    )
+    table.add_column("Thành phần")
+    table.add_column("Số tiền (đồng)", justify="right")
+    for component, value in result.components.items():
+        table.add_row(component.label_vi, _money(value))
+    table.add_row("[bold]Tổng / unit cost[/]", f"[bold]{_money(result.unit_cost)}[/]")
+    table.add_row("Biến đổi / variable", _money(result.variable))
+    table.add_row("Cố định / fixed", _money(result.fixed))
+    table.add_row("Ngoài kết cấu giá", _money(result.excluded_from_price))
+    if result.idle_capacity_cost is not None:
+        table.add_row(
+            "Công suất nhàn rỗi/năm (không tính vào giá)",
+            _money(result.idle_capacity_cost),
+        )
+    _out.print(table)
+    for machine in result.equipment:
+        _out.print(
+            f"  {machine.resource_code}: {_money(machine.cost_per_minute)} đ/phút,"
+            f" công suất áp dụng {machine.utilisation_applied:.1%},"
+            f" chi phí cố định/năm {_money(machine.annual_fixed_cost)}"
+        )
+    if result.missing_prices:
+        _out.print(f"[yellow]Thiếu giá:[/] {', '.join(result.missing_prices)}")
+
+
+@app.command("cost")
+def cost(
+    *,
+    technique: str = typer.Argument(..., help="Technique code, e.g. 12.0304."),
+    hospital: str | None = typer.Option(
+        None, "--hospital", help="Cost this hospital's latest draft (else national)."
+    ),
+    price_book: str | None = typer.Option(
+        None, "--price-book", help="Price-book code."
+    ),
+    volume: str | None = typer.Option(
+        None, "--volume", help="Annual volume for fixed costs."
+    ),
+    draft_volume: bool = typer.Option(
+        False, "--draft-volume", help="Use the draft's own annual volume."
+    ),
+    method: str = typer.Option(
+        "straight_line", "--method", help="straight_line or annuity."
+    ),
+    interest: str = typer.Option("0.05", "--interest", help="Annuity interest rate."),
+    floor: str = typer.Option("0.5", "--floor", help="Utilisation floor (0-1)."),
+    ceiling: str = typer.Option("0.95", "--ceiling", help="Utilisation ceiling (0-1)."),
+    curve: list[str] = typer.Option(
+        [], "--curve", help="Also cost at this volume (repeat)."
+    ),
+    database_url: str | None = DB_OPTION,
+    output_format: str = FORMAT_OPTION,
+) -> None:
+    """Cost one service: price components, variable/fixed, idle capacity, curve."""
+    with operator_errors():
+        params = service.cost_params(
+            method=method, interest_rate=_decimal(interest, "--interest") or Decimal(0),
+            volume=_decimal(volume, "--volume"),
+            floor=_decimal(floor, "--floor") or Decimal(0),
+            ceiling=_decimal(ceiling, "--ceiling") or Decimal(0),
+        )  # fmt: skip
+        result = service.cost(
+            technique, database_url=database_url, hospital_code=hospital,
+            price_book=price_book, params=params, use_draft_volume=draft_volume,
+            curve=[v for v in (_decimal(c, "--curve") for c in curve) if v is not None],
+        )  # fmt: skip
+    if output_format == "json":
+        _emit_json(asdict(result))
+        return
+    _print_cost(f"{technique} {result.subject}", result.breakdown)
+    if result.curve:
+        table = Table(title="Chi phí theo sản lượng năm / unit cost by annual volume")
+        for column in ("Sản lượng", "Chi phí", "Cố định", "Nhàn rỗi/năm"):
+            table.add_column(column, justify="right")
+        for point in result.curve:
+            table.add_row(
+                f"{point.volume:,.0f}", _money(point.unit_cost), _money(point.fixed),
+                _money(point.idle_capacity_cost),
+            )  # fmt: skip
+        _out.print(table)
+
+
+def _stats_table(technique: str, rows: list[LineStats]) -> Table:
+    hospitals = sorted({h for row in rows for h in row.values})
+    table = Table(
+        title=f"So sánh dự thảo — {technique} (* ngoại lai: |x − med| > 3·1.4826·MAD)"
+    )
+    for column in ("Nhóm", "Mã", "Đơn vị", *hospitals, "n", "Trung vị", "P25–P75"):
+        table.add_column(column)
+    for row in rows:
+        cells = []
+        for hospital in hospitals:
+            value = row.values.get(hospital)
+            text = _qty(value)
+            cells.append(f"[red]{text}*[/]" if hospital in row.outliers else text)
+        table.add_row(
+            row.category.value, escape(row.resource_code), escape(row.unit or ""),
+            *cells, f"{row.n}/{row.n_drafts}", _qty(row.median),
+            f"{_qty(row.p25)}–{_qty(row.p75)}",
+        )  # fmt: skip
+    return table
+
+
+@app.command("compare")
+def compare(
+    *,
+    technique: str = typer.Argument(..., help="Technique code."),
+    database_url: str | None = DB_OPTION,
+    output_format: str = FORMAT_OPTION,
+) -> None:
+    """Compare the hospitals' drafts line by line: n, spread, outliers marked (*)."""
+    with operator_errors():
+        rows = service.compare_drafts(technique, database_url=database_url)
+    if output_format == "json":
+        _emit_json([asdict(r) for r in rows])
+        return
+    _out.print(_stats_table(technique, rows))
+
+
+def _parse_override(text: str, by: str) -> Override:
+    parts = text.split("=", 1)
+    key, _, reason = (parts[1] if len(parts) > 1 else "").partition(":")
+    category, _, code = parts[0].partition(":")
+    value = _decimal(key, "--override")
+    if not code or value is None or not reason.strip():
+        msg = f"--override must be CATEGORY:CODE=VALUE:REASON, got {text!r}"
+        raise ConfigError(msg)
+    try:
+        line_category = LineCategory(category)
+    except ValueError as exc:
+        msg = f"--override category {category!r} is unknown"
+        raise ConfigError(msg) from exc
+    return Override(
+        category=line_category, resource_code=code, value=value, reason=reason, by=by
+    )
+
+
+@app.command("consolidate")
+def consolidate(
+    *,
+    technique: str = typer.Argument(..., help="Technique code."),
+    method: str = typer.Option(
+        "median",
+        "--method",
+        help="median, volume_weighted_mean, p25, minimum or trimmed_mean.",
+    ),
+    override: list[str] = typer.Option(
+        [], "--override", help="CATEGORY:CODE=VALUE:REASON (repeat); needs --actor."
+    ),
+    actor: str = typer.Option("", "--actor", help="Who consolidates (for --record)."),
+    record: bool = typer.Option(
+        False, "--record", help="Store as the next national norm."
+    ),
+    price_book: str | None = typer.Option(
+        None, "--price-book", help="Price-book code."
+    ),
+    database_url: str | None = DB_OPTION,
+    output_format: str = FORMAT_OPTION,
+) -> None:
+    """Consolidate a national norm per line; money from one price book; volume bands."""
+    with operator_errors():
+        overrides = [_parse_override(text, actor) for text in override]
+        result = service.consolidate_technique(
+            technique, database_url=database_url, method=method, overrides=overrides,
+            price_book=price_book, record=record, actor=actor,
+        )  # fmt: skip
+    if output_format == "json":
+        _emit_json(asdict(result))
+        return
+    table = Table(title=f"Định mức tổng hợp — {technique} ({method})")
+    for column in ("Nhóm", "Mã", "Giá trị", "n", "Trung vị", "Ngoại lai", "Ghi chú"):
+        table.add_column(column)
+    for line in result.consolidation.lines:
+        s = line.stats
+        note = line.note or ""
+        if line.override is not None:
+            note = f"điều chỉnh: {line.override.reason} ({line.override.by})"
+        table.add_row(
+            s.category.value, escape(s.resource_code), _qty(line.value),
+            f"{s.n}/{s.n_drafts}", _qty(s.median), ", ".join(s.outliers), escape(note),
+        )  # fmt: skip
+    _out.print(table)
+    _print_cost(f"{technique} quốc gia", result.cost)
+    if result.bands:
+        bands = Table(title="Bậc sản lượng / volume bands")
+        for column in ("Sản lượng/năm", "Chi phí/lần", "Phần cố định"):
+            bands.add_column(column, justify="right")
+        for band in result.bands:
+            bands.add_row(band.label, _money(band.unit_cost), _money(band.fixed))
+        _out.print(bands)
+    if result.version is not None:
+        _out.print(f"Đã lưu định mức quốc gia phiên bản {result.version}.")
+
+
+@app.command("export")
+def export(
+    *,
+    kind: str = typer.Argument(..., help="template, draft, consolidated or progress."),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="Workbook to write (.xlsx)."
+    ),
+    technique: str | None = typer.Option(None, "--technique", help="Technique code."),
+    hospital: str | None = typer.Option(None, "--hospital", help="Hospital code."),
+    method: str = typer.Option("median", "--method", help="Consolidation method."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Progress day YYYY-MM-DD."),
+    database_url: str | None = DB_OPTION,
+) -> None:
+    """Write a workbook: blank or filled draft template, consolidated norm, progress."""
+    with operator_errors():
+        if kind == "template":
+            path = service.export_template(
+                output, database_url=database_url, technique_code=technique,
+                hospital_code=hospital,
+            )  # fmt: skip
+        elif kind == "draft":
+            if technique is None or hospital is None:
+                msg = "export draft needs --technique and --hospital"
+                raise ConfigError(msg)
+            path = service.export_template(
+                output, database_url=database_url, technique_code=technique,
+                hospital_code=hospital,
+            )  # fmt: skip
+        elif kind == "consolidated":
+            if technique is None:
+                msg = "export consolidated needs --technique"
+                raise ConfigError(msg)
+            path = service.export_consolidation(
+                technique, output, database_url=database_url, method=method
+            )
+        elif kind == "progress":
+            path = service.export_progress(
+                output, database_url=database_url, as_of=_day(as_of)
+            )
+        else:
+            msg = (
+                f"unknown export {kind!r}; use template, draft, consolidated, progress"
+            )
+            raise ConfigError(msg)
+    _out.print(f"Đã ghi {escape(str(path))}")
+
+
+@app.command("transition")
+def transition(
+    *,
+    technique: str = typer.Argument(..., help="Technique code."),
+    hospital: str = typer.Argument(..., help="Hospital code."),
+    target: str = typer.Argument(..., help="Target state (e.g. qualified, submitted)."),
+    actor: str = typer.Option(..., "--actor", help="Who makes the change."),
+    reason: str | None = typer.Option(None, "--reason", help="Why (recorded)."),
+    criterion: str | None = typer.Option(
+        None,
+        "--criterion",
+        help="For not_qualified: not_approved, not_performed or no_evidence.",
+    ),
+    database_url: str | None = DB_OPTION,
+) -> None:
+    """Move an assignment through the workflow (refused moves exit 2 with why)."""
+    with operator_errors():
+        state = service.transition(
+            technique, hospital, target, database_url=database_url, actor=actor,
+            reason=reason, not_qualified_reason=criterion,
+        )  # fmt: skip
+    _out.print(f"{technique} × {hospital}: {state}")
+
+
+@app.command("comment")
+def comment(
+    *,
+    technique: str = typer.Argument(..., help="Technique code."),
+    hospital: str = typer.Argument(..., help="Hospital code."),
+    text: str = typer.Argument(..., help="The comment."),
+    author: str = typer.Option(..., "--author", help="Reviewer."),
+    line: int | None = typer.Option(None, "--line", help="Line number (STT) it is on."),
+    database_url: str | None = DB_OPTION,
+) -> None:
+    """Leave a review comment on a hospital's latest draft, or on one line of it."""
+    with operator_errors():
+        number = service.comment(
+            technique, hospital, text, database_url=database_url, author=author,
+            line_no=line,
+        )  # fmt: skip
+    _out.print(f"Đã ghi nhận xét #{number}")
+
+
+@app.command("publish")
+def publish(
+    *,
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="Folder for the Parquet files."
+    ),
+    database_url: str | None = DB_OPTION,
+) -> None:
+    """Write norm_staff_minutes and norm_supply_quantities (Parquet) for assessment."""
+    with operator_errors():
+        staff, supplies = service.published_norms(database_url=database_url)
+    output.mkdir(parents=True, exist_ok=True)
+    pq.write_table(staff, output / "norm_staff_minutes.parquet")
+    pq.write_table(supplies, output / "norm_supply_quantities.parquet")
+    _out.print(
+        f"norm_staff_minutes: {staff.num_rows} dòng; "
+        f"norm_supply_quantities: {supplies.num_rows} dòng → {escape(str(output))}"
+    )

@@ -1,0 +1,1 @@
+"""Migration scripts, one linear history for every module's tables."""

@@ -1,0 +1,1 @@
+"""Economic-technical norms: drafts, costing, consolidation, programme progress."""

@@ -1,0 +1,161 @@
+"""``giamdinh db`` and ``giamdinh norms`` through the command line (SQLite demo)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pyarrow.parquet as pq
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from giamdinh.cli.main import app
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('cli') / 'demo.db'}"
+    result = runner.invoke(app, ["norms", "demo", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert "9,033 kỹ thuật" in result.output
+    return url
+
+
+def test_db_upgrade_and_status(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    status = runner.invoke(app, ["db", "status", "--database-url", url])
+    assert status.exit_code == 1
+    assert "needs `giamdinh db upgrade`" in status.output
+    result = runner.invoke(app, ["db", "upgrade", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert "0001_norms" in result.output
+    assert runner.invoke(app, ["db", "status", "--database-url", url]).exit_code == 0
+
+
+def test_bad_database_url_is_an_operator_error() -> None:
+    result = runner.invoke(app, ["db", "upgrade", "--database-url", "mysql://x/y"])
+    assert result.exit_code == 2
+
+
+def test_progress_json_shows_seed_figures(demo_url: str) -> None:
+    result = runner.invoke(
+        app, ["norms", "progress", "--as-of", "2025-11-11", "--format", "json",
+              "--database-url", demo_url],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["headline"] == "assigned 9,033 / qualified 5,386 / drafts sent 2,790"
+    assert len(data["by_hospital"]) == 17
+    assert sum(row["drafts_sent"] for row in data["by_hospital"]) == 2790
+
+
+def test_progress_table(demo_url: str) -> None:
+    result = runner.invoke(
+        app, ["norms", "progress", "--as-of", "2025-11-11", "--overdue", "2",
+              "--database-url", demo_url],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "assigned 9,033 / qualified 5,386 / drafts sent 2,790" in result.output
+
+
+def test_compare_consolidate_cost(demo_url: str) -> None:
+    compare = runner.invoke(
+        app, ["norms", "compare", "12.0304", "--database-url", demo_url]
+    )
+    assert compare.exit_code == 0, compare.output
+    consolidated = runner.invoke(
+        app, ["norms", "consolidate", "12.0304", "--method", "p25", "--format", "json",
+              "--override", "labour:BS=5:hội đồng chuyên môn đề nghị", "--actor", "hd",
+              "--record", "--database-url", demo_url],
+    )  # fmt: skip
+    assert consolidated.exit_code == 0, consolidated.output
+    data = json.loads(consolidated.output)
+    assert data["version"] == 2  # the demo recorded version 1
+    bs = next(
+        line for line in data["consolidation"]["lines"]
+        if line["stats"]["resource_code"] == "BS"
+    )  # fmt: skip
+    assert bs["value"] == "5"
+    assert bs["override"]["reason"] == "hội đồng chuyên môn đề nghị"
+    cost = runner.invoke(
+        app, ["norms", "cost", "12.0304", "--curve", "6250", "--curve", "30000",
+              "--method", "annuity", "--database-url", demo_url],
+    )  # fmt: skip
+    assert cost.exit_code == 0, cost.output
+    assert "Chi phí khấu hao TSCĐ" in cost.output
+    bad = runner.invoke(
+        app, ["norms", "consolidate", "12.0304", "--override", "labour:BS=5",
+              "--database-url", demo_url],
+    )  # fmt: skip
+    assert bad.exit_code == 2
+
+
+def test_exports_and_import_round_trip(demo_url: str, tmp_path: Path) -> None:
+    template = tmp_path / "t.xlsx"
+    result = runner.invoke(
+        app, ["norms", "export", "draft", "-o", str(template), "--technique", "18.0020",
+              "--hospital", "CHORAY", "--database-url", demo_url],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert load_workbook(template)["ThongTin"]["B2"].value == "18.0020"
+    # the assignment is submitted: a new version is refused until it is reviewed
+    refused = runner.invoke(
+        app,
+        ["norms", "import", str(template), "--actor", "cr", "--database-url", demo_url],
+    )
+    assert refused.exit_code == 1
+    assert "NM140" in refused.output
+    moved = runner.invoke(
+        app, ["norms", "transition", "18.0020", "CHORAY", "reviewed", "--actor", "cuc",
+              "--database-url", demo_url],
+    )  # fmt: skip
+    assert moved.exit_code == 0, moved.output
+    imported = runner.invoke(
+        app, ["norms", "import", str(template), "--actor", "cr", "--submit",
+              "--database-url", demo_url, "--format", "json"],
+    )  # fmt: skip
+    assert imported.exit_code == 0, imported.output
+    assert json.loads(imported.output)[0]["state"] == "submitted"
+    for kind, extra in (("progress", []), ("consolidated", ["--technique", "18.0020"]),
+                        ("template", [])):  # fmt: skip
+        out = tmp_path / f"{kind}.xlsx"
+        done = runner.invoke(
+            app,
+            [
+                "norms",
+                "export",
+                kind,
+                "-o",
+                str(out),
+                *extra,
+                "--database-url",
+                demo_url,
+            ],
+        )
+        assert done.exit_code == 0, done.output
+        assert out.exists()
+
+
+def test_refused_transition_exits_2(demo_url: str) -> None:
+    result = runner.invoke(
+        app, ["norms", "transition", "12.0304", "BACHMAI", "approved", "--actor", "x",
+              "--database-url", demo_url],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "cannot go from" in result.output
+
+
+def test_publish_parquet(demo_url: str, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["norms", "publish", "-o", str(tmp_path), "--database-url", demo_url]
+    )
+    assert result.exit_code == 0, result.output
+    staff = pq.read_table(tmp_path / "norm_staff_minutes.parquet")
+    assert staff.column_names[:3] == ["technique_code", "title", "minutes"]
+    assert staff.num_rows > 0

@@ -1,0 +1,113 @@
+"""The demo programme reproduces seed 000's figures on both back ends."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy import func, select
+
+from giamdinh.db import make_session_factory
+from giamdinh.db.models.norms import NormDraft, NormTechnique
+from giamdinh.db.testing import temporary_database
+from giamdinh.norms import store
+from giamdinh.norms.consolidate import compare
+from giamdinh.norms.demo import (
+    HOSPITALS,
+    hospital_split,
+    load_demo,
+    technique_templates,
+)
+from giamdinh.norms.progress import progress_report
+from giamdinh.norms.publish import norm_staff_minutes, norm_supply_quantities
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from sqlalchemy.orm import Session
+
+
+def test_split_sums_to_seed_figures() -> None:
+    split = hospital_split()
+    assert len(split) == 17
+    assert sum(s.assigned for s in split) == 9033
+    assert sum(s.qualified for s in split) == 5386
+    assert sum(s.sent for s in split) == 2790
+    assert all(s.assigned >= s.qualified >= s.sent > 0 for s in split)
+
+
+def test_templates_cover_imaging_and_radiotherapy() -> None:
+    templates = technique_templates()
+    assert len(templates) >= 30
+    assert {t.group for t in templates} == {"imaging", "radiotherapy"}
+
+
+@pytest.fixture(
+    scope="module",
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def demo_session(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Session]:
+    pg_url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
+    tmp: Path = tmp_path_factory.mktemp("demo")
+    with temporary_database(str(request.param), tmp_path=tmp, pg_url=pg_url) as engine:
+        factory = make_session_factory(engine)
+        with factory() as session:
+            load_demo(session, seed=0)
+            session.commit()
+            yield session
+
+
+def test_progress_on_demo_shows_seed_figures(demo_session: Session) -> None:
+    report = progress_report(demo_session, as_of=date(2025, 11, 11))
+    assert report.headline() == "assigned 9,033 / qualified 5,386 / drafts sent 2,790"
+    assert len(report.by_hospital) == 17
+    split = {s.code: s for s in hospital_split()}
+    for row in report.by_hospital:
+        expected = split[row.key]
+        assert (row.assigned, row.qualified, row.drafts_sent) == (
+            expected.assigned,
+            expected.qualified,
+            expected.sent,
+        )
+    assert {r.key for r in report.by_hospital} == {h[0] for h in HOSPITALS}
+    assert sum(r.assigned for r in report.by_chapter) == 9033
+    assert report.overdue
+    assert demo_session.scalar(select(func.count()).select_from(NormTechnique)) == 9033
+
+
+def test_demo_drafts_are_full_and_comparable(demo_session: Session) -> None:
+    assert (demo_session.scalar(select(func.count()).select_from(NormDraft)) or 0) >= 90
+    drafts = store.latest_drafts(demo_session, "12.0304")
+    assert len(drafts) >= 3
+    categories = {line.category.value for line in drafts[0].lines}
+    assert {
+        "labour",
+        "equipment",
+        "electricity",
+        "water",
+        "waste",
+        "maintenance",
+    } <= categories
+    assert drafts[0].evidence
+    rows = compare(drafts)
+    assert all(r.n == len(drafts) for r in rows if r.category.value == "labour")
+
+
+def test_demo_publishes_norms(demo_session: Session) -> None:
+    staff = norm_staff_minutes(demo_session)
+    supplies = norm_supply_quantities(demo_session)
+    assert len(set(staff.column("technique_code").to_pylist())) == len(
+        technique_templates()
+    )
+    assert supplies.num_rows > 0
+
+
+def test_demo_refuses_a_non_empty_store(demo_session: Session) -> None:
+    from giamdinh.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="not empty"):
+        load_demo(demo_session)
