@@ -60,3 +60,6 @@ app.add_typer(_rules.app, name="rules")
 from giamdinh.cli import synth as _synth  # noqa: E402
 
 app.command("synth")(_synth.synth)
+from giamdinh.cli import demo as _demo  # noqa: E402
+
+app.command("demo")(_demo.demo)

@@ -1,0 +1,323 @@
+"""The demo: a synthetic province, generated, ingested, assessed and summarised.
+
+``make demo`` runs :func:`run_demo` on a fresh folder: it generates a province
+month with planted anomalies, ingests the claim files into a claim store (as the
+insurer's reception does), assesses every claim against the province's reference
+folders and the national data shipped with the package, computes the signals
+that target inspections, loads the norms programme into the embedded operational
+database, and summarises what a manager wants to see first.
+
+Every step writes real files under the demo folder, so each command of the
+README can then be tried on them (``giamdinh signals --store demo/store``…).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, TypeVar
+
+import duckdb
+
+from giamdinh.errors import ConfigError
+from giamdinh.services.assessment import assess_store
+from giamdinh.services.ingest import ingest_paths
+from giamdinh.services.norms import progress as norms_progress
+from giamdinh.services.norms import run_demo as norms_demo
+from giamdinh.services.signals import compute_leads, top_leads
+from giamdinh.services.synth import run_synth
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from giamdinh.norms.progress import ProgressReport
+    from giamdinh.services.assessment import StoreRun
+    from giamdinh.services.ingest import IngestSummary
+    from giamdinh.services.signals import SignalsRun
+    from giamdinh.signals.model import Lead
+    from giamdinh.synth import SynthResult
+
+#: A file that marks a folder as the demo's own, so a re-run may clear it.
+MARKER = ".giamdinh-demo"
+#: What the demo writes inside its folder.
+PARTS = ("province", "store", "giamdinh.db")
+_T = TypeVar("_T")
+MONEY_KEYS = ("claimed", "payable", "refused", "adjusted", "under_review")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleImpact:
+    """One rule's weight in an assessment run."""
+
+    rule_id: str
+    severity: str
+    findings: int
+    claims: int
+    facilities: int
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FacilityImpact:
+    """One facility's decisions in an assessment run."""
+
+    ma_cskcb: str
+    claims: int
+    claimed: Decimal
+    refused: Decimal
+    adjusted: Decimal
+    under_review: Decimal
+
+    @property
+    def at_stake(self) -> Decimal:
+        """Money refused, adjusted or under review."""
+        return self.refused + self.adjusted + self.under_review
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ManagerSummary:
+    """What a manager reads first after an assessment run."""
+
+    claims: int
+    lines: int
+    findings: int
+    totals: dict[str, Decimal]
+    by_severity: dict[str, int]
+    rules: list[RuleImpact]
+    facilities: list[FacilityImpact]
+    time_info: int
+    time_refused: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DemoResult:
+    """Everything the demo did, step by step."""
+
+    folder: Path
+    synth: SynthResult
+    ingest: IngestSummary
+    assessment: StoreRun
+    summary: ManagerSummary
+    signals: SignalsRun
+    leads: list[Lead]
+    progress: ProgressReport
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _prepare(folder: Path) -> None:
+    """Make ``folder`` ready: new, empty, or a previous demo's (then cleared)."""
+    if folder.exists() and not folder.is_dir():
+        msg = f"{folder} exists and is not a directory"
+        raise ConfigError(msg)
+    if folder.is_dir() and any(folder.iterdir()):
+        if not (folder / MARKER).exists():
+            msg = (
+                f"{folder} is not empty and was not made by the demo; "
+                "choose another --dir"
+            )
+            raise ConfigError(msg)
+        for name in PARTS:
+            path = folder / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).write_text(
+        "Thư mục do `giamdinh demo` tạo; chạy lại sẽ xóa và tạo lại.\n"
+        "Made by `giamdinh demo`; a re-run clears and rebuilds it.\n",
+        encoding="utf-8",
+    )
+
+
+def summarise_run(folder: Path, *, top: int = 10) -> ManagerSummary:
+    """Summarise one assessment run folder (``findings``/``lines``/``claims``).
+
+    Args:
+        folder: a run folder written by :func:`assess_store`.
+        top: how many rules and facilities to keep, by money at stake.
+
+    Returns:
+        Totals, counts by severity, the rules and facilities with the most money
+        at stake, and the time findings (``info`` only: time never refuses).
+    """
+    con = duckdb.connect()
+    try:
+        for name in ("findings", "lines", "claims"):
+            path = str(folder / f"{name}.parquet").replace("'", "''")
+            con.execute(
+                f"create view {name} as select * from read_parquet('{path}')"  # noqa: S608
+            )
+        sums = ", ".join(f"coalesce(sum({k}), 0)" for k in MONEY_KEYS)
+        row = con.execute(f"select count(*), {sums} from claims").fetchone()  # noqa: S608
+        assert row is not None  # noqa: S101 - an aggregate always returns a row
+        totals = {k: Decimal(row[i + 1]) for i, k in enumerate(MONEY_KEYS)}
+        lines = con.execute("select count(*) from lines").fetchone()
+        severity = dict(
+            con.execute("select severity, count(*) from findings group by 1").fetchall()
+        )
+        rules = [
+            RuleImpact(
+                rule_id=r[0],
+                severity=r[1],
+                findings=r[2],
+                claims=r[3],
+                facilities=r[4],
+                amount=Decimal(r[5]),
+            )
+            for r in con.execute(
+                """
+                select rule_id, min(severity), count(*), count(distinct ma_lk),
+                       count(distinct ma_cskcb), coalesce(sum(amount), 0) as money
+                from findings
+                group by rule_id
+                order by money desc, count(*) desc, rule_id
+                limit ?
+                """,
+                [top],
+            ).fetchall()
+        ]
+        facilities = [
+            FacilityImpact(
+                ma_cskcb=r[0] or "?",
+                claims=r[1],
+                claimed=Decimal(r[2]),
+                refused=Decimal(r[3]),
+                adjusted=Decimal(r[4]),
+                under_review=Decimal(r[5]),
+            )
+            for r in con.execute(
+                """
+                select ma_cskcb, count(*), sum(claimed), sum(refused), sum(adjusted),
+                       sum(under_review),
+                       sum(refused) + sum(adjusted) + sum(under_review) as stake
+                from claims
+                group by ma_cskcb
+                order by stake desc, ma_cskcb
+                limit ?
+                """,
+                [top],
+            ).fetchall()
+        ]
+        time_rows = con.execute(
+            """
+            select count(*) filter (where severity = 'info'),
+                   count(*) filter (where severity in ('refuse', 'adjust'))
+            from findings
+            where evidence like '%reference_minutes%'
+               or evidence like '%execution_minutes%'
+            """
+        ).fetchone()
+        findings = con.execute("select count(*) from findings").fetchone()
+    finally:
+        con.close()
+    return ManagerSummary(
+        claims=int(row[0]),
+        lines=int(lines[0]) if lines else 0,
+        findings=int(findings[0]) if findings else 0,
+        totals=totals,
+        by_severity={str(k): int(v) for k, v in severity.items()},
+        rules=rules,
+        facilities=facilities,
+        time_info=int(time_rows[0]) if time_rows else 0,
+        time_refused=int(time_rows[1]) if time_rows else 0,
+    )
+
+
+def run_demo(
+    folder: Path,
+    *,
+    claims: int = 3000,
+    seed: int = 2026,
+    anomaly_rate: float = 0.05,
+    report: Callable[[str], None] | None = None,
+) -> DemoResult:
+    """Generate, ingest, assess and summarise a synthetic province in ``folder``.
+
+    Args:
+        folder: new, empty, or a previous demo's folder (cleared first).
+        claims: claims (episodes) in the province month.
+        seed: random seed of the generator (same seed, same files).
+        anomaly_rate: share of claims with one planted anomaly.
+        report: called with a line of progress before each step.
+
+    Returns:
+        What each step did and the manager's summary.
+
+    Raises:
+        ConfigError: the folder is someone else's, or an option is wrong.
+    """
+    say = report or (lambda _line: None)
+    _prepare(folder)
+    seconds: dict[str, float] = {}
+    province = folder / "province"
+    store = folder / "store"
+    database_url = f"sqlite:///{folder / 'giamdinh.db'}"
+
+    def timed(name: str, line: str, step: Callable[[], _T]) -> _T:
+        say(line)
+        started = time.perf_counter()
+        value = step()
+        seconds[name] = time.perf_counter() - started
+        return value
+
+    synth = timed(
+        "synth",
+        f"1/5 Sinh tỉnh mẫu / generating a province ({claims} claims, seed {seed})",
+        lambda: run_synth(
+            claims=claims, seed=seed, out=province, anomaly_rate=anomaly_rate
+        ),
+    )
+    ingested = timed(
+        "ingest",
+        "2/5 Tiếp nhận hồ sơ vào kho / ingesting the claim files",
+        lambda: ingest_paths([province / "claims"], store_dir=store),
+    )
+    assessed = timed(
+        "assess",
+        "3/5 Giám định theo bộ quy tắc / assessing every claim",
+        lambda: assess_store(store, reference_dir=province / "reference"),
+    )
+    summary = summarise_run(assessed.folder)
+    devices = [p for p in (province / "device_logs", province / "dicom") if p.is_dir()]
+    tiers = province / "facilities.csv"
+    signals = timed(
+        "signals",
+        "4/5 Tín hiệu định hướng thanh tra / computing the signals",
+        lambda: compute_leads(
+            store_dir=store,
+            refs=[province / "reference"],
+            devices=devices,
+            facilities=tiers if tiers.is_file() else None,
+        ),
+    )
+    timed(
+        "norms",
+        "5/5 Chương trình định mức KT-KT / loading the norms programme",
+        lambda: norms_demo(database_url),
+    )
+    report_ = norms_progress(database_url)
+    return DemoResult(
+        folder=folder,
+        synth=synth,
+        ingest=ingested,
+        assessment=assessed,
+        summary=summary,
+        signals=signals,
+        leads=top_leads(signals.leads, top=5),
+        progress=report_,
+        seconds=seconds,
+    )
+
+
+__all__ = [
+    "DemoResult",
+    "FacilityImpact",
+    "ManagerSummary",
+    "RuleImpact",
+    "run_demo",
+    "summarise_run",
+]

@@ -1,0 +1,93 @@
+"""Reference data of many facilities at once: the insurer's view of a province.
+
+A hospital checks its own claims against its own reference folder. The insurer
+assesses a whole store, where every claim names its facility (``MA_CSKCB``), so
+the facility tables of every facility are loaded side by side: rules already
+join on ``ma_cskcb``, so one facility's catalogue never answers for another's.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from giamdinh.errors import ConfigError
+from giamdinh.refdata.reference_set import FACILITY_TABLES, ReferenceSet
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+_FORM_NAMES = frozenset(
+    name.upper() for name in ("M01", "M02", "M03", "M04", "M05", "M06")
+)
+
+
+def is_facility_folder(path: Path) -> bool:
+    """Return whether ``path`` holds a facility's catalogue files (M01…M06)."""
+    return path.is_dir() and any(
+        p.is_file() and p.stem.upper() in _FORM_NAMES for p in path.iterdir()
+    )
+
+
+def facility_folders(paths: Iterable[Path]) -> list[Path]:
+    """Return the facility folders in ``paths``: each path, or its sub-folders.
+
+    Raises:
+        ConfigError: a path does not exist or holds no facility catalogue.
+    """
+    found: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            msg = f"reference folder {path} does not exist"
+            raise ConfigError(msg)
+        if is_facility_folder(path):
+            found.append(path)
+            continue
+        children = sorted(p for p in path.iterdir() if is_facility_folder(p))
+        if not children:
+            msg = (
+                f"{path} holds no facility catalogue (M01…M06) and no sub-folder "
+                "with one (one folder per facility)"
+            )
+            raise ConfigError(msg)
+        found.extend(children)
+    return found
+
+
+def load_reference(path: Path | None) -> ReferenceSet:
+    """Return the reference set for a facility folder, a province folder, or none.
+
+    Args:
+        path: one facility's reference folder, a folder of such folders (one per
+            facility), or ``None`` for the national tables only.
+
+    Returns:
+        The national tables plus the facility tables of every folder found. A
+        facility table is "missing" (its rules report "not checked") only when no
+        facility declared it.
+
+    Raises:
+        ConfigError: the path holds no facility catalogue.
+        ReferenceDataError: a facility file has problems (file, row, column).
+    """
+    if path is None:
+        return ReferenceSet.national()
+    folders = facility_folders([path])
+    if len(folders) == 1:
+        return ReferenceSet.load(folders[0])
+    sets = [ReferenceSet.load(folder) for folder in folders]
+    tables = sets[0].tables()
+    for name in FACILITY_TABLES:
+        parts = [s.table(name) for s in sets if s.checked(name)]
+        if parts:
+            tables[name] = pa.concat_tables(parts, promote_options="permissive")
+    missing = frozenset(
+        name for name in FACILITY_TABLES if not any(s.checked(name) for s in sets)
+    )
+    reports = tuple(r for s in sets for r in s.reports)
+    return ReferenceSet(tables, folder=path, reports=reports, missing=missing)
+
+
+__all__ = ["facility_folders", "is_facility_folder", "load_reference"]
