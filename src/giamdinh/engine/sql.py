@@ -52,7 +52,7 @@ def literal(value: object) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, Decimal):
-        return f"cast('{value}' as decimal(18, 3))"
+        return f"cast('{value}' as decimal(38, 3))"
     if isinstance(value, date):
         return f"date '{value.isoformat()}'"
     if isinstance(value, str):

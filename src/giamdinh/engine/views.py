@@ -5,7 +5,8 @@ Three families of views, all plain Arrow tables registered on a backend:
 * ``xml1`` … ``xml15``: the claim tables of the reader (contract 4) with the
   standard's field names lower-cased (``ma_lk``, ``stt``, ``ma_dich_vu``,
   ``don_gia_bh``, ``ngay_yl`` …) and the typed Arrow types of contract 4
-  (``string``, ``int64``, ``decimal128(18, 3)``, ``date32``, ``timestamp[s]``),
+  (``string``, ``int64``, ``decimal128(18, 3)``, ``date32``, ``timestamp[s]``;
+  decimals are widened to ``decimal128(38, 3)``, see ``MONEY``),
   plus the provenance columns ``_file``, ``_hoso``, ``_envelope_cskcb``. A table
   that is absent, or a field that a file did not carry, is present and null, so a
   rule never fails for lack of a column.
@@ -35,7 +36,16 @@ if TYPE_CHECKING:
 
     from giamdinh.rules.edits import EditTable
 
-MONEY = pa.decimal128(18, 3)
+MONEY = pa.decimal128(38, 3)
+"""Decimal columns (money, quantities, rates) in every view.
+
+NOTE: 38 digits, not the 18 of the store. DuckDB keeps the width of a product of
+two ``DECIMAL(18, s)`` at 18 while adding the scales, so a rule recomputing
+``so_luong * don_gia_bh * tyle_tt_dv * tyle_tt_bh * muc_huong`` overflowed on a
+plain 1.6 million đồng line. At 38 digits the same product keeps 23 integer
+digits after five factors of scale 3. Arrow stores both widths in 16 bytes, so
+widening is free; DuckDB computes in 128-bit integers (still exact).
+"""
 PROVENANCE: dict[str, pa.DataType] = {
     "_file": pa.string(),
     "_hoso": pa.int32(),

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, PlainSerializer
@@ -34,8 +35,8 @@ from giamdinh.engine.overrides import (
 from giamdinh.engine.run import Assessment, assess, parse_evidence, render
 from giamdinh.engine.views import logical_views
 from giamdinh.errors import ConfigError
-from giamdinh.refdata.reference_set import ReferenceSet
 from giamdinh.rules.registry import RuleSet, load_rule_set
+from giamdinh.services.province import load_reference
 from giamdinh.standard.reader import read_batch
 from giamdinh.standard.spec import TABLES
 from giamdinh.store import ClaimStore
@@ -317,10 +318,7 @@ def check_files(
         ReferenceDataError: the reference folder has problems.
     """
     files = expand_paths(paths)
-    if reference_dir is not None:
-        reference = ReferenceSet.load(reference_dir)
-    else:
-        reference = ReferenceSet.national()
+    reference = load_reference(reference_dir)
     batch = read_batch([str(p) for p in files])
     result = run_assessment(
         batch.tables,
@@ -416,11 +414,7 @@ def assess_store(
     as-of date, time of the run, totals), so a past run is never overwritten.
     """
     tables = read_store_tables(store_dir)
-    reference = (
-        ReferenceSet.load(reference_dir)
-        if reference_dir is not None
-        else ReferenceSet.national()
-    )
+    reference = load_reference(reference_dir)
     result = run_assessment(
         tables, reference.tables(), as_of=as_of, overrides_path=overrides_path
     )
@@ -536,11 +530,7 @@ def dry_run_store(
     as_of: date | None = None,
 ) -> DryRun:
     """Dry-run one rule over the claims of a store."""
-    reference = (
-        ReferenceSet.load(reference_dir)
-        if reference_dir is not None
-        else ReferenceSet.national()
-    )
+    reference = load_reference(reference_dir)
     return dry_run(
         rule_id,
         read_store_tables(store_dir),
@@ -559,11 +549,7 @@ def dry_run_files(
     as_of: date | None = None,
 ) -> DryRun:
     """Dry-run one rule over claim files."""
-    reference = (
-        ReferenceSet.load(reference_dir)
-        if reference_dir is not None
-        else ReferenceSet.national()
-    )
+    reference = load_reference(reference_dir)
     batch = read_batch([str(p) for p in expand_paths(paths)])
     return dry_run(
         rule_id, batch.tables, reference.tables(), severity=severity, as_of=as_of
@@ -596,6 +582,243 @@ def set_override(
     apply_overrides(load_rule_set(), [*load_overrides(path), change])
     record_override(path, change)
     return change
+
+
+# ------------------------------------------------------------- manager summary
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleStake:
+    """One rule's findings and money at stake in a run."""
+
+    rule_id: str
+    title: str
+    title_en: str
+    severity: str
+    findings: int
+    claims: int
+    facilities: int
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FacilityStake:
+    """One facility's claims and money in a run."""
+
+    ma_cskcb: str
+    claims: int
+    claimed: Decimal
+    payable: Decimal
+    refused: Decimal
+    adjusted: Decimal
+    under_review: Decimal
+
+    @property
+    def at_stake(self) -> Decimal:
+        """Return refused + adjusted + under review."""
+        return self.refused + self.adjusted + self.under_review
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AssessmentSummary:
+    """What a manager wants from one assessment run of the store.
+
+    Attributes:
+        run: the run folder's name (``run-<UTC time>``).
+        folder: the run folder.
+        rule_set: the rule-set version the run recorded.
+        as_of: the run's as-of date, if any.
+        claims: claims assessed.
+        lines: XML2/XML3 lines assessed.
+        findings: findings of the run.
+        totals: money in đồng: ``claimed``, ``payable``, ``refused``,
+            ``adjusted``, ``under_review`` (claimed = the other four).
+        by_severity: findings per severity.
+        rules: the rules with the most money at stake, most first.
+        facilities: the facilities with the most money at stake, most first.
+        time_findings: findings of rules whose evidence is execution or machine
+            time (``info``/``review`` only).
+        time_money: money refused or adjusted by such rules (0 by law).
+        next_steps: where to look next, one line each, "Việt / English".
+    """
+
+    run: str
+    folder: Path
+    rule_set: str
+    as_of: date | None
+    claims: int
+    lines: int
+    findings: int
+    totals: dict[str, Decimal]
+    by_severity: dict[str, int]
+    rules: list[RuleStake]
+    facilities: list[FacilityStake]
+    time_findings: int
+    time_money: Decimal
+    next_steps: list[str]
+
+
+MONEY_KEYS = ("claimed", "payable", "refused", "adjusted", "under_review")
+
+
+def latest_run(store_dir: Path) -> Path:
+    """Return the newest assessment run folder of a store.
+
+    Raises:
+        ConfigError: the store has no assessment run yet.
+    """
+    root = store_dir / ASSESSMENTS_DIR
+    runs = sorted(p for p in root.glob("run-*") if p.is_dir()) if root.is_dir() else []
+    if not runs:
+        msg = (
+            f"{store_dir}: chưa có lần giám định nào, chạy `giamdinh assess` trước / "
+            "no assessment run yet: run `giamdinh assess` first"
+        )
+        raise ConfigError(msg)
+    return runs[-1]
+
+
+def _money_text(value: Decimal) -> str:
+    return f"{value:,.0f}".replace(",", ".")
+
+
+def _next_steps(
+    rules: list[RuleStake], facilities: list[FacilityStake], totals: dict[str, Decimal]
+) -> list[str]:
+    steps: list[str] = []
+    if rules and rules[0].amount > 0:
+        r = rules[0]
+        steps.append(
+            f"Quy tắc {r.rule_id} ({r.title}): {r.findings} phát hiện, "
+            f"{_money_text(r.amount)} đồng — `giamdinh rules show {r.rule_id}`, "
+            f"`giamdinh rules dry-run {r.rule_id}` / rule {r.rule_id} "
+            f"({r.title_en}) has the most money at stake"
+        )
+    if facilities and facilities[0].at_stake > 0:
+        f = facilities[0]
+        steps.append(
+            f"Cơ sở {f.ma_cskcb}: {_money_text(f.at_stake)} đồng cần xem xét trên "
+            f"{f.claims} hồ sơ / facility {f.ma_cskcb} has the most money at stake"
+        )
+    if totals["under_review"] > 0:
+        steps.append(
+            f"{_money_text(totals['under_review'])} đồng chờ giám định chung với cơ "
+            "sở (`giamdinh signals` cho các đầu mối) / money under review needs "
+            "joint verification with the facilities"
+        )
+    return steps
+
+
+def summarise_store(
+    store_dir: Path, *, run: str | None = None, top: int = 10
+) -> AssessmentSummary:
+    """Summarise an assessment run of the store for a manager.
+
+    Args:
+        store_dir: the claim store.
+        run: the run folder's name; the newest run when omitted.
+        top: how many rules and facilities to keep, by money at stake.
+
+    Raises:
+        ConfigError: no run yet, or no run of that name.
+    """
+    folder = latest_run(store_dir) if run is None else store_dir / ASSESSMENTS_DIR / run
+    if not (folder / "claims.parquet").is_file():
+        raise ConfigError(f"{folder}: not an assessment run (claims.parquet missing)")
+    meta = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    findings = pq.read_table(folder / "findings.parquet")
+    lines = pq.read_table(folder / "lines.parquet")
+    claims = pq.read_table(folder / "claims.parquet")
+    rule_info = {r.id: r for r in load_rule_set()}
+    time_ids = sorted(
+        rid for rid, r in rule_info.items() if any(e.is_time for e in r.evidence)
+    )
+    con = duckdb.connect()
+    try:
+        con.register("findings", findings)
+        con.register("claims", claims)
+        con.register(
+            "time_rules", pa.table({"rule_id": pa.array(time_ids, pa.string())})
+        )
+        sums = ", ".join(f"coalesce(sum({k}), 0)" for k in MONEY_KEYS)
+        row = con.execute(f"select {sums} from claims").fetchone()  # noqa: S608
+        assert row is not None  # noqa: S101 - an aggregate always returns a row
+        by_severity = dict(
+            con.execute("select severity, count(*) from findings group by 1").fetchall()
+        )
+        rule_rows = con.execute(
+            """
+            select rule_id, arg_max(severity, rule_version), count(*),
+                   count(distinct ma_lk), count(distinct ma_cskcb),
+                   coalesce(sum(amount), 0) as money
+            from findings group by rule_id
+            order by money desc, count(*) desc, rule_id limit ?
+            """,
+            [top],
+        ).fetchall()
+        facility_rows = con.execute(
+            """
+            select coalesce(ma_cskcb, '?'), count(*), sum(claimed), sum(payable),
+                   sum(refused), sum(adjusted), sum(under_review),
+                   sum(refused) + sum(adjusted) + sum(under_review) as stake
+            from claims group by 1 order by stake desc, 1 limit ?
+            """,
+            [top],
+        ).fetchall()
+        time_row = con.execute(
+            """
+            select count(*),
+                   coalesce(sum(amount) filter (
+                       where severity in ('refuse', 'adjust')), 0)
+            from findings where rule_id in (select rule_id from time_rules)
+            """
+        ).fetchone()
+    finally:
+        con.close()
+    assert time_row is not None  # noqa: S101 - an aggregate always returns a row
+    totals = {k: Decimal(row[i]) for i, k in enumerate(MONEY_KEYS)}
+    rules = [
+        RuleStake(
+            rule_id=r[0],
+            title=rule_info[r[0]].title if r[0] in rule_info else r[0],
+            title_en=rule_info[r[0]].title_en if r[0] in rule_info else r[0],
+            severity=r[1],
+            findings=r[2],
+            claims=r[3],
+            facilities=r[4],
+            amount=Decimal(r[5]),
+        )
+        for r in rule_rows
+    ]
+    facilities = [
+        FacilityStake(
+            ma_cskcb=f[0],
+            claims=f[1],
+            claimed=Decimal(f[2]),
+            payable=Decimal(f[3]),
+            refused=Decimal(f[4]),
+            adjusted=Decimal(f[5]),
+            under_review=Decimal(f[6]),
+        )
+        for f in facility_rows
+    ]
+    as_of = meta.get("as_of")
+    return AssessmentSummary(
+        run=folder.name,
+        folder=folder,
+        rule_set=str(meta["rule_set"]),
+        as_of=date.fromisoformat(as_of) if as_of else None,
+        claims=claims.num_rows,
+        lines=lines.num_rows,
+        findings=findings.num_rows,
+        totals=totals,
+        by_severity={str(k): int(v) for k, v in by_severity.items()},
+        rules=rules,
+        facilities=facilities,
+        time_findings=int(time_row[0]),
+        time_money=Decimal(time_row[1]),
+        next_steps=_next_steps(rules, facilities, totals),
+    )
 
 
 def rule_docs(cases_dir: Path, out_dir: Path, *, write: bool = True) -> list[Path]:
