@@ -13,7 +13,8 @@ The amount is the excess.
 
 Compliant: ``T_BHTT`` at or below the formula (a lower share is the facility's
 loss, not the fund's), or a line with other-source money (its split follows
-other rules).
+other rules). The product is computed in ``DECIMAL(38, 6)``: five ``DECIMAL(18, 3)``
+factors overflow 18 digits.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ RULE = Rule(
                 l.ma_lk, l.stt, coalesce(l.ma_vat_tu, l.ma_dich_vu) as ma_dich_vu,
                 l.t_bhtt,
                 round(
-                    l.so_luong * l.don_gia_bh * coalesce(l.tyle_tt_dv, 100)
+                    cast(l.so_luong as decimal(38, 6)) * l.don_gia_bh
+                    * coalesce(l.tyle_tt_dv, 100)
                     * coalesce(l.tyle_tt_bh, 100) * l.muc_huong / 1000000,
                     2
                 ) as t_bhtt_tinh

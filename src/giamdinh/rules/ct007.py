@@ -59,7 +59,8 @@ RULE = Rule(
             select
                 d.ma_lk, d.stt, d.ma_thuoc, d.t_bhtt,
                 round(
-                    d.so_luong * d.don_gia * coalesce(d.tyle_tt_bh, 100)
+                    cast(d.so_luong as decimal(38, 6)) * d.don_gia
+                    * coalesce(d.tyle_tt_bh, 100)
                     * d.muc_huong / 10000,
                     2
                 ) as t_bhtt_tinh
