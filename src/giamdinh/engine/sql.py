@@ -123,11 +123,19 @@ def referenced_views(rules: Sequence[Rule]) -> frozenset[str]:
 
 
 def with_params(rule: Rule) -> str:
-    """Return the rule's SQL with its ``params`` CTE added."""
+    """Return the rule's SQL with its ``params`` CTE added *first*.
+
+    NOTE: first, not last: the rule's own CTEs may read ``params`` and a CTE only
+    sees the ones defined before it.
+    """
     tree = parse(rule)
     if rule.params:
         params = ", ".join(f"{literal(v)} as {k}" for k, v in rule.params.items())
         tree = tree.with_("params", as_=f"select {params}", dialect="duckdb")  # type: ignore[attr-defined]
+        node = tree.args.get("with_") or tree.args.get("with")
+        if isinstance(node, exp.With):
+            ctes = node.expressions
+            ctes.insert(0, ctes.pop())
     return str(tree.sql(dialect="duckdb"))
 
 

@@ -14,12 +14,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from giamdinh.backends.duck import DuckDBBackend
 from giamdinh.domain import Severity
@@ -55,7 +55,18 @@ def _money_json(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-Money = Annotated[Decimal, PlainSerializer(_money_json, return_type=float)]
+Money = Annotated[
+    Decimal,
+    PlainSerializer(_money_json, return_type=float),
+    Field(description="đồng"),
+]
+TableName = Annotated[
+    str | None,
+    Field(
+        pattern=r"^XML([1-9]|1[0-5])$",
+        description="XML1…XML15; null for a claim-level finding",
+    ),
+]
 EvidenceValue = str | int | float | bool | None
 
 
@@ -77,13 +88,13 @@ class FindingOut(BaseModel):
     rule_id: str
     rule_version: int
     severity: Severity
-    refusal_code: str | None
-    table: str | None
-    stt: int | None
-    code: str | None
+    refusal_code: str | None = Field(description="the insurer's code, e.g. S.005.434")
+    table: TableName
+    stt: int | None = Field(description="the line's STT; null for a claim finding")
+    code: str | None = Field(description="MA_DICH_VU / MA_THUOC / MA_VAT_TU")
     amount: Money
-    message: str
-    message_en: str
+    message: str = Field(description="Vietnamese")
+    message_en: str = Field(description="English")
     basis: list[BasisOut]
     evidence: dict[str, EvidenceValue]
 
@@ -112,7 +123,7 @@ class FileErrorOut(BaseModel):
     severity: Severity
     message: str
     ma_lk: str | None
-    table: str | None
+    table: TableName
     stt: int | None
     field: str | None
 
@@ -123,7 +134,7 @@ class FileOut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     path: str
-    status: str
+    status: Literal["ok", "rejected"]
     errors: list[FileErrorOut]
 
 
@@ -138,9 +149,26 @@ class CheckOutput(BaseModel):
     claims: list[ClaimOut]
 
 
+SCHEMA_ID = "https://giamdinh.example/schemas/check-output.schema.json"
+
+
 def check_output_schema() -> dict[str, Any]:
-    """Return the JSON Schema of the check output (as serialised)."""
-    return CheckOutput.model_json_schema(mode="serialization")
+    """Return the JSON Schema of the check output (as serialised).
+
+    The file ``schemas/check-output.schema.json`` is this schema; a test keeps
+    the two equal and validates real output against it.
+    """
+    schema = CheckOutput.model_json_schema(mode="serialization")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        **schema,
+    }
+
+
+def check_output_schema_text() -> str:
+    """Return the JSON Schema as the text of ``schemas/check-output.schema.json``."""
+    return json.dumps(check_output_schema(), ensure_ascii=False, indent=2) + "\n"
 
 
 def load_rules(
