@@ -124,6 +124,7 @@ REFERENCE_COLUMNS: dict[str, dict[str, pa.DataType]] = {
     "ref_technique_companions": {
         "ma_dich_vu": pa.string(),
         "companion_pattern": pa.string(),
+        "description": pa.string(),
         "requirement": pa.string(),
         **_VALID,
     },
