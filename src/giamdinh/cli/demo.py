@@ -64,12 +64,16 @@ def _print(result: DemoResult) -> None:
         title="Quy tắc nhiều tiền nhất / rules with most money at stake",
         title_justify="left",
     )
-    for col in ("rule", "mức / severity", "phát hiện / hits", "hồ sơ / claims"):
-        rules.add_column(col)
+    rules.add_column("rule")
+    rules.add_column("tên / title", ratio=1, overflow="fold")
+    rules.add_column("phát hiện / hits", justify="right")
     rules.add_column("đồng", justify="right")
     for r in s.rules:
         rules.add_row(
-            r.rule_id, r.severity, str(r.findings), str(r.claims), _money(r.amount)
+            f"{r.rule_id}\n[dim]{r.severity}[/]",
+            escape(r.title),
+            f"{r.findings} ({r.claims} hồ sơ)",
+            _money(r.amount),
         )
     _out.print(rules)
 
@@ -110,9 +114,10 @@ def _print(result: DemoResult) -> None:
     _out.print(leads)
 
     _out.print(
-        f"Thời gian thực hiện / execution time: {s.time_info} phát hiện `info`, "
-        f"{s.time_refused} dòng bị từ chối vì thời gian / refused for time "
-        "(Bộ Y tế 2025: thời gian không phải căn cứ từ chối)."
+        f"Thời gian thực hiện / execution time: {s.time_findings} phát hiện chỉ để "
+        f"thông tin / findings for information, {_money(s.time_money)} đồng từ chối "
+        "vì thời gian / refused for time (Bộ Y tế 2025: thời gian không phải căn "
+        "cứ từ chối / time is never a refusal ground)."
     )
     _out.print(
         f"Định mức KT-KT / norms programme: {result.progress.headline()} "
@@ -120,6 +125,8 @@ def _print(result: DemoResult) -> None:
     )
     store = result.folder / "store"
     _out.rule("Xem tiếp / where to look next")
+    for step in s.next_steps:
+        _out.print(f"  • {escape(step)}")
     _out.print(
         f"  giamdinh signals --store {store} --top 20\n"
         f"  giamdinh rules show {s.rules[0].rule_id if s.rules else 'CT001'}\n"

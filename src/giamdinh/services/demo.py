@@ -16,13 +16,10 @@ from __future__ import annotations
 import shutil
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 
-import duckdb
-
 from giamdinh.errors import ConfigError
-from giamdinh.services.assessment import assess_store
+from giamdinh.services.assessment import assess_store, summarise_store
 from giamdinh.services.ingest import ingest_paths
 from giamdinh.services.norms import progress as norms_progress
 from giamdinh.services.norms import run_demo as norms_demo
@@ -34,7 +31,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from giamdinh.norms.progress import ProgressReport
-    from giamdinh.services.assessment import StoreRun
+    from giamdinh.services.assessment import AssessmentSummary, StoreRun
     from giamdinh.services.ingest import IngestSummary
     from giamdinh.services.signals import SignalsRun
     from giamdinh.signals.model import Lead
@@ -45,51 +42,6 @@ MARKER = ".giamdinh-demo"
 #: What the demo writes inside its folder.
 PARTS = ("province", "store", "giamdinh.db")
 _T = TypeVar("_T")
-MONEY_KEYS = ("claimed", "payable", "refused", "adjusted", "under_review")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RuleImpact:
-    """One rule's weight in an assessment run."""
-
-    rule_id: str
-    severity: str
-    findings: int
-    claims: int
-    facilities: int
-    amount: Decimal
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FacilityImpact:
-    """One facility's decisions in an assessment run."""
-
-    ma_cskcb: str
-    claims: int
-    claimed: Decimal
-    refused: Decimal
-    adjusted: Decimal
-    under_review: Decimal
-
-    @property
-    def at_stake(self) -> Decimal:
-        """Money refused, adjusted or under review."""
-        return self.refused + self.adjusted + self.under_review
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ManagerSummary:
-    """What a manager reads first after an assessment run."""
-
-    claims: int
-    lines: int
-    findings: int
-    totals: dict[str, Decimal]
-    by_severity: dict[str, int]
-    rules: list[RuleImpact]
-    facilities: list[FacilityImpact]
-    time_info: int
-    time_refused: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,7 +52,7 @@ class DemoResult:
     synth: SynthResult
     ingest: IngestSummary
     assessment: StoreRun
-    summary: ManagerSummary
+    summary: AssessmentSummary
     signals: SignalsRun
     leads: list[Lead]
     progress: ProgressReport
@@ -130,100 +82,6 @@ def _prepare(folder: Path) -> None:
         "Thư mục do `giamdinh demo` tạo; chạy lại sẽ xóa và tạo lại.\n"
         "Made by `giamdinh demo`; a re-run clears and rebuilds it.\n",
         encoding="utf-8",
-    )
-
-
-def summarise_run(folder: Path, *, top: int = 10) -> ManagerSummary:
-    """Summarise one assessment run folder (``findings``/``lines``/``claims``).
-
-    Args:
-        folder: a run folder written by :func:`assess_store`.
-        top: how many rules and facilities to keep, by money at stake.
-
-    Returns:
-        Totals, counts by severity, the rules and facilities with the most money
-        at stake, and the time findings (``info`` only: time never refuses).
-    """
-    con = duckdb.connect()
-    try:
-        for name in ("findings", "lines", "claims"):
-            path = str(folder / f"{name}.parquet").replace("'", "''")
-            con.execute(
-                f"create view {name} as select * from read_parquet('{path}')"  # noqa: S608
-            )
-        sums = ", ".join(f"coalesce(sum({k}), 0)" for k in MONEY_KEYS)
-        row = con.execute(f"select count(*), {sums} from claims").fetchone()  # noqa: S608
-        assert row is not None  # noqa: S101 - an aggregate always returns a row
-        totals = {k: Decimal(row[i + 1]) for i, k in enumerate(MONEY_KEYS)}
-        lines = con.execute("select count(*) from lines").fetchone()
-        severity = dict(
-            con.execute("select severity, count(*) from findings group by 1").fetchall()
-        )
-        rules = [
-            RuleImpact(
-                rule_id=r[0],
-                severity=r[1],
-                findings=r[2],
-                claims=r[3],
-                facilities=r[4],
-                amount=Decimal(r[5]),
-            )
-            for r in con.execute(
-                """
-                select rule_id, min(severity), count(*), count(distinct ma_lk),
-                       count(distinct ma_cskcb), coalesce(sum(amount), 0) as money
-                from findings
-                group by rule_id
-                order by money desc, count(*) desc, rule_id
-                limit ?
-                """,
-                [top],
-            ).fetchall()
-        ]
-        facilities = [
-            FacilityImpact(
-                ma_cskcb=r[0] or "?",
-                claims=r[1],
-                claimed=Decimal(r[2]),
-                refused=Decimal(r[3]),
-                adjusted=Decimal(r[4]),
-                under_review=Decimal(r[5]),
-            )
-            for r in con.execute(
-                """
-                select ma_cskcb, count(*), sum(claimed), sum(refused), sum(adjusted),
-                       sum(under_review),
-                       sum(refused) + sum(adjusted) + sum(under_review) as stake
-                from claims
-                group by ma_cskcb
-                order by stake desc, ma_cskcb
-                limit ?
-                """,
-                [top],
-            ).fetchall()
-        ]
-        time_rows = con.execute(
-            """
-            select count(*) filter (where severity = 'info'),
-                   count(*) filter (where severity in ('refuse', 'adjust'))
-            from findings
-            where evidence like '%reference_minutes%'
-               or evidence like '%execution_minutes%'
-            """
-        ).fetchone()
-        findings = con.execute("select count(*) from findings").fetchone()
-    finally:
-        con.close()
-    return ManagerSummary(
-        claims=int(row[0]),
-        lines=int(lines[0]) if lines else 0,
-        findings=int(findings[0]) if findings else 0,
-        totals=totals,
-        by_severity={str(k): int(v) for k, v in severity.items()},
-        rules=rules,
-        facilities=facilities,
-        time_info=int(time_rows[0]) if time_rows else 0,
-        time_refused=int(time_rows[1]) if time_rows else 0,
     )
 
 
@@ -281,7 +139,7 @@ def run_demo(
         "3/5 Giám định theo bộ quy tắc / assessing every claim",
         lambda: assess_store(store, reference_dir=province / "reference"),
     )
-    summary = summarise_run(assessed.folder)
+    summary = summarise_store(store, run=assessed.folder.name)
     devices = [p for p in (province / "device_logs", province / "dicom") if p.is_dir()]
     tiers = province / "facilities.csv"
     signals = timed(
@@ -313,11 +171,4 @@ def run_demo(
     )
 
 
-__all__ = [
-    "DemoResult",
-    "FacilityImpact",
-    "ManagerSummary",
-    "RuleImpact",
-    "run_demo",
-    "summarise_run",
-]
+__all__ = ["MARKER", "DemoResult", "run_demo"]

@@ -1,0 +1,67 @@
+"""``giamdinh demo`` end to end on a small province."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from typer.testing import CliRunner
+
+from giamdinh.cli.main import app
+from giamdinh.services.assessment import summarise_store
+from giamdinh.services.demo import MARKER
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("demo") / "demo"
+    result = CliRunner().invoke(
+        app, ["demo", "--dir", str(folder), "--claims", "150", "--seed", "5"]
+    )
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def test_the_demo_writes_every_part(demo_dir: Path) -> None:
+    assert (demo_dir / MARKER).is_file()
+    assert any((demo_dir / "province" / "claims").rglob("*.xml"))
+    assert (demo_dir / "store" / "CURRENT").is_file()
+    assert (demo_dir / "giamdinh.db").is_file()
+    runs = sorted((demo_dir / "store" / "assessments").iterdir())
+    assert len(runs) == 1
+
+
+def test_the_summary_adds_up_and_time_never_refuses(demo_dir: Path) -> None:
+    s = summarise_store(demo_dir / "store")
+    assert 0 < s.claims <= 150
+    t = s.totals
+    assert t["claimed"] > 0
+    assert (
+        t["claimed"] == t["payable"] + t["refused"] + t["adjusted"] + t["under_review"]
+    )
+    assert s.findings == sum(s.by_severity.values())
+    assert s.time_money == 0
+    assert sum(f.claims for f in s.facilities) <= s.claims
+
+
+def test_a_rerun_clears_the_previous_demo(demo_dir: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["demo", "--dir", str(demo_dir), "--claims", "60", "--seed", "6"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "9,033" in result.output
+    runs = sorted((demo_dir / "store" / "assessments").iterdir())
+    assert len(runs) == 1
+    assert summarise_store(demo_dir / "store").claims <= 60
+
+
+def test_a_foreign_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "mine.txt").write_text("keep me", encoding="utf-8")
+    result = CliRunner().invoke(app, ["demo", "--dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert (tmp_path / "mine.txt").read_text(encoding="utf-8") == "keep me"
