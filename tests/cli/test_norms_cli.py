@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
@@ -153,9 +154,34 @@ def test_refused_transition_exits_2(demo_url: str) -> None:
 
 def test_publish_parquet(demo_url: str, tmp_path: Path) -> None:
     result = runner.invoke(
-        app, ["norms", "publish", "-o", str(tmp_path), "--database-url", demo_url]
-    )
+        app, ["norms", "publish", "-o", str(tmp_path), "--database-url", demo_url,
+              "--effective-from", "2026-01-01"],
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     staff = pq.read_table(tmp_path / "norm_staff_minutes.parquet")
     assert staff.column_names[:3] == ["technique_code", "title", "minutes"]
     assert staff.num_rows > 0
+    supplies = pq.read_table(tmp_path / "norm_supply_quantities.parquet")
+    assert set(supplies.column("valid_from").to_pylist()) == {date(2026, 1, 1)}
+    # The published folder is a reference table the CLI (and the engine) reads.
+    shown = runner.invoke(
+        app, ["reference", "show", "norm_supply", "18.0020.0001", "--norms",
+              str(tmp_path), "--as-of", "2026-01-01", "--json"],
+    )  # fmt: skip
+    assert shown.exit_code == 0, shown.output
+    rows = json.loads(shown.output)["rows"]
+    assert {r["resource_code"] for r in rows} >= {"VT.PHIM"}
+    before = runner.invoke(
+        app, ["reference", "show", "norm_supply", "18.0020", "--norms",
+              str(tmp_path), "--as-of", "2025-12-31", "--json"],
+    )  # fmt: skip
+    assert before.exit_code == 1
+    assert json.loads(before.output)["rows"] == []
+
+
+def test_publish_bad_day_exit_2(demo_url: str, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["norms", "publish", "-o", str(tmp_path), "--database-url", demo_url,
+              "--effective-from", "01/07/2026"],
+    )  # fmt: skip
+    assert result.exit_code == 2

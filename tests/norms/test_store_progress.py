@@ -144,15 +144,22 @@ def test_progress_as_of_an_earlier_day(session: Session) -> None:
 def test_publication_tables(session: Session) -> None:
     build(session)
     national = consolidate(store.latest_drafts(session, "18.0020"))
-    store.save_national(session, national, actor="cuc")
+    # 20:00 UTC on 10/11 is already 11/11 in Vietnam: the norm applies from 11/11.
+    store.save_national(
+        session, national, actor="cuc", at=datetime(2025, 11, 10, 20, tzinfo=UTC)
+    )
     session.flush()
     staff = norm_staff_minutes(session)
     assert staff.schema.field("minutes").type == pa.decimal128(18, 3)
     assert staff.to_pylist() == [
         {"technique_code": "18.0020", "title": "KTV", "minutes": D("17.500"),
-         "persons": D("2.000"), "staff_minutes": D("35.000"), "norm_version": 1}
+         "persons": D("2.000"), "staff_minutes": D("35.000"), "norm_version": 1,
+         "status": "consolidated", "valid_from": date(2025, 11, 11),
+         "valid_to": None}
     ]  # fmt: skip
     supplies = norm_supply_quantities(session).to_pylist()
-    assert [(r["resource_code"], r["quantity"]) for r in supplies] == [
-        ("VT.PHIM", D("1.000"))
+    assert [(r["resource_code"], r["quantity"], r["valid_from"]) for r in supplies] == [
+        ("VT.PHIM", D("1.000"), date(2025, 11, 11))
     ]
+    effective = norm_supply_quantities(session, effective_from=date(2026, 7, 1))
+    assert effective.column("valid_from").to_pylist() == [date(2026, 7, 1)]

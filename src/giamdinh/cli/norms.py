@@ -20,6 +20,7 @@ from giamdinh.cli.errors import operator_errors
 from giamdinh.errors import ConfigError
 from giamdinh.norms.consolidate import Override
 from giamdinh.norms.model import LineCategory
+from giamdinh.refdata.norm_tables import NORM_FILES
 from giamdinh.services import norms as service
 
 if TYPE_CHECKING:
@@ -65,13 +66,13 @@ def _decimal(text: str | None, option: str) -> Decimal | None:
         raise ConfigError(msg) from exc
 
 
-def _day(text: str | None) -> date | None:
+def _day(text: str | None, option: str = "--as-of") -> date | None:
     if text is None:
         return None
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        msg = f"--as-of must be YYYY-MM-DD, got {text!r}"
+        msg = f"{option} must be YYYY-MM-DD, got {text!r}"
         raise ConfigError(msg) from exc
 
 
@@ -484,15 +485,25 @@ def publish(
     output: Path = typer.Option(
         ..., "--output", "-o", help="Folder for the Parquet files."
     ),
+    effective_from: str | None = typer.Option(
+        None,
+        "--effective-from",
+        help="Day YYYY-MM-DD the norms apply from (default: consolidation day).",
+    ),
     database_url: str | None = DB_OPTION,
 ) -> None:
-    """Write norm_staff_minutes and norm_supply_quantities (Parquet) for assessment."""
+    """Write the norms for assessment: staff minutes, expected supply quantities.
+
+    The files are the reference tables ref_norm_staff_minutes and
+    ref_norm_supply_quantities (giamdinh reference show norm_supply CODE --norms DIR).
+    """
     with operator_errors():
-        staff, supplies = service.published_norms(database_url=database_url)
+        day = _day(effective_from, "--effective-from")
+        tables = service.norm_reference_tables(
+            database_url=database_url, effective_from=day
+        )
     output.mkdir(parents=True, exist_ok=True)
-    pq.write_table(staff, output / "norm_staff_minutes.parquet")
-    pq.write_table(supplies, output / "norm_supply_quantities.parquet")
-    _out.print(
-        f"norm_staff_minutes: {staff.num_rows} dòng; "
-        f"norm_supply_quantities: {supplies.num_rows} dòng → {escape(str(output))}"
-    )
+    for name, table in tables.items():
+        pq.write_table(table, output / NORM_FILES[name])
+    counts = "; ".join(f"{name}: {t.num_rows} dòng/rows" for name, t in tables.items())
+    _out.print(f"{counts} → {escape(str(output))}")

@@ -47,10 +47,11 @@ def load(
 
 @app.command("show")
 def show(
+    *,
     kind: str = typer.Argument(
         ...,
         help="service, practitioner, machine, licence, department, drug, supply, "
-        "equipment_source, icd10 or technique.",
+        "equipment_source, icd10, technique, norm_staff or norm_supply.",
     ),
     code: str = typer.Argument(..., help="The code (e.g. 18.0119.0028, J20.9)."),
     as_of: str | None = typer.Option(
@@ -59,12 +60,17 @@ def show(
     reference: Path | None = typer.Option(
         None, "--reference", help="Facility reference folder (else national only)."
     ),
+    norms: Path | None = typer.Option(
+        None,
+        "--norms",
+        help="Folder written by 'giamdinh norms publish' (norm_staff, norm_supply).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show a code as valid on a day: e.g. a service with its approved price."""
     with operator_errors():
         day = _parse_day(as_of)
-        refs = open_reference(reference)
+        refs = open_reference(reference, norms=norms)
         try:
             shown = show_reference(refs, kind=kind, code=code, as_of=day)
         finally:
@@ -145,6 +151,8 @@ def _print_rows(title: str, rows: list[dict[str, Any]]) -> None:
 
 
 def _print_listing(title: str, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
     if len(rows) == 1:
         _print_rows(title, rows)
         return
@@ -161,7 +169,7 @@ def _print_shown(shown: Shown) -> None:
     head = f"{shown.kind.value} {shown.code} as of {shown.as_of.isoformat()}"
     if not shown.rows:
         _out.print(f"[red]{escape(head)}: not found / not valid on that day[/]")
-    _print_rows(head, shown.rows)
+    _print_listing(head, shown.rows)
     if shown.history:
         hist = Table(title="history (all periods)")
         cols = list(shown.history[0])

@@ -6,6 +6,9 @@ Public API:
   ``tables()``, ``register(con)``, ``lookup(kind, code, as_of)`` and ``missing``;
 - :func:`load_folder` / :class:`FileReport` — check one facility's reference folder;
 - :func:`load_national` — the national tables shipped with the package;
+- :func:`read_published_norms` / ``NORM_TABLES`` — published norms (staff minutes,
+  expected supply quantities) as reference tables, added with
+  :meth:`ReferenceSet.with_norms`;
 - :func:`parse_service_code`, :func:`icd_nodot`, :func:`parse_machine_code` — codes.
 """
 
@@ -26,6 +29,14 @@ from giamdinh.refdata.codes import (
 )
 from giamdinh.refdata.facility import FileReport, Problem, load_file, load_folder
 from giamdinh.refdata.national import NATIONAL_TABLES, load_national
+from giamdinh.refdata.norm_tables import (
+    NORM_FILES,
+    NORM_SCHEMAS,
+    NORM_STAFF_MINUTES,
+    NORM_SUPPLY_QUANTITIES,
+    NORM_TABLES,
+    read_published_norms,
+)
 from giamdinh.refdata.reference_set import (
     FACILITY_TABLES,
     LookupKind,
@@ -41,6 +52,11 @@ __all__ = [
     "FACILITY_TABLES",
     "FILE_SPECS",
     "NATIONAL_TABLES",
+    "NORM_FILES",
+    "NORM_SCHEMAS",
+    "NORM_STAFF_MINUTES",
+    "NORM_SUPPLY_QUANTITIES",
+    "NORM_TABLES",
     "SAMPLES_DIR",
     "FileReport",
     "FileSpec",
@@ -62,4 +78,5 @@ __all__ = [
     "machine_group_sql",
     "parse_machine_code",
     "parse_service_code",
+    "read_published_norms",
 ]

@@ -28,10 +28,16 @@ from giamdinh.refdata.facility import (
     raise_for_problems,
 )
 from giamdinh.refdata.national import load_national
+from giamdinh.refdata.norm_tables import (
+    NORM_STAFF_MINUTES,
+    NORM_SUPPLY_QUANTITIES,
+    NORM_TABLES,
+    conform_norm_table,
+)
 from giamdinh.refdata.specs import FILE_SPECS
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from pathlib import Path
 
 FACILITY_TABLES: tuple[str, ...] = tuple(s.table for s in FILE_SPECS.values())
@@ -50,6 +56,8 @@ class LookupKind(StrEnum):
     EQUIPMENT_SOURCE = "equipment_source"
     ICD10 = "icd10"
     TECHNIQUE = "technique"
+    NORM_STAFF = "norm_staff"
+    NORM_SUPPLY = "norm_supply"
 
 
 def _strip(code: str) -> str:
@@ -58,6 +66,12 @@ def _strip(code: str) -> str:
 
 def _technique_code(code: str) -> str:
     return parse_service_code(code).base
+
+
+def _norm_technique(code: str) -> str:
+    """Return ``XX.YYYY`` of a technique or service code (norms are per technique)."""
+    parsed = parse_service_code(code)
+    return parsed.ma_ky_thuat or code.strip()
 
 
 # kind → (table, key column, normaliser of the searched code)
@@ -72,6 +86,8 @@ LOOKUPS: dict[LookupKind, tuple[str, str, Callable[[str], str]]] = {
     LookupKind.EQUIPMENT_SOURCE: ("ref_equipment_sources", "ma_may", _strip),
     LookupKind.ICD10: ("ref_icd10", "code_nodot", icd_nodot),
     LookupKind.TECHNIQUE: ("ref_techniques", "ma_dich_vu", _technique_code),
+    LookupKind.NORM_STAFF: (NORM_STAFF_MINUTES, "technique_code", _norm_technique),
+    LookupKind.NORM_SUPPLY: (NORM_SUPPLY_QUANTITIES, "technique_code", _norm_technique),
 }
 
 
@@ -183,7 +199,33 @@ class ReferenceSet:
 
     def checked(self, name: str) -> bool:
         """Return whether a reference table was given (not "not checked")."""
-        return name not in self.missing
+        return name in self._tables and name not in self.missing
+
+    def with_norms(self, norms: Mapping[str, pa.Table]) -> ReferenceSet:
+        """Return a copy of the set with published norm tables added.
+
+        Args:
+            norms: ``ref_norm_staff_minutes`` and/or ``ref_norm_supply_quantities``
+                (from ``giamdinh.services.norms.norm_reference_tables`` or
+                :func:`giamdinh.refdata.norm_tables.read_published_norms`). A norm
+                table not given stays absent and ``checked()`` is false for it.
+
+        Returns:
+            A new set sharing the other tables; the original is unchanged.
+
+        Raises:
+            ReferenceDataError: a table is not a norm table or breaks its schema.
+        """
+        tables = dict(self._tables)
+        for name, table in norms.items():
+            tables[name] = conform_norm_table(name, table, source=name)
+        return ReferenceSet(
+            tables,
+            ma_cskcb=self.ma_cskcb,
+            folder=self.folder,
+            reports=self.reports,
+            missing=self.missing - frozenset(norms),
+        )
 
     def register(self, con: duckdb.DuckDBPyConnection) -> None:
         """Register every table as a DuckDB view of the same name on ``con``."""
@@ -232,7 +274,7 @@ class ReferenceSet:
             known = ", ".join(k.value for k in LookupKind)
             msg = f"unknown reference kind {kind!r}; use one of: {known}"
             raise ReferenceDataError(msg) from None
-        table, column, normalise = LOOKUPS[lookup_kind]
+        table, column, normalise = self._lookup_target(lookup_kind)
         # NOTE: table and column come from the fixed LOOKUPS map, never from input.
         query = (
             f"select * from {table} as r where r.{column} = ? and "  # noqa: S608
@@ -242,12 +284,22 @@ class ReferenceSet:
 
     def history(self, kind: LookupKind | str, code: str) -> pa.Table:
         """Return every period of ``code`` (all rows, any date), oldest first."""
-        table, column, normalise = LOOKUPS[LookupKind(kind)]
+        table, column, normalise = self._lookup_target(LookupKind(kind))
         query = (
             f"select * from {table} as r where r.{column} = ? "  # noqa: S608
             "order by r.valid_from"
         )
         return self.sql(query, [normalise(code)])
+
+    def _lookup_target(self, kind: LookupKind) -> tuple[str, str, Callable[[str], str]]:
+        table, column, normalise = LOOKUPS[kind]
+        if table in NORM_TABLES and table not in self._tables:
+            msg = (
+                f"{table}: chưa có định mức công bố, chưa kiểm tra / published norms "
+                "not given — not checked (giamdinh norms publish, then --norms DIR)"
+            )
+            raise ReferenceDataError(msg)
+        return table, column, normalise
 
     def close(self) -> None:
         """Close the private DuckDB connection used by lookups."""

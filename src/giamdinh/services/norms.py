@@ -38,6 +38,7 @@ from giamdinh.norms.model import CostParams, DepreciationMethod, DraftSpec
 from giamdinh.norms.progress import ProgressReport, progress_report
 from giamdinh.norms.publish import norm_staff_minutes, norm_supply_quantities
 from giamdinh.norms.workflow import DraftState, NotQualifiedReason
+from giamdinh.refdata.norm_tables import NORM_STAFF_MINUTES, NORM_SUPPLY_QUANTITIES
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -428,7 +429,33 @@ def export_progress(
     return write_progress_workbook(path, progress(database_url, as_of=as_of))
 
 
-def published_norms(*, database_url: str | None = None) -> tuple[pa.Table, pa.Table]:
-    """Return ``(norm_staff_minutes, norm_supply_quantities)`` for assessment."""
+def published_norms(
+    *, database_url: str | None = None, effective_from: date | None = None
+) -> tuple[pa.Table, pa.Table]:
+    """Return ``(norm_staff_minutes, norm_supply_quantities)`` for assessment.
+
+    Args:
+        database_url: the operational store (settings when ``None``).
+        effective_from: the day the published norms apply from (default: the
+            day each national norm was consolidated).
+    """
     with _session(database_url) as session:
-        return norm_staff_minutes(session), norm_supply_quantities(session)
+        return (
+            norm_staff_minutes(session, effective_from=effective_from),
+            norm_supply_quantities(session, effective_from=effective_from),
+        )
+
+
+def norm_reference_tables(
+    *, database_url: str | None = None, effective_from: date | None = None
+) -> dict[str, pa.Table]:
+    """Return the published norms keyed as reference tables for the engine.
+
+    The result is what :meth:`giamdinh.refdata.ReferenceSet.with_norms` takes and
+    what ``run_assessment(reference=...)`` accepts beside the ``ref_*`` tables:
+    ``ref_norm_staff_minutes`` and ``ref_norm_supply_quantities``.
+    """
+    staff, supplies = published_norms(
+        database_url=database_url, effective_from=effective_from
+    )
+    return {NORM_STAFF_MINUTES: staff, NORM_SUPPLY_QUANTITIES: supplies}

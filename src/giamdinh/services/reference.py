@@ -12,8 +12,10 @@ from giamdinh.refdata import (
     load_folder,
     parse_machine_code,
     parse_service_code,
+    read_published_norms,
 )
 from giamdinh.refdata.codes import icd_nodot
+from giamdinh.refdata.reference_set import LOOKUPS
 
 if TYPE_CHECKING:
     from datetime import date
@@ -67,15 +69,31 @@ def check_reference_folder(folder: Path, *, ma_cskcb: str | None = None) -> Fold
     return FolderCheck(folder=folder, reports=tuple(reports))
 
 
-def open_reference(folder: Path | None, *, ma_cskcb: str | None = None) -> ReferenceSet:
+def open_reference(
+    folder: Path | None,
+    *,
+    ma_cskcb: str | None = None,
+    norms: Path | None = None,
+) -> ReferenceSet:
     """Return the national reference set, plus a facility folder when given.
+
+    Args:
+        folder: a facility's reference folder, or ``None`` for national only.
+        ma_cskcb: facility code for rows whose ``MA_CSKCB`` is empty.
+        norms: a folder written by ``giamdinh norms publish`` (the tables
+            ``ref_norm_staff_minutes`` and ``ref_norm_supply_quantities``).
 
     Raises:
         ReferenceDataError: the folder has problems (file, row and column named).
     """
-    if folder is None:
-        return ReferenceSet.national()
-    return ReferenceSet.load(folder, ma_cskcb=ma_cskcb)
+    refs = (
+        ReferenceSet.national()
+        if folder is None
+        else ReferenceSet.load(folder, ma_cskcb=ma_cskcb)
+    )
+    if norms is not None:
+        refs = refs.with_norms(read_published_norms(norms))
+    return refs
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,8 +138,9 @@ def show_reference(refs: ReferenceSet, *, kind: str, code: str, as_of: date) -> 
     Args:
         refs: the reference set.
         kind: ``service``, ``practitioner``, ``machine``, ``licence``,
-            ``department``, ``drug``, ``supply``, ``equipment_source``, ``icd10``
-            or ``technique``.
+            ``department``, ``drug``, ``supply``, ``equipment_source``, ``icd10``,
+            ``technique``, ``norm_staff`` or ``norm_supply`` (published norms of
+            the technique ``XX.YYYY`` of a code).
         code: the code.
         as_of: the day.
 
@@ -162,7 +181,17 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _period(row: dict[str, Any]) -> dict[str, Any]:
-    keep = ("valid_from", "valid_to", "don_gia", "trang_thai", "version", "phamvi_cm")
+    keep = (
+        "valid_from",
+        "valid_to",
+        "don_gia",
+        "trang_thai",
+        "version",
+        "phamvi_cm",
+        "norm_version",
+        "title",
+        "resource_code",
+    )
     out = {k: row[k] for k in keep if k in row}
     if "_file" in row:
         out["file_row"] = f"{row['_file']}:{row['_row']}"
@@ -193,6 +222,16 @@ def _add_related(refs: ReferenceSet, shown: Shown) -> None:  # noqa: PLR0912
             ).to_pylist()
             if rows:
                 shown.related[title] = [_public(r) for r in rows]
+        for title, norm_kind in (
+            ("norm staff minutes", LookupKind.NORM_STAFF),
+            ("norm supply quantities", LookupKind.NORM_SUPPLY),
+        ):
+            if refs.checked(LOOKUPS[norm_kind][0]):
+                found = refs.lookup(norm_kind, code, day).to_pylist()
+                if found:
+                    shown.related[title] = [_public(r) for r in found]
+                else:
+                    shown.notes.append(f"{title}: no published norm on that day")
     elif kind is LookupKind.PRACTITIONER:
         licence = refs.lookup(LookupKind.LICENCE, code, day).to_pylist()
         if refs.checked("ref_licences"):
