@@ -124,17 +124,50 @@ SPECS: dict[str, EditTableSpec] = {
             enums={
                 "source_table": frozenset({"XML2", "XML3"}),
                 "field": frozenset(
-                    {"ma_thuoc", "ten_thuoc", "ma_dich_vu", "ma_vat_tu"}
+                    {"ma_thuoc", "ten_thuoc", "ma_dich_vu", "ten_dich_vu", "ma_vat_tu"}
                 ),
             },
         ),
         EditTableSpec(
             name="frequency_limits",
             title="Frequency limits per day or per claim (MUE-like)",
-            columns={"code": _S, "per": _S, "max_quantity": _D, "refusal_code": _S},
+            columns={
+                "code": _S,
+                "per": _S,
+                "max_quantity": _D,
+                "requires_group": _S,
+                "topic": _S,
+                "refusal_code": _S,
+            },
             key=("code", "per"),
             required=("code", "per", "max_quantity"),
             enums={"per": frozenset({"day", "claim"})},
+        ),
+        EditTableSpec(
+            name="interval_limits",
+            title="Minimum hours between two paid lines of one service",
+            columns={
+                "code": _S,
+                "min_hours": _I,
+                "topic": _S,
+                "refusal_code": _S,
+            },
+            key=("code",),
+            required=("code", "min_hours"),
+            enums={},
+        ),
+        EditTableSpec(
+            name="required_companions",
+            title="Services paid only with a companion service of a group",
+            columns={
+                "code": _S,
+                "requires_group": _S,
+                "topic": _S,
+                "refusal_code": _S,
+            },
+            key=("code", "requires_group"),
+            required=("code", "requires_group"),
+            enums={},
         ),
         EditTableSpec(
             name="indications",

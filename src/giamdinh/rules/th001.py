@@ -7,10 +7,10 @@ contrast". The variants and the drugs that count as contrast agents are rows of 
 edit tables ``price_variants`` and ``code_groups``, each with its dates and reason.
 
 Violation: an XML3 line whose code is a ``code_billed`` of ``edit_price_variants``
-in force on its order date, in a claim with no XML2 drug of the required group
-(matched on the drug name, e.g. iohexol, iopromide). The amount is the fund's share
-of the price difference to ``code_payable`` in the facility's catalogue (the whole
-line when that price is not in the catalogue).
+(rows of refusal code S.005.442) in force on its order date, in a claim with no
+XML2 drug of the required group (matched on the drug name, e.g. iohexol). The
+amount is the fund's share of the price difference to ``code_payable`` in the
+facility's catalogue (the whole line when that price is not in the catalogue).
 
 Compliant: a contrast drug line (XML2) in the same claim, or the CT billed at the
 no-contrast code.
@@ -84,7 +84,8 @@ RULE = Rule(
          and (p.valid_to is null or cast(l.ngay_yl as date) <= p.valid_to)
         left join group_hits as gh
           on gh.ma_lk = l.ma_lk and gh.group_name = v.requires_group
-        where gh.ma_lk is null
+        where v.refusal_code = 'S.005.442'
+          and gh.ma_lk is null
     """,
     amount="""
         case

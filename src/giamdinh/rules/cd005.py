@@ -1,0 +1,102 @@
+"""Technique billed for a diagnosis that its indications do not cover.
+
+Why: the MoH asks the assessment to judge the suitability of the indication
+(2025 position on procedure guidance; TT 12/2026/TT-BTC Art. 10.1.i,
+reasonableness per MoH guidance). Each technique's procedure guidance lists its
+indications; ``ref_technique_indications`` holds them as ICD-10 category ranges.
+These ranges are clinical guidance read into codes, not a payment condition, so
+a line outside them goes to joint verification with the facility, not to
+refusal (the CV 266 topics with a legal condition are CD004's).
+
+Violation: an XML3 line of a technique with indication ranges valid on its order
+date when no diagnosis of the claim (``MA_BENH_CHINH``, ``MA_BENH_KT``, the lines'
+``MA_BENH``) falls in any range (3-character category between ``icd_from`` and
+``icd_to``).
+
+Compliant: a diagnosis of the claim within one range, or a technique without
+indication ranges.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.rules.model import Evidence, Family, Rule
+
+RULE = Rule(
+    id="CD005",
+    name="indication.not_supported_by_diagnosis",
+    version=1,
+    doc=__doc__,
+    title="Chẩn đoán không phù hợp chỉ định của kỹ thuật",
+    title_en="No diagnosis of the claim supports the technique's indications",
+    message=(
+        "Dịch vụ {ma_dich_vu}: không chẩn đoán nào của hồ sơ thuộc chỉ định của kỹ "
+        "thuật ({chi_dinh}); cần giám định chung với cơ sở"
+    ),
+    message_en=(
+        "Service {ma_dich_vu}: no diagnosis of the claim is among the technique's "
+        "indications ({chi_dinh}); joint verification with the facility is needed"
+    ),
+    family=Family.REASONABLENESS,
+    severity=Severity.REVIEW,
+    basis=(
+        Basis(
+            document="Thông tư 12/2026/TT-BTC",
+            article="Điều 10",
+            clause="khoản 1 điểm i",
+            date=date(2026, 2, 10),
+        ),
+        Basis(
+            document="Hướng dẫn quy trình kỹ thuật của Bộ Y tế",
+            article="mục Chỉ định, Chống chỉ định của từng kỹ thuật",
+        ),
+    ),
+    effective=Period(start=date(2024, 1, 1)),
+    grain=Grain.LINE,
+    table="XML3",
+    evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
+    sql="""
+        with diag_raw as (
+            select h.ma_lk, h.ma_benh_chinh as code from xml1 as h
+            union all
+            select h.ma_lk, unnest(string_split(h.ma_benh_kt, ';')) as code
+            from xml1 as h
+            union all
+            select x.ma_lk, unnest(string_split(x.ma_benh, ';')) as code
+            from xml3 as x
+        ),
+        diag as (
+            select distinct ma_lk, upper(replace(trim(code), '.', '')) as icd
+            from diag_raw
+            where coalesce(trim(code), '') <> ''
+        ),
+        guidance as (
+            select
+                l.ma_lk, l.stt, l.ma_dich_vu, t.icd_from, t.icd_to, t.strength
+            from xml3 as l
+            join ref_technique_indications as t
+              on t.ma_dich_vu = left(l.ma_dich_vu, 12)
+             and t.kind = 'indication'
+             and cast(l.ngay_yl as date) >= t.valid_from
+             and (t.valid_to is null or cast(l.ngay_yl as date) <= t.valid_to)
+        ),
+        matched as (
+            select g.*, d.icd
+            from guidance as g
+            left join diag as d
+              on d.ma_lk = g.ma_lk
+             and left(d.icd, 3) between g.icd_from and g.icd_to
+        )
+        select
+            ma_lk, stt, ma_dich_vu,
+            string_agg(
+                distinct icd_from || '-' || icd_to, ', '
+                order by icd_from || '-' || icd_to
+            ) as chi_dinh
+        from matched
+        group by ma_lk, stt, ma_dich_vu
+        having count(icd) = 0
+    """,
+)

@@ -1,0 +1,70 @@
+"""Service ordered outside the episode's stay.
+
+Why: a claim (``MA_LK``) covers one episode, from ``NGAY_VAO`` to ``NGAY_RA``
+(QĐ 4750/QĐ-BYT, XML1 and XML3 field definitions); a service ordered before the
+patient came or after discharge does not belong to the episode as coded. It is an
+order of dates, not a duration: the cause may be a wrong date or a service of
+another visit, so it goes to joint verification.
+
+Violation: an XML3 line whose ``NGAY_YL`` is before ``NGAY_VAO`` or after
+``NGAY_RA`` (when present) of its claim, beyond ``tolerance_minutes``.
+
+Compliant: ``NGAY_VAO ≤ NGAY_YL ≤ NGAY_RA``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.rules.model import Evidence, Family, Rule
+
+RULE = Rule(
+    id="RS004",
+    name="consistency.order_outside_stay",
+    version=1,
+    doc=__doc__,
+    title="Y lệnh ngoài thời gian của đợt khám, điều trị",
+    title_en="Service ordered outside the episode's stay",
+    message=(
+        "Dịch vụ {ma_dich_vu} có ngày y lệnh {ngay_yl} ngoài đợt điều trị "
+        "({ngay_vao} – {ngay_ra}); cần giám định chung với cơ sở"
+    ),
+    message_en=(
+        "Service {ma_dich_vu} ordered at {ngay_yl}, outside the stay "
+        "({ngay_vao} – {ngay_ra}); joint verification is needed"
+    ),
+    family=Family.CONSISTENCY,
+    severity=Severity.REVIEW,
+    basis=(
+        Basis(
+            document="Quyết định 4750/QĐ-BYT",
+            article="Bảng chỉ tiêu XML1 (NGAY_VAO, NGAY_RA), XML3 (NGAY_YL)",
+            date=date(2023, 12, 29),
+        ),
+        Basis(
+            document="Thông tư 12/2026/TT-BTC",
+            article="Điều 10",
+            clause="khoản 1 điểm k",
+            date=date(2026, 2, 10),
+        ),
+    ),
+    effective=Period(start=date(2024, 1, 1)),
+    grain=Grain.LINE,
+    table="XML3",
+    params={"tolerance_minutes": 0},
+    evidence=frozenset({Evidence.CLAIM_DATA}),
+    sql="""
+        select
+            l.ma_lk, l.stt, l.ma_dich_vu, l.ngay_yl, h.ngay_vao, h.ngay_ra
+        from xml3 as l
+        join xml1 as h on h.ma_lk = l.ma_lk
+        where l.ngay_yl is not null
+          and (
+              date_diff('minute', l.ngay_yl, h.ngay_vao)
+                  > (select tolerance_minutes from params)
+              or date_diff('minute', h.ngay_ra, l.ngay_yl)
+                  > (select tolerance_minutes from params)
+          )
+    """,
+)

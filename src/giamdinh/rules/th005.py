@@ -1,0 +1,112 @@
+"""Service billed more often than its per-day or per-claim limit.
+
+Why: payment conditions and procedure guidance cap how often some services are
+paid; CV 266/2025 of BHXH's electronic payment-control centre lists them with
+their refusal codes, e.g. AFB smear more than twice a day (topic KT184, S.005.650;
+QĐ 3126/QĐ-BYT 23/05/2018 on tuberculosis) and fetal-heart/contraction monitoring
+more than once per treatment day in labour (KT193, S.005.657). The limits are rows
+of the edit table ``frequency_limits`` (code or code prefix, ``per`` day or claim,
+``max_quantity``; like the CMS MUE), each with its dates, reason and refusal code.
+A row with ``requires_group`` applies only to claims with a line of that group.
+
+Violation: the XML3 lines of one code in one claim (and one day for ``per = day``),
+counted in order of order time then line number: the quantity beyond
+``max_quantity`` is not paid. The amount is the fund's share of that quantity.
+
+Compliant: the total quantity at or below the limit.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.rules.model import Evidence, Family, Rule
+
+RULE = Rule(
+    id="TH005",
+    name="thematic.frequency_over_limit",
+    version=1,
+    doc=__doc__,
+    title="Dịch vụ vượt số lần thanh toán tối đa trong ngày hoặc trong đợt điều trị",
+    title_en="Service billed above its per-day or per-claim limit",
+    message=(
+        "Dịch vụ {ma_dich_vu}: lũy kế {luy_ke} lần, vượt mức tối đa {toi_da} lần/"
+        "{theo}; không thanh toán {vuot} lần vượt theo chuyên đề {chuyen_de} "
+        "(mã lý do {ma_ly_do})"
+    ),
+    message_en=(
+        "Service {ma_dich_vu}: {luy_ke} so far, above the limit of {toi_da} per "
+        "{theo}; {vuot} not paid, per topic {chuyen_de} (reason code {ma_ly_do})"
+    ),
+    family=Family.THEMATIC,
+    severity=Severity.ADJUST,
+    basis=(
+        Basis(
+            document="Công văn 266/2025 (Trung tâm Kiểm soát thanh toán BHXH, BHYT "
+            "điện tử)",
+            article="Phụ lục 1, chuyên đề KT184, KT193",
+        ),
+        Basis(
+            document="Quyết định 3126/QĐ-BYT",
+            article="Hướng dẫn chẩn đoán, điều trị và dự phòng bệnh lao",
+            date=date(2018, 5, 23),
+        ),
+        Basis(document="Quyết định phê duyệt giá dịch vụ KCB của cấp có thẩm quyền"),
+    ),
+    refusal_code="S.005.650",
+    effective=Period(start=date(2026, 1, 1)),
+    grain=Grain.LINE,
+    table="XML3",
+    evidence=frozenset({Evidence.CLAIM_DATA, Evidence.EDIT_TABLE}),
+    sql="""
+        with group_claims as (
+            select distinct x.ma_lk, g.group_name
+            from xml3 as x
+            join edit_code_groups as g
+              on g.source_table = 'XML3'
+             and cast(x.ngay_yl as date) >= g.valid_from
+             and (g.valid_to is null or cast(x.ngay_yl as date) <= g.valid_to)
+             and lower(
+                 case g.field
+                     when 'ma_dich_vu' then x.ma_dich_vu
+                     when 'ten_dich_vu' then x.ten_dich_vu
+                     else x.ma_vat_tu
+                 end
+             ) like g.pattern
+        ),
+        limited as (
+            select
+                l.ma_lk, l.stt, l.ma_dich_vu, l.ngay_yl, l.t_bhtt,
+                coalesce(l.so_luong, 1) as so_luong,
+                f.code, f.per as theo, f.max_quantity as toi_da,
+                f.topic as chuyen_de, f.refusal_code as ma_ly_do,
+                case when f.per = 'day' then cast(l.ngay_yl as date) end as ngay
+            from xml3 as l
+            join edit_frequency_limits as f
+              on left(l.ma_dich_vu, length(f.code)) = f.code
+             and cast(l.ngay_yl as date) >= f.valid_from
+             and (f.valid_to is null or cast(l.ngay_yl as date) <= f.valid_to)
+            left join group_claims as gc
+              on gc.ma_lk = l.ma_lk and gc.group_name = f.requires_group
+            where f.requires_group is null or gc.ma_lk is not null
+        ),
+        counted as (
+            select
+                *,
+                sum(so_luong) over (
+                    partition by ma_lk, code, theo, ngay
+                    order by ngay_yl, stt
+                    rows between unbounded preceding and current row
+                ) as luy_ke
+            from limited
+        )
+        select
+            ma_lk, stt, ma_dich_vu, theo, toi_da, chuyen_de, ma_ly_do, luy_ke,
+            so_luong, t_bhtt,
+            least(so_luong, luy_ke - toi_da) as vuot
+        from counted
+        where luy_ke > toi_da
+    """,
+    amount="t_bhtt * vuot / so_luong",
+)

@@ -1,0 +1,118 @@
+"""Service whose cost is already in the price of another paid service.
+
+Why: a service whose cost is part of another service's approved price ("đã kết
+cấu trong giá") is not paid separately. CV 266/2025 of BHXH's electronic
+payment-control centre (topic KT32, refusal code S.005.655): the Helicobacter
+pylori rapid test is in the price of the gastroscopy. The pairs are rows of the
+edit table ``included_items`` with ``included_table = XML3``; ``code`` and
+``included_code`` are a code prefix or the name of a group of ``code_groups``.
+
+Violation: an XML3 line matching ``included_code`` in a claim that has another
+XML3 line matching ``code`` on the same day.
+
+Compliant: the included service billed without the main one that day.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.rules.model import Evidence, Family, Rule
+
+RULE = Rule(
+    id="TH007",
+    name="thematic.service_included_in_price",
+    version=1,
+    doc=__doc__,
+    title="Dịch vụ đã kết cấu trong giá dịch vụ khác đã thanh toán",
+    title_en="Service already in the price of another paid service",
+    message=(
+        "Không thanh toán {ma_dich_vu}: chi phí đã kết cấu trong giá "
+        "{ma_dich_vu_chinh} (dòng {stt_chinh}) theo chuyên đề {chuyen_de} "
+        "(mã lý do {ma_ly_do})"
+    ),
+    message_en=(
+        "{ma_dich_vu} is not paid: its cost is in the price of {ma_dich_vu_chinh} "
+        "(line {stt_chinh}), per topic {chuyen_de} (reason code {ma_ly_do})"
+    ),
+    family=Family.THEMATIC,
+    severity=Severity.REFUSE,
+    basis=(
+        Basis(
+            document="Công văn 266/2025 (Trung tâm Kiểm soát thanh toán BHXH, BHYT "
+            "điện tử)",
+            article="Phụ lục 1, chuyên đề KT32",
+        ),
+        Basis(document="Quyết định phê duyệt giá dịch vụ KCB của cấp có thẩm quyền"),
+    ),
+    refusal_code="S.005.655",
+    effective=Period(start=date(2026, 1, 1)),
+    grain=Grain.LINE,
+    table="XML3",
+    evidence=frozenset({Evidence.CLAIM_DATA, Evidence.EDIT_TABLE}),
+    sql="""
+        with lines as (
+            select x.ma_lk, x.stt, x.ma_dich_vu, cast(x.ngay_yl as date) as ngay,
+                   lower(x.ma_dich_vu) as ma, lower(x.ten_dich_vu) as ten
+            from xml3 as x
+        ),
+        members as (
+            select distinct l.ma_lk, l.stt, g.group_name
+            from lines as l
+            join edit_code_groups as g
+              on g.source_table = 'XML3'
+             and l.ngay >= g.valid_from
+             and (g.valid_to is null or l.ngay <= g.valid_to)
+             and (case g.field when 'ten_dich_vu' then l.ten else l.ma end)
+                 like g.pattern
+        ),
+        tagged as (
+            select l.*, i.code, i.included_code, i.topic, i.refusal_code,
+                   'main' as role
+            from lines as l
+            join edit_included_items as i
+              on i.included_table = 'XML3'
+             and l.ngay >= i.valid_from
+             and (i.valid_to is null or l.ngay <= i.valid_to)
+             and (
+                 left(l.ma_dich_vu, length(i.code)) = i.code
+                 or exists (
+                     select 1 from members as m
+                     where m.ma_lk = l.ma_lk and m.stt = l.stt
+                       and m.group_name = i.code
+                 )
+             )
+            union all
+            select l.*, i.code, i.included_code, i.topic, i.refusal_code,
+                   'included' as role
+            from lines as l
+            join edit_included_items as i
+              on i.included_table = 'XML3'
+             and l.ngay >= i.valid_from
+             and (i.valid_to is null or l.ngay <= i.valid_to)
+             and (
+                 left(l.ma_dich_vu, length(i.included_code)) = i.included_code
+                 or exists (
+                     select 1 from members as m
+                     where m.ma_lk = l.ma_lk and m.stt = l.stt
+                       and m.group_name = i.included_code
+                 )
+             )
+        )
+        select
+            b.ma_lk, b.stt, b.ma_dich_vu,
+            min(a.ma_dich_vu) as ma_dich_vu_chinh, min(a.stt) as stt_chinh,
+            b.topic as chuyen_de, b.refusal_code as ma_ly_do
+        from tagged as b
+        join tagged as a
+          on a.ma_lk = b.ma_lk
+         and a.ngay = b.ngay
+         and a.code = b.code
+         and a.included_code = b.included_code
+         and a.role = 'main'
+         and a.stt <> b.stt
+        where b.role = 'included'
+        group by b.ma_lk, b.stt, b.ma_dich_vu, b.topic, b.refusal_code
+    """,
+)

@@ -1,0 +1,83 @@
+"""Outpatient-only service billed during an inpatient stay.
+
+Why: the approved prices of intramuscular and intravenous injection, intravenous
+infusion, stitch removal and cast removal apply to outpatients only: during an
+inpatient stay their cost is in the bed-day price. CV 266/2025 of BHXH's
+electronic payment-control centre (topic KT144, refusal code S.005.430) refuses
+them in inpatient treatment. The services are the group ``outpatient_only`` of
+``code_groups``. Wound dressing, also named in KT144, is left out: topic KT105
+pays caesarean dressings up to the third in the stay, so the two topics need the
+dressing's context, which the claim does not carry.
+
+Violation: an XML3 line of the group in a claim of an inpatient kind
+(``MA_LOAI_KCB`` 03 inpatient, 04 day inpatient, 09 inpatient under 4 hours)
+ordered between admission (``NGAY_VAO_NOI_TRU``, else ``NGAY_VAO``) and
+``NGAY_RA``.
+
+Compliant: the same service in an outpatient claim, or before the admission.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.rules.model import Evidence, Family, Rule
+
+RULE = Rule(
+    id="TH008",
+    name="thematic.outpatient_only_service_inpatient",
+    version=1,
+    doc=__doc__,
+    title="Dịch vụ chỉ thanh toán ngoại trú (tiêm, truyền, tháo bột…) khi nội trú",
+    title_en="Outpatient-only service billed during an inpatient stay",
+    message=(
+        "Không thanh toán {ma_dich_vu} trong điều trị nội trú (loại KCB "
+        "{ma_loai_kcb}): giá dịch vụ chỉ áp dụng cho người bệnh ngoại trú, chuyên đề "
+        "KT144"
+    ),
+    message_en=(
+        "{ma_dich_vu} is not paid during inpatient care (MA_LOAI_KCB {ma_loai_kcb}): "
+        "its price applies to outpatients only, topic KT144"
+    ),
+    family=Family.THEMATIC,
+    severity=Severity.REFUSE,
+    basis=(
+        Basis(
+            document="Công văn 266/2025 (Trung tâm Kiểm soát thanh toán BHXH, BHYT "
+            "điện tử)",
+            article="Phụ lục 1, chuyên đề KT144",
+        ),
+        Basis(document="Quyết định phê duyệt giá dịch vụ KCB của cấp có thẩm quyền"),
+    ),
+    refusal_code="S.005.430",
+    topic="KT144",
+    effective=Period(start=date(2026, 1, 1)),
+    grain=Grain.LINE,
+    table="XML3",
+    evidence=frozenset({Evidence.CLAIM_DATA, Evidence.EDIT_TABLE}),
+    sql="""
+        with members as (
+            select distinct x.ma_lk, x.stt
+            from xml3 as x
+            join edit_code_groups as g
+              on g.group_name = 'outpatient_only'
+             and g.source_table = 'XML3'
+             and cast(x.ngay_yl as date) >= g.valid_from
+             and (g.valid_to is null or cast(x.ngay_yl as date) <= g.valid_to)
+             and lower(
+                 case g.field
+                     when 'ten_dich_vu' then x.ten_dich_vu
+                     else x.ma_dich_vu
+                 end
+             ) like g.pattern
+        )
+        select l.ma_lk, l.stt, l.ma_dich_vu, h.ma_loai_kcb
+        from xml3 as l
+        join members as m on m.ma_lk = l.ma_lk and m.stt = l.stt
+        join xml1 as h on h.ma_lk = l.ma_lk
+        where h.ma_loai_kcb in ('03', '04', '09')
+          and l.ngay_yl >= coalesce(h.ngay_vao_noi_tru, h.ngay_vao)
+          and (h.ngay_ra is null or l.ngay_yl <= h.ngay_ra)
+    """,
+)

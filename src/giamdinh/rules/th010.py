@@ -1,0 +1,80 @@
+"""Examination fee billed for a patient admitted through the emergency department.
+
+Why: TT 35/2016/TT-BYT Art. 4b.1 (as amended by TT 39/2024/TT-BYT Art. 1.4):
+for a patient examined and admitted for inpatient treatment in the emergency
+department, the examination is not paid on top of the emergency bed day. CV
+266/2025 of BHXH's electronic payment-control centre (topic KT223, refusal code
+S.013.458) refuses it. The emergency department codes are the parameter
+``khoa_cap_cuu`` (``K02``, Khoa Hồi sức cấp cứu, in the department list of the
+standard's ``MA_KHOA``).
+
+Violation: an examination line (``MA_NHOM`` 13) ordered in the emergency
+department, in an inpatient claim (``MA_LOAI_KCB`` 03) that has an inpatient bed
+line (``MA_NHOM`` 15) of the emergency department.
+
+Compliant: the examination of a patient admitted to another department, or of an
+outpatient.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.rules.model import Evidence, Family, Rule
+
+RULE = Rule(
+    id="TH010",
+    name="thematic.exam_fee_emergency_admission",
+    version=1,
+    doc=__doc__,
+    title="Thanh toán tiền khám cho người bệnh vào điều trị nội trú tại khoa cấp cứu",
+    title_en="Examination fee for a patient admitted in the emergency department",
+    message=(
+        "Không thanh toán tiền khám {ma_dich_vu} tại khoa {ma_khoa}: người bệnh vào "
+        "điều trị nội trú tại khoa cấp cứu (ngày giường dòng {stt_giuong})"
+    ),
+    message_en=(
+        "Examination {ma_dich_vu} in department {ma_khoa} is not paid: the patient "
+        "was admitted for inpatient care in the emergency department (bed line "
+        "{stt_giuong})"
+    ),
+    family=Family.THEMATIC,
+    severity=Severity.REFUSE,
+    basis=(
+        Basis(
+            document="Thông tư 35/2016/TT-BYT",
+            article="Điều 4b",
+            clause="khoản 1 (sửa đổi bởi Thông tư 39/2024/TT-BYT Điều 1 khoản 4)",
+            date=date(2016, 9, 28),
+        ),
+        Basis(
+            document="Công văn 266/2025 (Trung tâm Kiểm soát thanh toán BHXH, BHYT "
+            "điện tử)",
+            article="Phụ lục 1, chuyên đề KT223",
+        ),
+    ),
+    refusal_code="S.013.458",
+    topic="KT223",
+    effective=Period(start=date(2026, 1, 1)),
+    grain=Grain.LINE,
+    table="XML3",
+    params={"khoa_cap_cuu": "K02"},
+    evidence=frozenset({Evidence.CLAIM_DATA}),
+    sql="""
+        with emergency_beds as (
+            select b.ma_lk, min(b.stt) as stt_giuong
+            from xml3 as b
+            where b.ma_nhom = 15
+              and b.ma_khoa = (select khoa_cap_cuu from params)
+            group by b.ma_lk
+        )
+        select l.ma_lk, l.stt, l.ma_dich_vu, l.ma_khoa, e.stt_giuong
+        from xml3 as l
+        join xml1 as h on h.ma_lk = l.ma_lk
+        join emergency_beds as e on e.ma_lk = l.ma_lk
+        where l.ma_nhom = 13
+          and h.ma_loai_kcb = '03'
+          and l.ma_khoa = (select khoa_cap_cuu from params)
+    """,
+)

@@ -1,0 +1,111 @@
+"""Drug whose cost is already in the price of a paid technical service.
+
+Why: drugs and medical gases that are part of a service's approved price are not
+paid again as drug lines. CV 266/2025 of BHXH's electronic payment-control centre
+(PL2, refusal code S.004.602): oxygen with mechanical ventilation (topic KT219),
+heparin or enoxaparin with haemodialysis (topic KT102). The pairs are rows of the
+edit table ``included_items`` with ``included_table = XML2``: ``code`` is a
+service code prefix or a group of services, ``included_code`` a group of drugs of
+``code_groups`` (matched on the drug name).
+
+Violation: an XML2 drug line of the included group in a claim that has an XML3
+line of the main service on the same day.
+
+Compliant: the drug without the main service that day.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.rules.model import Evidence, Family, Rule
+
+RULE = Rule(
+    id="TH012",
+    name="thematic.drug_included_in_service_price",
+    version=1,
+    doc=__doc__,
+    title="Thuốc, oxy đã kết cấu trong giá dịch vụ kỹ thuật đã thanh toán",
+    title_en="Drug or oxygen already in the price of a paid service",
+    message=(
+        "Không thanh toán thuốc {ten_thuoc}: đã kết cấu trong giá {ma_dich_vu_chinh} "
+        "(dòng {stt_chinh}) theo chuyên đề {chuyen_de} (mã lý do {ma_ly_do})"
+    ),
+    message_en=(
+        "Drug {ten_thuoc} is not paid: it is in the price of {ma_dich_vu_chinh} "
+        "(line {stt_chinh}), per topic {chuyen_de} (reason code {ma_ly_do})"
+    ),
+    family=Family.THEMATIC,
+    severity=Severity.REFUSE,
+    basis=(
+        Basis(
+            document="Công văn 266/2025 (Trung tâm Kiểm soát thanh toán BHXH, BHYT "
+            "điện tử)",
+            article="Phụ lục 2, chuyên đề KT102, KT219",
+        ),
+        Basis(document="Quyết định phê duyệt giá dịch vụ KCB của cấp có thẩm quyền"),
+    ),
+    refusal_code="S.004.602",
+    effective=Period(start=date(2026, 1, 1)),
+    grain=Grain.LINE,
+    table="XML2",
+    evidence=frozenset({Evidence.CLAIM_DATA, Evidence.EDIT_TABLE}),
+    sql="""
+        with services as (
+            select x.ma_lk, x.stt, x.ma_dich_vu, cast(x.ngay_yl as date) as ngay,
+                   lower(x.ma_dich_vu) as ma, lower(x.ten_dich_vu) as ten
+            from xml3 as x
+        ),
+        service_groups as (
+            select distinct s.ma_lk, s.stt, g.group_name
+            from services as s
+            join edit_code_groups as g
+              on g.source_table = 'XML3'
+             and s.ngay >= g.valid_from
+             and (g.valid_to is null or s.ngay <= g.valid_to)
+             and (case g.field when 'ten_dich_vu' then s.ten else s.ma end)
+                 like g.pattern
+        ),
+        mains as (
+            select s.ma_lk, s.stt, s.ma_dich_vu, s.ngay, i.code, i.included_code,
+                   i.topic, i.refusal_code
+            from services as s
+            join edit_included_items as i
+              on i.included_table = 'XML2'
+             and s.ngay >= i.valid_from
+             and (i.valid_to is null or s.ngay <= i.valid_to)
+             and (
+                 left(s.ma_dich_vu, length(i.code)) = i.code
+                 or exists (
+                     select 1 from service_groups as m
+                     where m.ma_lk = s.ma_lk and m.stt = s.stt
+                       and m.group_name = i.code
+                 )
+             )
+        ),
+        drugs as (
+            select distinct
+                d.ma_lk, d.stt, d.ten_thuoc, cast(d.ngay_yl as date) as ngay,
+                g.group_name
+            from xml2 as d
+            join edit_code_groups as g
+              on g.source_table = 'XML2'
+             and cast(d.ngay_yl as date) >= g.valid_from
+             and (g.valid_to is null or cast(d.ngay_yl as date) <= g.valid_to)
+             and lower(
+                 case g.field when 'ma_thuoc' then d.ma_thuoc else d.ten_thuoc end
+             ) like g.pattern
+        )
+        select
+            d.ma_lk, d.stt, d.ten_thuoc,
+            min(m.ma_dich_vu) as ma_dich_vu_chinh, min(m.stt) as stt_chinh,
+            m.topic as chuyen_de, m.refusal_code as ma_ly_do
+        from drugs as d
+        join mains as m
+          on m.ma_lk = d.ma_lk
+         and m.ngay = d.ngay
+         and m.included_code = d.group_name
+        group by d.ma_lk, d.stt, d.ten_thuoc, m.topic, m.refusal_code
+    """,
+)
