@@ -61,7 +61,9 @@ def test_allowed(current: DraftState, target: DraftState) -> None:
     ],
 )
 def test_refused(current: DraftState, target: DraftState) -> None:
-    with pytest.raises(TransitionError, match="cannot go from"):
+    # Vietnamese first, English after the slash, the allowed states named.
+    vi = f"không thể chuyển từ {current.label_vi} sang {target.label_vi} / "
+    with pytest.raises(TransitionError, match=f"^{vi}cannot go from"):
         check_transition(
             TransitionRequest(
                 current=current, target=target, actor="a", has_draft_lines=True,

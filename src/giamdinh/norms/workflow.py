@@ -148,31 +148,51 @@ def check_transition(request: TransitionRequest) -> None:
     """
     current, target = request.current, request.target
     if not request.actor.strip():
-        msg = "every transition needs an actor (who makes it)"
+        msg = (
+            "mỗi lần chuyển trạng thái phải ghi người thực hiện / "
+            "every transition needs an actor (who makes it)"
+        )
         raise TransitionError(msg)
     if target not in TRANSITIONS[current]:
         allowed = ", ".join(sorted(TRANSITIONS[current])) or "none (final state)"
-        msg = f"cannot go from {current} to {target}; allowed from {current}: {allowed}"
+        msg = (
+            f"không thể chuyển từ {current.label_vi} sang {target.label_vi} / "
+            f"cannot go from {current} to {target}; allowed from {current}: {allowed}"
+        )
         raise TransitionError(msg)
     if target is DraftState.NOT_QUALIFIED and request.not_qualified_reason is None:
         reasons = ", ".join(NotQualifiedReason)
-        msg = f"not_qualified needs a reason among the three criteria: {reasons}"
+        msg = (
+            "không đủ điều kiện phải nêu một trong ba tiêu chí / "
+            f"not_qualified needs a reason among the three criteria: {reasons}"
+        )
         raise TransitionError(msg)
     if target is not DraftState.NOT_QUALIFIED and request.not_qualified_reason:
-        msg = "a not-qualified reason is only given when moving to not_qualified"
+        msg = (
+            "chỉ nêu tiêu chí khi chuyển sang không đủ điều kiện / "
+            "a not-qualified reason is only given when moving to not_qualified"
+        )
         raise TransitionError(msg)
     needs_reason = target is DraftState.WITHDRAWN or (
         current is DraftState.NOT_QUALIFIED and target is DraftState.QUALIFIED
     )
     if needs_reason and not (request.reason or "").strip():
-        msg = f"moving from {current} to {target} needs a written reason"
+        msg = (
+            f"chuyển từ {current.label_vi} sang {target.label_vi} phải ghi lý do / "
+            f"moving from {current} to {target} needs a written reason"
+        )
         raise TransitionError(msg)
     if target is DraftState.SUBMITTED and not request.has_draft_lines:
-        msg = "cannot submit: the assignment has no draft with at least one line"
+        msg = (
+            "không thể gửi: chưa có dự thảo nào có ít nhất một dòng / "
+            "cannot submit: the assignment has no draft with at least one line"
+        )
         raise TransitionError(msg)
     if target is DraftState.CONSOLIDATED and request.open_comments > 0:
         msg = (
-            f"cannot consolidate: {request.open_comments} review comment(s) still open;"
+            f"không thể tổng hợp: còn {request.open_comments} ý kiến thẩm định chưa "
+            "xử lý / cannot consolidate: "
+            f"{request.open_comments} review comment(s) still open;"
             " resolve them or return the draft for revision"
         )
         raise TransitionError(msg)
