@@ -17,6 +17,7 @@ from giamdinh.standard.reader import (
     empty_table,
     iter_claim_records,
     read_batch,
+    read_bytes,
     read_file,
     read_files,
     table_schema,
@@ -323,3 +324,26 @@ def test_iter_claim_records_gives_text_as_written(
     path = write_envelope_file(claims)
     assert list(iter_claim_records(path)) == claims
     assert set(TABLES) >= set(claims[0])
+
+
+def test_claim_content_hash_follows_the_records_not_the_file(
+    claim_factory: Callable[..., ClaimRecords],
+) -> None:
+    one, two = claim_factory("LK1"), claim_factory("LK2")
+    first = read_bytes(envelope_bytes([one, two], ma_cskcb="99001", ngay_lap="1"))
+    # The same claim alone, in another file with another header: same content.
+    alone = read_bytes(envelope_bytes([two], ma_cskcb="99001", ngay_lap="2"))
+    assert first.claims[1].content == alone.claims[0].content
+    assert first.claims[0].content != first.claims[1].content
+    # One field's text changed, or empty instead of missing: another content.
+    changed = {t: [dict(r) for r in rows] for t, rows in two.items()}
+    changed["XML3"][0]["SO_LUONG"] = "2"
+    again = read_bytes(envelope_bytes([changed], ma_cskcb="99001", ngay_lap="2"))
+    assert again.claims[0].content != alone.claims[0].content
+    xml4 = render_table("XML4", two["XML4"])
+    field = "<KET_LUAN>Bình thường</KET_LUAN>".encode()
+    assert field in xml4
+    without = xml4.replace(field, b"")
+    empty = xml4.replace(field, b"<KET_LUAN />")
+    contents = {read_bytes(data).claims[0].content for data in (xml4, without, empty)}
+    assert len(contents) == 3

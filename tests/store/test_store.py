@@ -148,6 +148,35 @@ def test_same_content_from_another_file_is_unchanged(
     ]
 
 
+def test_content_hashes_from_the_reader_decide_versions(
+    tmp_path: Path, make_tables: Callable[..., Tables]
+) -> None:
+    store = ClaimStore.open(tmp_path / "s")
+    one = [{"ma_lk": "LK1"}, {"ma_lk": "LK2"}]
+    ingest(store, make_tables(one), file="a.xml", contents={("a.xml", 0): "h1"})
+    # LK1: same given hash (rows differ: the given hash wins); LK2 has no given
+    # hash either time, so its typed rows decide (same rows: unchanged).
+    changed = [{"ma_lk": "LK1", "prices": [5]}, {"ma_lk": "LK2"}]
+    stats = ingest(
+        store, make_tables(changed), file="b.xml", contents={("b.xml", 0): "h1"}
+    )
+    assert (stats.claims_new, stats.claims_superseded, stats.claims_unchanged) == (
+        0,
+        0,
+        2,
+    )
+    stats = ingest(
+        store, make_tables(changed), file="c.xml", contents={("c.xml", 0): "h2"}
+    )
+    assert (stats.claims_superseded, stats.claims_unchanged) == (1, 1)
+    (lk1, lk2) = rows(
+        store, "select ma_lk, version, content_sha256 from claims order by 1"
+    )
+    assert lk1 == ("LK1", 2, "h2")
+    assert lk2[:2] == ("LK2", 1)
+    assert len(lk2[2]) == 64  # a SHA-256 of LK2's typed rows
+
+
 def test_same_ma_lk_at_another_facility_is_another_claim(
     tmp_path: Path, make_tables: Callable[..., Tables]
 ) -> None:

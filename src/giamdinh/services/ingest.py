@@ -211,6 +211,11 @@ def ingest_paths(
                 findings=[*findings, *reception],
                 rejected=rejected_hosos(reception),
                 dropped=dropped,
+                contents={
+                    (r.path, claim.hoso): claim.content
+                    for r in results
+                    for claim in r.claims
+                },
             )
             if progress is not None:
                 progress(len(chunk))

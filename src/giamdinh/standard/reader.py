@@ -54,10 +54,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
 import functools
 import hashlib
 import io
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -65,6 +65,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from lxml import etree
@@ -155,10 +156,17 @@ class FileShape(StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClaimRef:
-    """One accepted claim of a file: its ``MA_LK`` and ``_hoso`` index."""
+    """One accepted claim of a file: its ``MA_LK``, ``_hoso`` index and content.
+
+    ``content`` is the SHA-256 of the claim's records as read (every table, each
+    field's text exactly as written, missing and empty told apart; the order of the
+    tables does not matter, the order of records does): two claims with the same
+    ``content`` say the same thing, however the files around them differ.
+    """
 
     ma_lk: str
     hoso: int
+    content: str = ""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -483,7 +491,15 @@ def _extract_careful(  # noqa: PLR0912 - one branch per irregularity
 
 
 def _loc(base: Location, **changes: Any) -> Location:
-    return dataclasses.replace(base, **changes)
+    # Built directly: ``dataclasses.replace`` costs several times more on this path.
+    return Location(
+        file=changes.get("file", base.file),
+        ma_lk=changes.get("ma_lk", base.ma_lk),
+        table=changes.get("table", base.table),
+        stt=changes.get("stt", base.stt),
+        field=changes.get("field", base.field),
+        path=changes.get("path", base.path),
+    )
 
 
 def _records_of(
@@ -635,8 +651,11 @@ def _typed(kind: FieldKind, text: pa.Array) -> tuple[pa.Array, pa.Array]:
         )
         candidate = pc.if_else(shaped, stripped, no_text)
         parsed = pc.strptime(candidate, format=fmt, unit="s", error_is_null=True)
-        # strptime normalises impossible dates (20260230 → 20260302): format back.
-        same = pc.equal(pc.strftime(parsed, format=fmt), candidate)
+        # strptime checks each field's range but takes day 31 in any month and
+        # normalises (20260230 → 20260302): the day must come back as written. (Much
+        # cheaper than formatting the value back with strftime.)
+        day = pc.cast(pc.utf8_slice_codeunits(candidate, 6, 8), pa.int64())
+        same = pc.equal(pc.day(parsed), day)
         ok = pc.and_kleene(pc.is_valid(same), same)
         parsed = pc.if_else(ok, parsed, pa.nulls(size, pa.timestamp("s")))
         values = pc.cast(parsed, pa.date32()) if kind is FieldKind.DATE else parsed
@@ -654,17 +673,23 @@ def _build_table(
     cskcb_column: pa.Array,
 ) -> pa.Table:
     spec = TABLES[table]
-    columns = list(zip(*rows, strict=True))
+    width = len(spec.fields)
+    size = len(rows)
+    # Every row has one text per field: convert all texts to Arrow at once, then take
+    # each column out with a stride (about twice as fast as zip(*rows) per column).
+    flat = pa.array(itertools.chain.from_iterable(rows), pa.string(), size=size * width)
+    starts = np.arange(0, size * width, width, dtype=np.int64)
     arrays: list[pa.Array] = []
     raws: list[pa.Array] = []
-    for field_spec, values in zip(spec.fields, columns, strict=True):
-        text = pa.array(values, pa.string())
+    for position, field_spec in enumerate(spec.fields):
+        text = flat.take(pa.array(starts + position))
         if field_spec.kind is FieldKind.STRING or field_spec.is_list:
             arrays.append(text)
             continue
-        if not any(values):  # every value missing or empty: nothing to parse
-            typed = pa.nulls(len(values), ARROW_TYPES[field_spec.kind])
-            raw = pa.nulls(len(values), pa.string())
+        if not pc.max(pc.utf8_length(text)).as_py():
+            # Every value missing or empty: nothing to parse.
+            typed = pa.nulls(size, ARROW_TYPES[field_spec.kind])
+            raw = pa.nulls(size, pa.string())
         else:
             typed, raw = _typed(field_spec.kind, text)
         arrays.append(typed)
@@ -693,6 +718,8 @@ class _FileReader:
         self.settings = settings
         self.batch = batch
         self.records_out: list[tuple[int, _Staged]] | None = None
+        # One parser for every inner file of the reader (lxml parsers are reusable).
+        self._inner_parser = _parser()
 
     def read(self, source: Source) -> FileResult:
         name = source[0] if isinstance(source, tuple) else str(source)
@@ -872,7 +899,9 @@ class _FileReader:
             result.rejected_hoso.append(index)
             return None
         result.findings.extend(staged.findings)
-        result.claims.append(ClaimRef(ma_lk=ma_lk or "", hoso=index))
+        result.claims.append(
+            ClaimRef(ma_lk=ma_lk or "", hoso=index, content=_content(staged.rows))
+        )
         return staged
 
     def _check_ma_lk(
@@ -910,8 +939,14 @@ class _FileReader:
         for filehoso in hoso:
             if filehoso.tag != "FILEHOSO":
                 continue
-            loaihoso = (filehoso.findtext("LOAIHOSO") or "").strip()
-            content = filehoso.findtext("NOIDUNGFILE")
+            loaihoso = ""
+            content: str | None = None
+            for part in filehoso:  # cheaper than findtext() twice
+                tag = part.tag
+                if tag == "LOAIHOSO" and not loaihoso:
+                    loaihoso = (part.text or "").strip()
+                elif tag == "NOIDUNGFILE" and content is None:
+                    content = part.text or ""
             if not loaihoso:
                 raise _RefusedError(_finding("IN024", loc, detail="LOAIHOSO missing"))
             if loaihoso == "XML12":
@@ -944,7 +979,8 @@ class _FileReader:
         return seen
 
     def _decode(self, text: bytes, table: str, loc: Location) -> bytes:
-        text = text.translate(None, _B64_SPACE)
+        if b"\n" in text or b" " in text or b"\r" in text or b"\t" in text:
+            text = text.translate(None, _B64_SPACE)
         limit = self.settings.max_inner_file_bytes
         estimate = len(text) // 4 * 3
         if estimate > limit:
@@ -981,7 +1017,7 @@ class _FileReader:
                 )
             )
         try:
-            root = etree.fromstring(data, _parser())
+            root = etree.fromstring(data, self._inner_parser)
         except etree.XMLSyntaxError as error:
             raise _syntax_refusal(error, data, loc, inner=table) from error
         rows = _records_of(root, table, staged, loc)
@@ -1030,7 +1066,9 @@ class _FileReader:
         for index, ma_lk in enumerate(order):
             unit = _Staged(rows={table: groups[ma_lk]})
             units.append((index, unit))
-            result.claims.append(ClaimRef(ma_lk=ma_lk, hoso=index))
+            result.claims.append(
+                ClaimRef(ma_lk=ma_lk, hoso=index, content=_content(unit.rows))
+            )
         cskcb_index = _INDEX[table].get("MA_CSKCB")
         if cskcb_index is not None:
             values = {r[cskcb_index] for r in rows if r[cskcb_index]}
@@ -1042,6 +1080,16 @@ class _FileReader:
                 self.records_out.append((index, unit))
         staged_summary = _Staged(unknown=staged.unknown, legacy=staged.legacy)
         self._unit_notes([(0, staged_summary)], result, loc)
+
+
+def _content(rows: dict[str, list[list[str | None]]]) -> str:
+    """Return the SHA-256 of a claim's records (see ``ClaimRef.content``).
+
+    ``repr`` of the records renders every text quoted and escaped and a missing field
+    as ``None``, unambiguously, in one C call: much cheaper than hashing the typed
+    Arrow values later.
+    """
+    return hashlib.sha256(repr(sorted(rows.items())).encode()).hexdigest()
 
 
 def _with_ma_lk(finding: Finding, ma_lk: str) -> Finding:

@@ -582,6 +582,7 @@ class Batch:
         findings: Sequence[Finding] = (),
         rejected: Iterable[tuple[str | None, int | None]] = (),
         dropped: Iterable[tuple[str, int, str | None]] = (),
+        contents: Mapping[tuple[str, int], str] | None = None,
     ) -> None:
         """Add one chunk: the tables of some files, their findings and rejections.
 
@@ -594,6 +595,9 @@ class Batch:
                 rejects every HOSO of the file.
             dropped: ``(file, hoso, ma_lk)`` of HOSOs the reader refused (they have
                 no rows in ``tables``); they get a ``rejected`` ledger row.
+            contents: ``(file, hoso)`` → content hash of that claim as the reader
+                computed it (``ClaimRef.content``). A claim whose parts all have one
+                is versioned by it; the others get a hash of their typed rows.
         """
         self._chunk += 1
         for source in sources.values():
@@ -602,7 +606,7 @@ class Batch:
         units = {
             n: _units(n, t) for n, t in tables.items() if t.num_rows and _has_keys(t)
         }
-        claims = _unit_infos(units)
+        claims = _unit_infos(units, contents or {})
         claims.extend(
             _Unit(
                 unit=f"{file}{_SEP}{hoso}",
@@ -884,8 +888,15 @@ class _Decision:
     duplicate_of: str | None = None
 
 
-def _unit_infos(tables: Mapping[str, pa.Table]) -> list[_Unit]:
-    """Key, facility, month and content hash of every claim unit in the tables."""
+def _unit_infos(
+    tables: Mapping[str, pa.Table], contents: Mapping[tuple[str, int], str]
+) -> list[_Unit]:
+    """Key, facility, month and content hash of every claim unit in the tables.
+
+    The content hash of a unit comes from ``contents`` when every ``(file, hoso)``
+    part of it has one (one part: that hash; several: the hash of their sorted
+    hashes); otherwise it is computed from the unit's typed rows.
+    """
     pairs: dict[str, set[tuple[str, int]]] = {}
     anyrow: dict[str, dict[str, Any]] = {}
     for table in tables.values():
@@ -913,7 +924,21 @@ def _unit_infos(tables: Mapping[str, pa.Table]) -> list[_Unit]:
                     tables[name], ["MA_LK", "MA_CSKCB", "NGAY_RA", "NGAY_VAO"]
                 )
             )
-    hashes = _content_hashes(tables)
+    given: dict[str, str] = {}
+    for unit, parts in pairs.items():
+        known = [contents.get(part) for part in parts]
+        if not all(known):
+            continue
+        given[unit] = (
+            str(known[0])
+            if len(known) == 1
+            else hashlib.sha256("\n".join(sorted(map(str, known))).encode()).hexdigest()
+        )
+    hashes = (
+        given
+        if len(given) == len(pairs)
+        else {**_content_hashes(_units_only(tables, set(pairs) - set(given))), **given}
+    )
     out: list[_Unit] = []
     for unit in sorted(pairs):
         first = head.get(unit, {})
@@ -937,6 +962,17 @@ def _unit_infos(tables: Mapping[str, pa.Table]) -> list[_Unit]:
                 content=hashes.get(unit, ""),
             )
         )
+    return out
+
+
+def _units_only(tables: Mapping[str, pa.Table], units: set[str]) -> dict[str, pa.Table]:
+    """The rows of ``units`` only, per table."""
+    keys = pa.array(sorted(units), pa.string())
+    out: dict[str, pa.Table] = {}
+    for name, table in tables.items():
+        kept = table.filter(pc.is_in(table.column("_unit"), value_set=keys))
+        if kept.num_rows:
+            out[name] = kept
     return out
 
 
