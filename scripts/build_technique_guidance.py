@@ -621,8 +621,11 @@ _add(
 
 # (regex on the lower-cased name, modality); first match wins. Reviewed 2026-11.
 RULES: tuple[tuple[str, str], ...] = (
+    # Endoscopic gastrostomy (PEG) is an endoscopic intervention, not open surgery.
+    (r"^mở thông dạ dày (qua|bằng) nội soi", "endoscopy_if"),
     (
-        r"phẫu thuật|cắt bỏ|khâu |^(cắt|nối|khâu|tạo hình|bóc|mở )|nội soi bụng|nội soi ổ bụng.*(cắt|khâu|nối)",
+        # "... tránh phẫu thuật" (done to avoid surgery) is not surgery.
+        r"(?<!tránh )phẫu thuật|cắt bỏ|khâu |^(cắt|nối|khâu|tạo hình|bóc|mở )|nội soi bụng|nội soi ổ bụng.*(cắt|khâu|nối)",
         "",
     ),
     (r"siêu âm điều trị|điều trị.*bằng siêu âm|có sử dụng siêu âm", ""),
@@ -637,6 +640,7 @@ RULES: tuple[tuple[str, str], ...] = (
     (r"siêu âm.*doppler|doppler.*siêu âm|siêu âm doppler", "doppler"),
     (r"nội soi siêu âm|siêu âm nội soi", "endoscopy_biopsy_if"),
     (r"siêu âm", "ultrasound"),
+    (r"doppler", "doppler"),
     (
         r"số hóa xóa nền|dsa|chụp.*động mạch.*(can thiệp|nút)|nút mạch|can thiệp mạch",
         "dsa",
@@ -649,6 +653,10 @@ RULES: tuple[tuple[str, str], ...] = (
         "xray_contrast",
     ),
     (r"x-?quang|xquang", "xray"),
+    # Plain-film price variants of a "Chụp ..." name without the word X-quang
+    # (e.g. "Chụp lỗ thị giác [≤ 24x30 cm, 1 tư thế]", "[số hóa 1 phim]").
+    (r"^chụp (bàng quang|niệu đạo|tử cung|đường mật|đường rò|lỗ rò)", "xray_contrast"),
+    (r"^chụp .*\[(≤ ?|> ?)?\d+ ?x ?\d+ ?cm|^chụp .*\[số hóa \d+ phim", "xray"),
     (r"nội soi|soi (đại|trực|bàng|thanh|phế|tai|mũi)", "endoscopy_if"),
     (r"holter", "holter"),
     (r"gắng sức.*điện tâm đồ|điện tâm đồ gắng sức", "stress_ecg"),
@@ -663,6 +671,11 @@ RULES: tuple[tuple[str, str], ...] = (
 )
 
 _BIOPSY = re.compile(r"sinh thiết|chọc hút tế bào|lấy bệnh phẩm")
+# Functional tests outside chapters 18/20/21 kept as functional exploration (the other
+# "Đo ..." names there are laboratory or bedside measurements, out of scope).
+_CLINICAL_FUNCTION = re.compile(
+    r"chức năng hô hấp|áp lực hậu môn|thính lực|nhĩ lượng|âm ốc tai"
+)
 _INTERVENTION = re.compile(
     r"cầm máu|lấy dị vật|cắt |đặt |tán sỏi|thắt |nong |mở thông|tiêm |dẫn lưu|"
     r"can thiệp|tách dính|lấy sỏi|bơm rửa|kẹp|clip|nút "
@@ -929,7 +942,11 @@ def build() -> tuple[list[list[str]], list[list[str]], list[list[str]]]:  # noqa
         chapter = code[:2]
         if key is None:
             continue
-        if chapter == "27" or (chapter not in {"18", "20", "21"} and key == "function"):
+        if chapter == "27" or (
+            chapter not in {"18", "20", "21"}
+            and key == "function"
+            and not _CLINICAL_FUNCTION.search(_norm(name))
+        ):
             continue
         mod = M[key]
         low = _norm(name)

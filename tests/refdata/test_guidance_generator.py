@@ -53,5 +53,29 @@ def test_classification_rules() -> None:
         "Điện tim thường": "ecg",
         "Holter điện tâm đồ": "holter",
         "Phẫu thuật nội soi cắt ruột thừa": None,
+        # Real M05 names of facility 92114 the first rules missed or misfiled.
+        "doppler động mạch cảnh, doppler xuyên sọ": "doppler",
+        "Chụp lỗ thị giác [≤ 24x30 cm, 1 tư thế]": "xray",
+        "Chụp lỗ thị giác [số hóa 2 phim]": "xray",
+        "Chụp bàng quang chẩn đoán trào ngược bàng quang niệu quản": "xray_contrast",
+        "Nội soi bàng quang, bơm rửa lấy máu cục tránh phẫu thuật": (
+            "endoscopy_intervention"
+        ),
+        "Mở thông dạ dày qua nội soi": "endoscopy_intervention",
+        "Đo chức năng hô hấp": "function",
+        # Not imaging although the name starts with "Chụp" / "Siêu âm".
+        "Chụp tủy bằng MTA": None,
+        "Chụp và phân tích da bằng máy phân tích da": None,
+        "Siêu âm điều trị": None,
     }
     assert {name: gen.classify(name) for name in cases} == cases
+
+
+def test_in_scope_m05_functional_tests_kept_and_laboratory_left_out() -> None:
+    gen = _generator()
+    guidance, _, _ = gen.build()
+    codes = {row[0] for row in guidance}
+    assert {"02.0024.1791", "17.0126.1786", "18.0048.0004"} <= codes
+    # "Đo hoạt độ ALT [Máu]" (biochemistry) and "Đo lactat trong máu" are not
+    # functional exploration.
+    assert not {"23.0019.1493", "01.0287.1532"} & codes
