@@ -1,0 +1,103 @@
+"""Drug line outside every validity period of the patient's card.
+
+Why: the fund pays only for care received while the health-insurance card is
+valid (Law on Health Insurance 25/2008/QH12 as amended, Art. 16 on the card and
+its validity); checking it is the first automated check of the insurer
+(TT 12/2026/TT-BTC Art. 10.1.a). XML1 carries the card(s) of the episode:
+``MA_THE_BHYT``, ``GT_THE_TU``, ``GT_THE_DEN`` are ``;``-separated lists in the
+same order, so a card changed during a stay shows as two periods (QĐ 130/4750,
+XML1).
+
+Violation: an XML2 (drug) line whose order date (``NGAY_YL``) is inside none of the
+episode's card periods (``GT_THE_TU`` ≤ day ≤ ``GT_THE_DEN``, an empty end being
+open). Inpatient episodes (``MA_LOAI_KCB`` 03, 04, 09) admitted with a valid
+card are not judged for the days after the card ended: the fund keeps paying a
+stay begun under a valid card until discharge, so those days go to the benefit
+rules, not to a refusal. Episodes without card dates are left to reception.
+
+Compliant: the order date is inside one of the card periods.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.rules.model import Evidence, Family, Rule
+
+RULE = Rule(
+    id="BH002",
+    name="card.drug_outside_card_validity",
+    version=1,
+    doc=__doc__,
+    title="Thuốc được chỉ định ngoài thời hạn sử dụng của thẻ BHYT",
+    title_en="Drug ordered outside the validity of the insurance card",
+    message=(
+        "Thuốc {ma_thuoc} chỉ định ngày {ngay_chi_dinh}, ngoài thời hạn thẻ "
+        "BHYT ({the_bhyt})"
+    ),
+    message_en=(
+        "Drug {ma_thuoc} ordered on {ngay_chi_dinh}, outside the validity of "
+        "the insurance card ({the_bhyt})"
+    ),
+    family=Family.CARD,
+    severity=Severity.REFUSE,
+    basis=(
+        Basis(
+            document="Thông tư 12/2026/TT-BTC",
+            article="Điều 10",
+            clause="khoản 1 điểm a",
+            date=date(2026, 2, 10),
+        ),
+        Basis(
+            document="Luật Bảo hiểm y tế 25/2008/QH12 (sửa đổi, bổ sung)",
+            article="Điều 16 (thẻ bảo hiểm y tế, thời hạn sử dụng)",
+            date=date(2008, 11, 14),
+        ),
+    ),
+    effective=Period(start=date(2026, 2, 10)),
+    grain=Grain.LINE,
+    table="XML2",
+    evidence=frozenset({Evidence.CLAIM_DATA}),
+    sql=r"""
+        with periods as (
+            select
+                h.ma_lk, h.ma_loai_kcb,
+                strftime(cast(h.ngay_vao as date), '%Y%m%d') as ngay_vao,
+                trim(split_part(h.ma_the_bhyt, ';', n.i)) as the,
+                trim(split_part(h.gt_the_tu, ';', n.i)) as tu,
+                trim(split_part(h.gt_the_den, ';', n.i)) as den
+            from xml1 as h
+            cross join (values (1), (2), (3), (4), (5), (6)) as n(i)
+            where coalesce(h.gt_the_tu, '') <> ''
+        ),
+        cards as (
+            select *, concat(the, ' ', tu, '–', den) as mo_ta
+            from periods
+            where regexp_matches(tu, '^\d{8}$')
+        ),
+        lines as (
+            select
+                l.ma_lk, l.stt, l.ma_thuoc,
+                cast(l.ngay_yl as date) as ngay_chi_dinh,
+                strftime(cast(l.ngay_yl as date), '%Y%m%d') as ngay
+            from xml2 as l
+            where l.ngay_yl is not null
+        )
+        select
+            l.ma_lk, l.stt, l.ma_thuoc, l.ngay_chi_dinh,
+            string_agg(c.mo_ta, '; ' order by c.tu) as the_bhyt
+        from lines as l
+        join cards as c on c.ma_lk = l.ma_lk
+        group by l.ma_lk, l.stt, l.ma_thuoc, l.ngay_chi_dinh
+        having max(
+            case
+                when l.ngay >= c.tu and (c.den = '' or l.ngay <= c.den) then 1
+                when c.ma_loai_kcb in ('03', '04', '09')
+                 and c.ngay_vao >= c.tu and (c.den = '' or c.ngay_vao <= c.den)
+                 and l.ngay > c.den then 1
+                else 0
+            end
+        ) = 0
+    """,
+)

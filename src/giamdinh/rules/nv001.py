@@ -1,0 +1,121 @@
+"""Practitioner on a line is not in the facility's staff catalogue on the date.
+
+Why: the fund pays a service only when the people who ordered it, performed it and
+read its result practise at the facility: they must be declared in its staff
+catalogue (form 02/DM, ``ref_practitioners``) for the day they acted
+(TT 12/2026/TT-BTC Art. 10.1.g: scope of practice and working time of the
+practitioner; Art. 7–8: the facility sends and keeps its catalogues current).
+
+Violation: an XML3 service line where one of ``MA_BAC_SI`` (order date),
+``NGUOI_THUC_HIEN`` (execution date) or the ``MA_BS_DOC_KQ`` of its XML4 result
+(result date) names a practice certificate with no M02 row of the facility valid
+that day. The standard's special forms (QĐ 4750, XML3) are read as the standard
+says: several people separated by ``;``; a mobilised person ``CCHN.C.XXXXX`` is
+looked up in the M02 of the mobilising facility ``XXXXX`` (and not judged when
+that catalogue is not loaded); a supervised unlicensed doctor
+``CCHN(STAFF_CODE)`` is judged by the supervising doctor's certificate; a staff
+code alone in parentheses (commune station without a licensed doctor) is not
+judged here. The rule only runs for facilities that sent an M02.
+
+Compliant: every person on the line has an M02 row valid on the day they acted.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.rules.model import Evidence, Family, Rule
+
+RULE = Rule(
+    id="NV001",
+    name="practitioner.not_in_staff_catalogue",
+    version=1,
+    doc=__doc__,
+    title="Người hành nghề không có trong danh mục nhân lực tại ngày thực hiện",
+    title_en="Practitioner not in the facility's staff catalogue on the date",
+    message=(
+        "Dịch vụ {ma_dich_vu}: {nguoi_hanh_nghe} ({vai_tro}) không có trong danh "
+        "mục nhân lực (Mẫu 02/DM) của cơ sở {ma_cskcb} có hiệu lực ngày {ngay}"
+    ),
+    message_en=(
+        "Service {ma_dich_vu}: {nguoi_hanh_nghe} ({vai_tro}) is not in the staff "
+        "catalogue (form 02/DM) of facility {ma_cskcb} valid on {ngay}"
+    ),
+    family=Family.PRACTITIONER,
+    severity=Severity.REFUSE,
+    basis=(
+        Basis(
+            document="Thông tư 12/2026/TT-BTC",
+            article="Điều 10",
+            clause="khoản 1 điểm g",
+            date=date(2026, 2, 10),
+        ),
+        Basis(
+            document="Quyết định 4750/QĐ-BYT",
+            article="Phụ lục, bảng XML3, trường MA_BAC_SI, NGUOI_THUC_HIEN",
+            date=date(2023, 12, 29),
+        ),
+    ),
+    effective=Period(start=date(2026, 2, 10)),
+    grain=Grain.LINE,
+    table="XML3",
+    evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
+    sql=r"""
+        with lines as (
+            select l.ma_lk, l.stt, l.ma_dich_vu, h.ma_cskcb, l.ma_bac_si,
+                   l.nguoi_thuc_hien, cast(l.ngay_yl as date) as ngay_yl,
+                   cast(coalesce(l.ngay_th_yl, l.ngay_yl) as date) as ngay_th
+            from xml3 as l
+            join xml1 as h on h.ma_lk = l.ma_lk
+            where coalesce(l.ma_vat_tu, '') = ''
+        ),
+        roles as (
+            select ma_lk, stt, ma_dich_vu, ma_cskcb, 'MA_BAC_SI' as vai_tro,
+                   ngay_yl as ngay, trim(x.code) as raw
+            from lines cross join unnest(string_split(ma_bac_si, ';')) as x(code)
+            union all
+            select ma_lk, stt, ma_dich_vu, ma_cskcb, 'NGUOI_THUC_HIEN',
+                   ngay_th, trim(x.code)
+            from lines
+            cross join unnest(string_split(nguoi_thuc_hien, ';')) as x(code)
+            union all
+            select l.ma_lk, l.stt, l.ma_dich_vu, l.ma_cskcb, 'MA_BS_DOC_KQ',
+                   cast(coalesce(r.ngay_kq, l.ngay_th) as date), trim(x.code)
+            from lines as l
+            join xml4 as r on r.ma_lk = l.ma_lk and r.ma_dich_vu = l.ma_dich_vu
+            cross join unnest(string_split(r.ma_bs_doc_kq, ';')) as x(code)
+        ),
+        people as (
+            select distinct
+                ma_lk, stt, ma_dich_vu, ma_cskcb, vai_tro, ngay,
+                regexp_replace(
+                    trim(regexp_replace(raw, '\(.*\)', '')), '\.C\.\d{5}$', ''
+                ) as macchn,
+                coalesce(
+                    nullif(regexp_extract(raw, '\.C\.(\d{5})', 1), ''), ma_cskcb
+                ) as noi_khai_bao
+            from roles
+            where trim(regexp_replace(raw, '\(.*\)', '')) <> ''
+        ),
+        missing as (
+            select p.*
+            from people as p
+            left join ref_practitioners as m
+              on m.ma_cskcb = p.noi_khai_bao
+             and m.macchn = p.macchn
+             and p.ngay >= m.valid_from
+             and (m.valid_to is null or p.ngay <= m.valid_to)
+            where m.macchn is null
+              and p.noi_khai_bao in (select c.ma_cskcb from ref_practitioners as c)
+        )
+        select
+            ma_lk, stt, any_value(ma_dich_vu) as ma_dich_vu,
+            any_value(ma_cskcb) as ma_cskcb,
+            string_agg(distinct macchn, '; ' order by macchn) as nguoi_hanh_nghe,
+            string_agg(distinct vai_tro, ', ' order by vai_tro) as vai_tro,
+            min(ngay) as ngay
+        from missing
+        group by ma_lk, stt
+    """,
+)

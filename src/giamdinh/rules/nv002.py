@@ -1,0 +1,127 @@
+"""Practitioner without a valid practice licence on the date.
+
+Why: only a person holding a practice certificate or licence that is in force may
+practise; practising while the licence has expired, is suspended or has been
+revoked is prohibited (Law on Medical Examination and Treatment 15/2023/QH15,
+Art. 7, prohibited acts). The insurer checks the practitioner of every
+line (TT 12/2026/TT-BTC Art. 10.1.g) against the licence registry kept by the
+health authorities (``ref_licences``, exchanged between provinces).
+
+Violation: an XML3 service line where one of ``MA_BAC_SI`` (order date),
+``NGUOI_THUC_HIEN`` (execution date) or the ``MA_BS_DOC_KQ`` of its XML4 result
+(result date) names a certificate known to the registry but without an ``active``
+registry row on that day: expired (no row covers the day) or a ``suspended`` /
+``revoked`` row covers it. The special forms of QĐ 4750 are read as in NV001
+(``;`` lists, ``CCHN.C.XXXXX`` mobilised staff judged by their own certificate,
+``CCHN(STAFF)`` judged by the supervising doctor's, a staff code alone in
+parentheses not judged). A certificate the registry does not know at all is not
+judged here (the registry may not hold other provinces' licences): NV001 checks
+the staff catalogue.
+
+Compliant: every person on the line has an ``active`` registry row valid that day.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.rules.model import Evidence, Family, Rule
+
+RULE = Rule(
+    id="NV002",
+    name="practitioner.licence_not_valid",
+    version=1,
+    doc=__doc__,
+    title=(
+        "Người hành nghề không có giấy phép hành nghề còn hiệu lực tại ngày thực hiện"
+    ),
+    title_en="Practitioner without a valid practice licence on the date",
+    message=(
+        "Dịch vụ {ma_dich_vu}: chứng chỉ/giấy phép {nguoi_hanh_nghe} ({vai_tro}) "
+        "không còn hiệu lực ngày {ngay} (tình trạng: {tinh_trang})"
+    ),
+    message_en=(
+        "Service {ma_dich_vu}: licence {nguoi_hanh_nghe} ({vai_tro}) is not in "
+        "force on {ngay} (status: {tinh_trang})"
+    ),
+    family=Family.PRACTITIONER,
+    severity=Severity.REFUSE,
+    basis=(
+        Basis(
+            document="Luật Khám bệnh, chữa bệnh 15/2023/QH15",
+            article="Điều 7 (hành vi bị nghiêm cấm: hành nghề khi không có giấy "
+            "phép hoặc đang bị đình chỉ, thu hồi)",
+            date=date(2023, 1, 9),
+        ),
+        Basis(
+            document="Thông tư 12/2026/TT-BTC",
+            article="Điều 10",
+            clause="khoản 1 điểm g",
+            date=date(2026, 2, 10),
+        ),
+    ),
+    effective=Period(start=date(2026, 2, 10)),
+    grain=Grain.LINE,
+    table="XML3",
+    evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
+    sql=r"""
+        with lines as (
+            select l.ma_lk, l.stt, l.ma_dich_vu, l.ma_bac_si, l.nguoi_thuc_hien,
+                   cast(l.ngay_yl as date) as ngay_yl,
+                   cast(coalesce(l.ngay_th_yl, l.ngay_yl) as date) as ngay_th
+            from xml3 as l
+            where coalesce(l.ma_vat_tu, '') = ''
+        ),
+        roles as (
+            select ma_lk, stt, ma_dich_vu, 'MA_BAC_SI' as vai_tro, ngay_yl as ngay,
+                   trim(x.code) as raw
+            from lines cross join unnest(string_split(ma_bac_si, ';')) as x(code)
+            union all
+            select ma_lk, stt, ma_dich_vu, 'NGUOI_THUC_HIEN', ngay_th, trim(x.code)
+            from lines
+            cross join unnest(string_split(nguoi_thuc_hien, ';')) as x(code)
+            union all
+            select l.ma_lk, l.stt, l.ma_dich_vu, 'MA_BS_DOC_KQ',
+                   cast(coalesce(r.ngay_kq, l.ngay_th) as date), trim(x.code)
+            from lines as l
+            join xml4 as r on r.ma_lk = l.ma_lk and r.ma_dich_vu = l.ma_dich_vu
+            cross join unnest(string_split(r.ma_bs_doc_kq, ';')) as x(code)
+        ),
+        people as (
+            select distinct
+                ma_lk, stt, ma_dich_vu, vai_tro, ngay,
+                regexp_replace(
+                    trim(regexp_replace(raw, '\(.*\)', '')), '\.C\.\d{5}$', ''
+                ) as macchn
+            from roles
+            where trim(regexp_replace(raw, '\(.*\)', '')) <> ''
+        ),
+        judged as (
+            select
+                p.ma_lk, p.stt, p.ma_dich_vu, p.vai_tro, p.ngay, p.macchn,
+                max(case when r.trang_thai = 'active' then 1 else 0 end)
+                    as co_hieu_luc,
+                max(r.trang_thai) as tinh_trang_ngay
+            from people as p
+            left join ref_licences as r
+              on r.macchn = p.macchn
+             and p.ngay >= r.valid_from
+             and (r.valid_to is null or p.ngay <= r.valid_to)
+            where p.macchn in (select k.macchn from ref_licences as k)
+            group by p.ma_lk, p.stt, p.ma_dich_vu, p.vai_tro, p.ngay, p.macchn
+        )
+        select
+            ma_lk, stt, any_value(ma_dich_vu) as ma_dich_vu,
+            string_agg(distinct macchn, '; ' order by macchn) as nguoi_hanh_nghe,
+            string_agg(distinct vai_tro, ', ' order by vai_tro) as vai_tro,
+            min(ngay) as ngay,
+            string_agg(
+                distinct coalesce(tinh_trang_ngay, 'expired'), ', '
+                order by coalesce(tinh_trang_ngay, 'expired')
+            ) as tinh_trang
+        from judged
+        where co_hieu_luc = 0
+        group by ma_lk, stt
+    """,
+)

@@ -1,0 +1,127 @@
+"""Performer's scope of practice does not cover the technique's chapter.
+
+Why: a practitioner may only perform the techniques within the scope of practice
+on their licence (TT 32/2023/TT-BYT, scopes by professional title), declared in
+the staff catalogue as ``PHAMVI_CM`` (main scope) and ``PHAMVI_CMBS`` (added
+scopes), coded with the specialty codes of "Bảng 7" that coincide with the
+chapters of the technique list (18 imaging, 22–24 laboratory…), plus the single
+techniques of ``DVKT_KHAC``. TT 12/2026/TT-BTC Art. 10.1.g has the insurer check
+the scope of practice of the practitioner of every line.
+
+Violation: an XML3 technical-service line (``MA_DICH_VU`` of the form
+``XX.YYYY.ZZZZ``) whose performer (each person of ``NGUOI_THUC_HIEN``, special
+forms read as in NV001) has M02 rows valid on the execution date, none of which
+lists the chapter ``XX`` in ``PHAMVI_CM``/``PHAMVI_CMBS``, the general scope
+``general_scope`` (29, đa khoa) or the technique in ``DVKT_KHAC``.
+
+Compliant: the performer's scope covers the chapter. A performer absent from M02
+is NV001's business; exams, beds and supplies are not judged.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.rules.model import Evidence, Family, Rule
+
+RULE = Rule(
+    id="NV003",
+    name="practitioner.scope_not_covering_technique",
+    version=1,
+    doc=__doc__,
+    title="Phạm vi hành nghề của người thực hiện không bao gồm kỹ thuật",
+    title_en="Performer's scope of practice does not cover the technique",
+    message=(
+        "Dịch vụ {ma_dich_vu} (chương {chuong}) do {nguoi_thuc_hien} thực hiện, "
+        "phạm vi hành nghề {pham_vi} không bao gồm chương này"
+    ),
+    message_en=(
+        "Service {ma_dich_vu} (chapter {chuong}) performed by {nguoi_thuc_hien}, "
+        "whose scope of practice {pham_vi} does not cover that chapter"
+    ),
+    family=Family.PRACTITIONER,
+    severity=Severity.REFUSE,
+    basis=(
+        Basis(
+            document="Thông tư 12/2026/TT-BTC",
+            article="Điều 10",
+            clause="khoản 1 điểm g",
+            date=date(2026, 2, 10),
+        ),
+        Basis(
+            document="Thông tư 32/2023/TT-BYT",
+            article="Các phụ lục về phạm vi hành nghề theo chức danh chuyên môn",
+            date=date(2023, 12, 31),
+        ),
+    ),
+    effective=Period(start=date(2026, 2, 10)),
+    grain=Grain.LINE,
+    table="XML3",
+    params={"general_scope": "29"},
+    evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
+    sql=r"""
+        with performers as (
+            select distinct
+                l.ma_lk, l.stt, l.ma_dich_vu, h.ma_cskcb,
+                left(l.ma_dich_vu, 2) as chuong,
+                cast(coalesce(l.ngay_th_yl, l.ngay_yl) as date) as ngay,
+                regexp_replace(
+                    trim(regexp_replace(trim(x.code), '\(.*\)', '')),
+                    '\.C\.\d{5}$', ''
+                ) as macchn,
+                coalesce(
+                    nullif(regexp_extract(x.code, '\.C\.(\d{5})', 1), ''), h.ma_cskcb
+                ) as noi_khai_bao
+            from xml3 as l
+            join xml1 as h on h.ma_lk = l.ma_lk
+            cross join unnest(string_split(l.nguoi_thuc_hien, ';')) as x(code)
+            where coalesce(l.ma_vat_tu, '') = ''
+              and regexp_matches(l.ma_dich_vu, '^\d{2}\.\d{4}\.\d{4}')
+        ),
+        scopes as (
+            select
+                p.ma_lk, p.stt, p.ma_dich_vu, p.chuong, p.macchn,
+                string_agg(
+                    distinct concat_ws(';', m.phamvi_cm, m.phamvi_cmbs), ' | '
+                ) as pham_vi,
+                max(
+                    case
+                        when list_contains(
+                            string_split(
+                                concat_ws(';', m.phamvi_cm, m.phamvi_cmbs), ';'
+                            ),
+                            p.chuong
+                        ) then 1
+                        when list_contains(
+                            string_split(
+                                concat_ws(';', m.phamvi_cm, m.phamvi_cmbs), ';'
+                            ),
+                            (select general_scope from params)
+                        ) then 1
+                        when list_contains(
+                            string_split(coalesce(m.dvkt_khac, ''), ';'),
+                            left(p.ma_dich_vu, 12)
+                        ) then 1
+                        else 0
+                    end
+                ) as covered
+            from performers as p
+            join ref_practitioners as m
+              on m.ma_cskcb = p.noi_khai_bao
+             and m.macchn = p.macchn
+             and p.ngay >= m.valid_from
+             and (m.valid_to is null or p.ngay <= m.valid_to)
+            where p.macchn <> ''
+            group by p.ma_lk, p.stt, p.ma_dich_vu, p.chuong, p.macchn
+        )
+        select
+            ma_lk, stt, any_value(ma_dich_vu) as ma_dich_vu,
+            any_value(chuong) as chuong,
+            string_agg(distinct macchn, '; ' order by macchn) as nguoi_thuc_hien,
+            string_agg(distinct pham_vi, ' | ') as pham_vi
+        from scopes
+        where covered = 0
+        group by ma_lk, stt
+    """,
+)
