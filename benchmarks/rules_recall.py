@@ -55,6 +55,11 @@ PATTERN_RULES: dict[str, tuple[str, ...]] = {
     # Card, price, facility, practitioner and equipment rules (items 1-5).
     "price_above_approved": ("CT001",),
     "service_not_in_catalogue": ("CT002",),
+    "practitioner_unlicensed": ("NV002",),
+    "practitioner_out_of_scope": ("NV003",),
+    "machine_undeclared": ("TB003",),
+    "machine_outside_period": ("TB004",),
+    "machine_lent_after_stop": ("TB006",),
 }
 #: Patterns that are leads for the signals, not line decisions of the rule set.
 SIGNAL_PATTERNS = ("impossible_day", "practitioner_two_places", "volume_outlier")
