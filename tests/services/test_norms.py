@@ -17,6 +17,7 @@ from giamdinh.norms import store
 from giamdinh.norms.demo import demo_price_book, draft_for, technique_templates
 from giamdinh.norms.excel import write_draft_workbook
 from giamdinh.norms.workflow import DraftState
+from giamdinh.refdata import ReferenceSet
 from giamdinh.services import norms as service
 
 if TYPE_CHECKING:
@@ -118,6 +119,16 @@ def test_cost_compare_consolidate_and_record(url: str, tmp_path: Path) -> None:
     staff, supplies = service.published_norms(database_url=url)
     assert set(staff.column("title").to_pylist()) == {"KTV", "BS", "KSVL"}
     assert supplies.num_rows > 0
+    # The same norms as reference tables the engine reads, as of a day.
+    tables = service.norm_reference_tables(
+        database_url=url, effective_from=date(2026, 7, 1)
+    )
+    assert set(tables) == {"ref_norm_staff_minutes", "ref_norm_supply_quantities"}
+    refs = ReferenceSet.national().with_norms(tables)
+    on_day = refs.lookup("norm_supply", "12.0304.0001", date(2026, 7, 1))
+    assert on_day.num_rows == supplies.num_rows
+    assert refs.lookup("norm_supply", "12.0304", date(2026, 6, 30)).num_rows == 0
+    refs.close()
     out = service.export_consolidation("12.0304", tmp_path / "n.xlsx", database_url=url)
     assert load_workbook(out).sheetnames == [
         "DinhMucQuocGia",
