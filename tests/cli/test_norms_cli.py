@@ -67,11 +67,11 @@ def test_progress_table(demo_url: str) -> None:
 
 def test_compare_consolidate_cost(demo_url: str) -> None:
     compare = runner.invoke(
-        app, ["norms", "compare", "12.0304", "--database-url", demo_url]
+        app, ["norms", "compare", "12.0344", "--database-url", demo_url]
     )
     assert compare.exit_code == 0, compare.output
     consolidated = runner.invoke(
-        app, ["norms", "consolidate", "12.0304", "--method", "p25", "--format", "json",
+        app, ["norms", "consolidate", "12.0344", "--method", "p25", "--format", "json",
               "--override", "labour:BS=5:hội đồng chuyên môn đề nghị", "--actor", "hd",
               "--record", "--database-url", demo_url],
     )  # fmt: skip
@@ -85,13 +85,13 @@ def test_compare_consolidate_cost(demo_url: str) -> None:
     assert bs["value"] == "5"
     assert bs["override"]["reason"] == "hội đồng chuyên môn đề nghị"
     cost = runner.invoke(
-        app, ["norms", "cost", "12.0304", "--curve", "6250", "--curve", "30000",
+        app, ["norms", "cost", "12.0344", "--curve", "6250", "--curve", "30000",
               "--method", "annuity", "--database-url", demo_url],
     )  # fmt: skip
     assert cost.exit_code == 0, cost.output
     assert "Chi phí khấu hao TSCĐ" in cost.output
     bad = runner.invoke(
-        app, ["norms", "consolidate", "12.0304", "--override", "labour:BS=5",
+        app, ["norms", "consolidate", "12.0344", "--override", "labour:BS=5",
               "--database-url", demo_url],
     )  # fmt: skip
     assert bad.exit_code == 2
@@ -100,11 +100,11 @@ def test_compare_consolidate_cost(demo_url: str) -> None:
 def test_exports_and_import_round_trip(demo_url: str, tmp_path: Path) -> None:
     template = tmp_path / "t.xlsx"
     result = runner.invoke(
-        app, ["norms", "export", "draft", "-o", str(template), "--technique", "18.0020",
+        app, ["norms", "export", "draft", "-o", str(template), "--technique", "18.0165",
               "--hospital", "CHORAY", "--database-url", demo_url],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert load_workbook(template)["ThongTin"]["B2"].value == "18.0020"
+    assert load_workbook(template)["ThongTin"]["B2"].value == "18.0165"
     # the assignment is submitted: a new version is refused until it is reviewed
     refused = runner.invoke(
         app,
@@ -113,7 +113,7 @@ def test_exports_and_import_round_trip(demo_url: str, tmp_path: Path) -> None:
     assert refused.exit_code == 1
     assert "NM140" in refused.output
     moved = runner.invoke(
-        app, ["norms", "transition", "18.0020", "CHORAY", "reviewed", "--actor", "cuc",
+        app, ["norms", "transition", "18.0165", "CHORAY", "reviewed", "--actor", "cuc",
               "--database-url", demo_url],
     )  # fmt: skip
     assert moved.exit_code == 0, moved.output
@@ -123,7 +123,7 @@ def test_exports_and_import_round_trip(demo_url: str, tmp_path: Path) -> None:
     )  # fmt: skip
     assert imported.exit_code == 0, imported.output
     assert json.loads(imported.output)[0]["state"] == "submitted"
-    for kind, extra in (("progress", []), ("consolidated", ["--technique", "18.0020"]),
+    for kind, extra in (("progress", []), ("consolidated", ["--technique", "18.0165"]),
                         ("template", [])):  # fmt: skip
         out = tmp_path / f"{kind}.xlsx"
         done = runner.invoke(
@@ -145,7 +145,7 @@ def test_exports_and_import_round_trip(demo_url: str, tmp_path: Path) -> None:
 
 def test_refused_transition_exits_2(demo_url: str) -> None:
     result = runner.invoke(
-        app, ["norms", "transition", "12.0304", "BACHMAI", "approved", "--actor", "x",
+        app, ["norms", "transition", "12.0344", "BACHMAI", "approved", "--actor", "x",
               "--database-url", demo_url],
     )  # fmt: skip
     assert result.exit_code == 2
@@ -165,14 +165,14 @@ def test_publish_parquet(demo_url: str, tmp_path: Path) -> None:
     assert set(supplies.column("valid_from").to_pylist()) == {date(2026, 1, 1)}
     # The published folder is a reference table the CLI (and the engine) reads.
     shown = runner.invoke(
-        app, ["reference", "show", "norm_supply", "18.0020.0001", "--norms",
+        app, ["reference", "show", "norm_supply", "18.0165.0043", "--norms",
               str(tmp_path), "--as-of", "2026-01-01", "--json"],
     )  # fmt: skip
     assert shown.exit_code == 0, shown.output
     rows = json.loads(shown.output)["rows"]
     assert {r["resource_code"] for r in rows} >= {"VT.PHIM"}
     before = runner.invoke(
-        app, ["reference", "show", "norm_supply", "18.0020", "--norms",
+        app, ["reference", "show", "norm_supply", "18.0165", "--norms",
               str(tmp_path), "--as-of", "2025-12-31", "--json"],
     )  # fmt: skip
     assert before.exit_code == 1

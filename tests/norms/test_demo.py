@@ -81,7 +81,7 @@ def test_progress_on_demo_shows_seed_figures(demo_session: Session) -> None:
 
 def test_demo_drafts_are_full_and_comparable(demo_session: Session) -> None:
     assert (demo_session.scalar(select(func.count()).select_from(NormDraft)) or 0) >= 90
-    drafts = store.latest_drafts(demo_session, "12.0304")
+    drafts = store.latest_drafts(demo_session, "12.0344")
     assert len(drafts) >= 3
     categories = {line.category.value for line in drafts[0].lines}
     assert {

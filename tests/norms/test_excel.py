@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 D = Decimal
 
 
-def _demo_draft(code: str = "12.0304", hospital: str = "HUETW") -> DraftSpec:
+def _demo_draft(code: str = "12.0344", hospital: str = "HUETW") -> DraftSpec:
     template = next(t for t in technique_templates() if t.code == code)
     rng = random.Random(1)  # noqa: S311 - synthetic data
     return draft_for(template, hospital, rng, outlier=False)
@@ -44,7 +44,7 @@ def test_round_trip(tmp_path: Path) -> None:
     assert back.evidence == draft.evidence
     assert back.annual_volume == draft.annual_volume
     assert back.period_from == date(2024, 1, 1)
-    assert (back.technique_code, back.hospital_code) == ("12.0304", "HUETW")
+    assert (back.technique_code, back.hospital_code) == ("12.0344", "HUETW")
 
 
 def test_blank_template_has_the_sheets(tmp_path: Path) -> None:
@@ -68,7 +68,7 @@ def test_errors_name_sheet_row_and_column(tmp_path: Path) -> None:
         r for r in range(2, sheet.max_row + 1) if sheet[f"B{r}"].value == "equipment"
     )
     sheet[f"M{equipment_row}"] = 1.5  # utilisation above 1
-    book["ThongTin"]["B2"] = "12-0304"
+    book["ThongTin"]["B2"] = "12-0344"
     book.save(path)
     draft, findings = read_draft_workbook(path)
     assert draft is None

@@ -37,13 +37,13 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         engine = make_engine(db_url)
         try:
             with session_scope(make_session_factory(engine)) as session:
-                store.ensure_technique(session, "12.0304", "Xạ trị 3D-CRT (một buổi)")
+                store.ensure_technique(session, "12.0344", "Xạ trị 3D-CRT (một buổi)")
                 for code in HOSPITALS:
                     store.ensure_hospital(session, code, f"Bệnh viện {code}")
                 session.flush()
                 for code in HOSPITALS:
                     assignment = store.assign(
-                        session, technique_code="12.0304", hospital_code=code,
+                        session, technique_code="12.0344", hospital_code=code,
                         actor="cuc", is_focal=code == "BACHMAI",
                         deadline=date(2025, 10, 31),
                     )  # fmt: skip
@@ -57,7 +57,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 def workbook(tmp_path: Path, hospital: str, seed: int = 1) -> Path:
-    template = next(t for t in technique_templates() if t.code == "12.0304")
+    template = next(t for t in technique_templates() if t.code == "12.0344")
     rng = random.Random(seed)  # noqa: S311 - synthetic data
     draft = draft_for(template, hospital, rng, outlier=False)
     return write_draft_workbook(tmp_path / f"{hospital}.xlsx", draft)
@@ -96,21 +96,21 @@ def test_cost_compare_consolidate_and_record(url: str, tmp_path: Path) -> None:
         for r in service.import_drafts(paths, database_url=url, actor="x", submit=True)
     )
     hospital = service.cost(
-        "12.0304", database_url=url, hospital_code="HUETW", use_draft_volume=True
+        "12.0344", database_url=url, hospital_code="HUETW", use_draft_volume=True
     )
     assert hospital.breakdown.idle_capacity_cost is not None
     assert hospital.breakdown.missing_prices == ()
-    rows = service.compare_drafts("12.0304", database_url=url)
+    rows = service.compare_drafts("12.0344", database_url=url)
     assert all(r.n == 3 for r in rows)
     with pytest.raises(ConfigError, match="no national norm"):
-        service.cost("12.0304", database_url=url)
+        service.cost("12.0344", database_url=url)
     result = service.consolidate_technique(
-        "12.0304", database_url=url, record=True, actor="cuc"
+        "12.0344", database_url=url, record=True, actor="cuc"
     )
     assert result.version == 1
     assert result.bands  # a linac technique: fixed costs dominate
     national = service.cost(
-        "12.0304", database_url=url, curve=[Decimal(6250), Decimal(30000)]
+        "12.0344", database_url=url, curve=[Decimal(6250), Decimal(30000)]
     )
     assert national.subject == "national v1"
     assert national.breakdown.unit_cost == result.cost.unit_cost
@@ -125,11 +125,11 @@ def test_cost_compare_consolidate_and_record(url: str, tmp_path: Path) -> None:
     )
     assert set(tables) == {"ref_norm_staff_minutes", "ref_norm_supply_quantities"}
     refs = ReferenceSet.national().with_norms(tables)
-    on_day = refs.lookup("norm_supply", "12.0304.0001", date(2026, 7, 1))
+    on_day = refs.lookup("norm_supply", "12.0344.0001", date(2026, 7, 1))
     assert on_day.num_rows == supplies.num_rows
-    assert refs.lookup("norm_supply", "12.0304", date(2026, 6, 30)).num_rows == 0
+    assert refs.lookup("norm_supply", "12.0344", date(2026, 6, 30)).num_rows == 0
     refs.close()
-    out = service.export_consolidation("12.0304", tmp_path / "n.xlsx", database_url=url)
+    out = service.export_consolidation("12.0344", tmp_path / "n.xlsx", database_url=url)
     assert load_workbook(out).sheetnames == [
         "DinhMucQuocGia",
         "SoSanh",
@@ -144,16 +144,16 @@ def test_transitions_and_comments(url: str, tmp_path: Path) -> None:
     )
     with pytest.raises(TransitionError, match="cannot go from submitted to approved"):
         service.transition(
-            "12.0304", "CHORAY", "approved", database_url=url, actor="cuc"
+            "12.0344", "CHORAY", "approved", database_url=url, actor="cuc"
         )
     assert (
         service.transition(
-            "12.0304", "CHORAY", "reviewed", database_url=url, actor="cuc"
+            "12.0344", "CHORAY", "reviewed", database_url=url, actor="cuc"
         )
         == "reviewed"
     )
     service.comment(
-        "12.0304",
+        "12.0344",
         "CHORAY",
         "Giải trình thời gian KTV",
         database_url=url,
@@ -162,14 +162,14 @@ def test_transitions_and_comments(url: str, tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="no line 999"):
         service.comment(
-            "12.0304", "CHORAY", "?", database_url=url, author="cuc", line_no=999
+            "12.0344", "CHORAY", "?", database_url=url, author="cuc", line_no=999
         )
     with pytest.raises(TransitionError, match="still open"):
         service.transition(
-            "12.0304", "CHORAY", "consolidated", database_url=url, actor="cuc"
+            "12.0344", "CHORAY", "consolidated", database_url=url, actor="cuc"
         )
     with pytest.raises(ConfigError, match="unknown state"):
-        service.transition("12.0304", "CHORAY", "done", database_url=url, actor="cuc")
+        service.transition("12.0344", "CHORAY", "done", database_url=url, actor="cuc")
     # the revision comes back through import: reviewed → revised → submitted
     results = service.import_drafts(
         [workbook(tmp_path, "CHORAY", seed=9)],

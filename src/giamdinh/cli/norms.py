@@ -223,7 +223,7 @@ def _print_cost(subject: str, result: CostBreakdown) -> None:
 @app.command("cost")
 def cost(
     *,
-    technique: str = typer.Argument(..., help="Technique code, e.g. 12.0304."),
+    technique: str = typer.Argument(..., help="Technique code, e.g. 12.0344."),
     hospital: str | None = typer.Option(
         None, "--hospital", help="Cost this hospital's latest draft (else national)."
     ),

@@ -5,9 +5,17 @@
 What is real: the 17 hospitals named in seed 000 and the programme totals at
 11/11/2025 (assigned 9,033 / qualified 5,386 / drafts sent 2,790). Everything else is
 **synthetic** and says so: the per-hospital split (apportioned from made-up weights),
-technique codes and names beyond the imaging/radiotherapy set, states and dates,
+the codes and names of the other techniques, states and dates,
 quantities, volumes, machine values and prices. Chapter numbers follow the chapters of
 the technique catalogue loosely; they are for the report's shape, not a reference.
+
+The imaging techniques and the radiotherapy techniques that the TT 43/QĐ 4440 list has
+(linac 12.0344, IMRT 12.0345, Cobalt 12.0353, HDR 12.0349, CT simulation 12.0421,
+planning 12.0383) carry their **real** technique codes ``XX.YYYY``, so the published
+norms join real claim lines (``MA_DICH_VU`` ``18.0119.0028`` → ``18.0119``); the
+radiotherapy techniques the list lacks (VMAT, IGRT, SBRT, SRS, electrons, TBI, QA,
+multileaf set-up) carry codes ``12.93xx``, outside the real list. The other
+assignments get made-up codes that skip those.
 
 Imaging and radiotherapy techniques (35) carry full drafts from 3-6 hospitals each,
 with one hospital now and then far from the others (so comparison has outliers to
@@ -245,26 +253,26 @@ def _imaging() -> list[TechniqueTemplate]:
         ("TH.NACL", "1"),
     )
     rows = [
-        ("18.0001", "Chụp X-quang ngực thẳng", "TB.XQDR", "5", (("KTV", "1", "8"), ("BS", "1", "5")), (("VT.PHIM", "1"),), "0.2", 60000),
-        ("18.0002", "Chụp X-quang cột sống thắt lưng thẳng nghiêng", "TB.XQDR", "8", (("KTV", "1", "12"), ("BS", "1", "6")), (("VT.PHIM", "1"),), "0.3", 25000),
-        ("18.0003", "Chụp X-quang khớp gối thẳng nghiêng", "TB.XQDR", "7", (("KTV", "1", "10"), ("BS", "1", "5")), (("VT.PHIM", "1"),), "0.25", 20000),
-        ("18.0004", "Chụp X-quang tuyến vú", "TB.MAMMO", "15", (("KTV", "1", "20"), ("BS", "1", "10")), (("VT.PHIM", "2"),), "0.4", 8000),
-        ("18.0010", "Siêu âm ổ bụng", "TB.SIEUAM", "15", (("BS", "1", "15"), ("DD", "1", "5")), (("HC.GEL", "30"),), "0.1", 50000),
-        ("18.0011", "Siêu âm Doppler mạch máu chi dưới", "TB.SIEUAM", "30", (("BS", "1", "30"), ("DD", "1", "5")), (("HC.GEL", "40"),), "0.2", 12000),
-        ("18.0012", "Siêu âm tuyến giáp", "TB.SIEUAM", "12", (("BS", "1", "12"), ("DD", "1", "4")), (("HC.GEL", "20"),), "0.1", 20000),
-        ("18.0020", "Chụp CT sọ não không tiêm thuốc cản quang", "TB.CT128", "10", (("KTV", "2", "15"), ("BS", "1", "15")), (("VT.PHIM", "1"), ("VT.DIACD", "1")), "1.2", 30000),
-        ("18.0021", "Chụp CT sọ não có tiêm thuốc cản quang", "TB.CT128", "20", (("KTV", "2", "25"), ("BS", "1", "20"), ("DD", "1", "20")), (*contrast_ct, ("VT.PHIM", "2"), ("VT.DIACD", "1")), "1.8", 9000),
-        ("18.0022", "Chụp CT lồng ngực không tiêm thuốc cản quang", "TB.CT128", "10", (("KTV", "2", "15"), ("BS", "1", "15")), (("VT.PHIM", "1"), ("VT.DIACD", "1")), "1.2", 25000),
-        ("18.0023", "Chụp CT lồng ngực có tiêm thuốc cản quang", "TB.CT128", "20", (("KTV", "2", "25"), ("BS", "1", "20"), ("DD", "1", "20")), (*contrast_ct, ("VT.PHIM", "2"), ("VT.DIACD", "1")), "1.8", 12000),
-        ("18.0024", "Chụp CT ổ bụng - tiểu khung có tiêm thuốc cản quang", "TB.CT128", "25", (("KTV", "2", "30"), ("BS", "1", "25"), ("DD", "1", "25")), (*contrast_ct, ("VT.PHIM", "2"), ("VT.DIACD", "1")), "2", 15000),
-        ("18.0025", "Chụp CT động mạch vành", "TB.CT128", "30", (("KTV", "2", "35"), ("BS", "1", "40"), ("DD", "1", "30")), (*contrast_ct, ("VT.PHIM", "3"), ("VT.DIACD", "1")), "2.4", 4000),
-        ("18.0026", "Chụp CT cột sống thắt lưng không tiêm thuốc cản quang", "TB.CT128", "12", (("KTV", "2", "15"), ("BS", "1", "15")), (("VT.PHIM", "1"), ("VT.DIACD", "1")), "1.3", 8000),
-        ("18.0030", "Chụp cộng hưởng từ sọ não không tiêm thuốc đối quang", "TB.MRI15", "30", (("KTV", "2", "40"), ("BS", "1", "25")), (("VT.PHIM", "2"), ("VT.DIACD", "1")), "6", 10000),
-        ("18.0031", "Chụp cộng hưởng từ sọ não có tiêm thuốc đối quang", "TB.MRI15", "45", (("KTV", "2", "55"), ("BS", "1", "30"), ("DD", "1", "30")), (*contrast_mr, ("VT.PHIM", "2"), ("VT.DIACD", "1")), "9", 6000),
-        ("18.0032", "Chụp cộng hưởng từ cột sống thắt lưng", "TB.MRI15", "35", (("KTV", "2", "45"), ("BS", "1", "25")), (("VT.PHIM", "2"), ("VT.DIACD", "1")), "7", 8000),
-        ("18.0033", "Chụp cộng hưởng từ khớp gối", "TB.MRI15", "35", (("KTV", "2", "45"), ("BS", "1", "25")), (("VT.PHIM", "2"), ("VT.DIACD", "1")), "7", 5000),
-        ("18.0034", "Chụp cộng hưởng từ ổ bụng có tiêm thuốc đối quang", "TB.MRI15", "50", (("KTV", "2", "60"), ("BS", "1", "35"), ("DD", "1", "30")), (*contrast_mr, ("VT.PHIM", "2"), ("VT.DIACD", "1")), "10", 3000),
-        ("18.0040", "Chụp mạch não số hóa xóa nền (DSA)", "TB.DSA", "60", (("BS", "2", "75"), ("KTV", "1", "75"), ("DD", "1", "90")), (*contrast_ct, ("VT.CATHETER", "1"), ("TH.LIDOCAIN", "2")), "8", 1500),
+        ("18.0119", "Chụp X-quang ngực thẳng", "TB.XQDR", "5", (("KTV", "1", "8"), ("BS", "1", "5")), (("VT.PHIM", "1"),), "0.2", 60000),
+        ("18.0091", "Chụp X-quang cột sống thắt lưng thẳng nghiêng", "TB.XQDR", "8", (("KTV", "1", "12"), ("BS", "1", "6")), (("VT.PHIM", "1"),), "0.3", 25000),
+        ("18.0112", "Chụp X-quang khớp gối thẳng nghiêng", "TB.XQDR", "7", (("KTV", "1", "10"), ("BS", "1", "5")), (("VT.PHIM", "1"),), "0.25", 20000),
+        ("18.0126", "Chụp X-quang tuyến vú", "TB.MAMMO", "15", (("KTV", "1", "20"), ("BS", "1", "10")), (("VT.PHIM", "2"),), "0.4", 8000),
+        ("18.0015", "Siêu âm ổ bụng", "TB.SIEUAM", "15", (("BS", "1", "15"), ("DD", "1", "5")), (("HC.GEL", "30"),), "0.1", 50000),
+        ("18.0045", "Siêu âm Doppler động mạch, tĩnh mạch chi dưới", "TB.SIEUAM", "30", (("BS", "1", "30"), ("DD", "1", "5")), (("HC.GEL", "40"),), "0.2", 12000),
+        ("18.0001", "Siêu âm tuyến giáp", "TB.SIEUAM", "12", (("BS", "1", "12"), ("DD", "1", "4")), (("HC.GEL", "20"),), "0.1", 20000),
+        ("18.0165", "Chụp CT sọ não không tiêm thuốc cản quang (64-128 dãy)", "TB.CT128", "10", (("KTV", "2", "15"), ("BS", "1", "15")), (("VT.PHIM", "1"), ("VT.DIACD", "1")), "1.2", 30000),
+        ("18.0166", "Chụp CT sọ não có tiêm thuốc cản quang (64-128 dãy)", "TB.CT128", "20", (("KTV", "2", "25"), ("BS", "1", "20"), ("DD", "1", "20")), (*contrast_ct, ("VT.PHIM", "2"), ("VT.DIACD", "1")), "1.8", 9000),
+        ("18.0200", "Chụp CT lồng ngực không tiêm thuốc cản quang (64-128 dãy)", "TB.CT128", "10", (("KTV", "2", "15"), ("BS", "1", "15")), (("VT.PHIM", "1"), ("VT.DIACD", "1")), "1.2", 25000),
+        ("18.0201", "Chụp CT lồng ngực có tiêm thuốc cản quang (64-128 dãy)", "TB.CT128", "20", (("KTV", "2", "25"), ("BS", "1", "20"), ("DD", "1", "20")), (*contrast_ct, ("VT.PHIM", "2"), ("VT.DIACD", "1")), "1.8", 12000),
+        ("18.0232", "Chụp CT bụng - tiểu khung có tiêm thuốc cản quang (64-128 dãy)", "TB.CT128", "25", (("KTV", "2", "30"), ("BS", "1", "25"), ("DD", "1", "25")), (*contrast_ct, ("VT.PHIM", "2"), ("VT.DIACD", "1")), "2", 15000),
+        ("18.0207", "Chụp CT động mạch vành, tim (64-128 dãy)", "TB.CT128", "30", (("KTV", "2", "35"), ("BS", "1", "40"), ("DD", "1", "30")), (*contrast_ct, ("VT.PHIM", "3"), ("VT.DIACD", "1")), "2.4", 4000),
+        ("18.0272", "Chụp CT cột sống thắt lưng không tiêm thuốc cản quang (64-128 dãy)", "TB.CT128", "12", (("KTV", "2", "15"), ("BS", "1", "15")), (("VT.PHIM", "1"), ("VT.DIACD", "1")), "1.3", 8000),
+        ("18.0296", "Chụp cộng hưởng từ sọ não không tiêm thuốc đối quang", "TB.MRI15", "30", (("KTV", "2", "40"), ("BS", "1", "25")), (("VT.PHIM", "2"), ("VT.DIACD", "1")), "6", 10000),
+        ("18.0297", "Chụp cộng hưởng từ sọ não có tiêm thuốc đối quang", "TB.MRI15", "45", (("KTV", "2", "55"), ("BS", "1", "30"), ("DD", "1", "30")), (*contrast_mr, ("VT.PHIM", "2"), ("VT.DIACD", "1")), "9", 6000),
+        ("18.0338", "Chụp cộng hưởng từ cột sống thắt lưng - cùng", "TB.MRI15", "35", (("KTV", "2", "45"), ("BS", "1", "25")), (("VT.PHIM", "2"), ("VT.DIACD", "1")), "7", 8000),
+        ("18.0340", "Chụp cộng hưởng từ khớp gối", "TB.MRI15", "35", (("KTV", "2", "45"), ("BS", "1", "25")), (("VT.PHIM", "2"), ("VT.DIACD", "1")), "7", 5000),
+        ("18.0320", "Chụp cộng hưởng từ tầng bụng có tiêm thuốc đối quang", "TB.MRI15", "50", (("KTV", "2", "60"), ("BS", "1", "35"), ("DD", "1", "30")), (*contrast_mr, ("VT.PHIM", "2"), ("VT.DIACD", "1")), "10", 3000),
+        ("18.0501", "Chụp động mạch não số hóa xóa nền (DSA)", "TB.DSA", "60", (("BS", "2", "75"), ("KTV", "1", "75"), ("DD", "1", "90")), (*contrast_ct, ("VT.CATHETER", "1"), ("TH.LIDOCAIN", "2")), "8", 1500),
     ]  # fmt: skip
     result = []
     for code, name, machine, minutes, labour, items, kwh, volume in rows:
@@ -283,21 +291,21 @@ def _imaging() -> list[TechniqueTemplate]:
 def _radiotherapy() -> list[TechniqueTemplate]:
     base_items = (("VT.GANGTAY", "1"), ("HC.SATKHUAN", "5"), ("VT.GIAYTRAI", "1"))
     rows = [
-        ("12.0301", "Chụp CT mô phỏng xạ trị", "TB.CTSIM", "30", (("KTV", "2", "40"), ("BS", "1", "30"), ("KSVL", "1", "30")), (("VT.MASKRT", "1"),), "2", 3000),
-        ("12.0302", "Lập kế hoạch xạ trị 3D", "TB.TPS", "120", (("KSVL", "1", "150"), ("BS", "1", "60")), (), "0.5", 2500),
-        ("12.0303", "Lập kế hoạch xạ trị điều biến liều (IMRT/VMAT)", "TB.TPS", "240", (("KSVL", "1", "300"), ("BS", "1", "90")), (), "1", 1500),
-        ("12.0304", "Xạ trị 3D-CRT bằng máy gia tốc (một buổi)", "TB.LINAC", "15", (("KTV", "2", "15"), ("BS", "1", "3"), ("KSVL", "1", "3")), (("VT.MASKRT", "0.04"),), "3", 20000),
-        ("12.0305", "Xạ trị điều biến liều IMRT bằng máy gia tốc (một buổi)", "TB.LINAC", "20", (("KTV", "2", "20"), ("BS", "1", "4"), ("KSVL", "1", "5")), (("VT.MASKRT", "0.033"),), "4", 15000),
-        ("12.0306", "Xạ trị điều biến thể tích VMAT (một buổi)", "TB.LINAC", "15", (("KTV", "2", "15"), ("BS", "1", "4"), ("KSVL", "1", "5")), (("VT.MASKRT", "0.033"),), "3", 15000),
-        ("12.0307", "Xạ trị có hướng dẫn hình ảnh IGRT (một buổi)", "TB.LINAC", "20", (("KTV", "2", "20"), ("BS", "1", "5"), ("KSVL", "1", "5")), (("VT.MASKRT", "0.033"),), "4", 10000),
-        ("12.0308", "Xạ phẫu định vị thân SBRT (một buổi)", "TB.LINAC", "45", (("KTV", "2", "45"), ("BS", "1", "30"), ("KSVL", "1", "45")), (("VT.MASKRT", "0.2"),), "8", 1500),
-        ("12.0309", "Xạ phẫu định vị não SRS", "TB.LINAC", "60", (("KTV", "2", "60"), ("BS", "2", "60"), ("KSVL", "1", "60")), (("VT.MASKRT", "1"),), "10", 600),
-        ("12.0310", "Xạ trị chùm điện tử (một buổi)", "TB.LINAC", "12", (("KTV", "2", "12"), ("BS", "1", "3"), ("KSVL", "1", "2")), (), "2.5", 3000),
-        ("12.0311", "Xạ trị bằng máy Cobalt-60 (một buổi)", "TB.COBALT", "10", (("KTV", "2", "10"), ("BS", "1", "3")), (("VT.MASKRT", "0.04"),), "0.8", 8000),
-        ("12.0312", "Xạ trị áp sát suất liều cao HDR (một lần)", "TB.HDR", "60", (("BS", "1", "60"), ("KSVL", "1", "60"), ("DD", "1", "60"), ("KTV", "1", "60")), (("VT.APPLICATOR", "0.002"), ("TH.LIDOCAIN", "2")), "2", 1500),
-        ("12.0313", "Xạ trị toàn thân TBI", "TB.LINAC", "90", (("KTV", "2", "90"), ("BS", "1", "60"), ("KSVL", "1", "90")), (), "12", 80),
-        ("12.0314", "Mô phỏng và kiểm tra kế hoạch trên máy (QA bệnh nhân)", "TB.LINAC", "30", (("KSVL", "1", "45"), ("KTV", "1", "30")), (), "4", 2000),
-        ("12.0315", "Đặt khuôn chì đa lá và kiểm tra trường chiếu", "TB.LINAC", "20", (("KTV", "2", "20"), ("KSVL", "1", "20")), (), "3", 2000),
+        ("12.0421", "Xạ trị sử dụng CT mô phỏng", "TB.CTSIM", "30", (("KTV", "2", "40"), ("BS", "1", "30"), ("KSVL", "1", "30")), (("VT.MASKRT", "1"),), "2", 3000),
+        ("12.0383", "Mô phỏng và lập kế hoạch cho xạ trị ngoài (3D)", "TB.TPS", "120", (("KSVL", "1", "150"), ("BS", "1", "60")), (), "0.5", 2500),
+        ("12.9303", "Lập kế hoạch xạ trị điều biến liều (IMRT/VMAT)", "TB.TPS", "240", (("KSVL", "1", "300"), ("BS", "1", "90")), (), "1", 1500),
+        ("12.0344", "Xạ trị 3D-CRT bằng máy gia tốc (một buổi)", "TB.LINAC", "15", (("KTV", "2", "15"), ("BS", "1", "3"), ("KSVL", "1", "3")), (("VT.MASKRT", "0.04"),), "3", 20000),
+        ("12.0345", "Xạ trị bằng máy gia tốc có điều biến liều IMRT (một buổi)", "TB.LINAC", "20", (("KTV", "2", "20"), ("BS", "1", "4"), ("KSVL", "1", "5")), (("VT.MASKRT", "0.033"),), "4", 15000),
+        ("12.9306", "Xạ trị điều biến thể tích VMAT (một buổi)", "TB.LINAC", "15", (("KTV", "2", "15"), ("BS", "1", "4"), ("KSVL", "1", "5")), (("VT.MASKRT", "0.033"),), "3", 15000),
+        ("12.9307", "Xạ trị có hướng dẫn hình ảnh IGRT (một buổi)", "TB.LINAC", "20", (("KTV", "2", "20"), ("BS", "1", "5"), ("KSVL", "1", "5")), (("VT.MASKRT", "0.033"),), "4", 10000),
+        ("12.9308", "Xạ phẫu định vị thân SBRT (một buổi)", "TB.LINAC", "45", (("KTV", "2", "45"), ("BS", "1", "30"), ("KSVL", "1", "45")), (("VT.MASKRT", "0.2"),), "8", 1500),
+        ("12.9309", "Xạ phẫu định vị não SRS", "TB.LINAC", "60", (("KTV", "2", "60"), ("BS", "2", "60"), ("KSVL", "1", "60")), (("VT.MASKRT", "1"),), "10", 600),
+        ("12.9310", "Xạ trị chùm điện tử (một buổi)", "TB.LINAC", "12", (("KTV", "2", "12"), ("BS", "1", "3"), ("KSVL", "1", "2")), (), "2.5", 3000),
+        ("12.0353", "Xạ trị bằng máy Cobalt-60 (một buổi)", "TB.COBALT", "10", (("KTV", "2", "10"), ("BS", "1", "3")), (("VT.MASKRT", "0.04"),), "0.8", 8000),
+        ("12.0349", "Xạ trị áp sát suất liều cao HDR (một lần)", "TB.HDR", "60", (("BS", "1", "60"), ("KSVL", "1", "60"), ("DD", "1", "60"), ("KTV", "1", "60")), (("VT.APPLICATOR", "0.002"), ("TH.LIDOCAIN", "2")), "2", 1500),
+        ("12.9313", "Xạ trị toàn thân TBI", "TB.LINAC", "90", (("KTV", "2", "90"), ("BS", "1", "60"), ("KSVL", "1", "90")), (), "12", 80),
+        ("12.9314", "Mô phỏng và kiểm tra kế hoạch trên máy (QA bệnh nhân)", "TB.LINAC", "30", (("KSVL", "1", "45"), ("KTV", "1", "30")), (), "4", 2000),
+        ("12.9315", "Đặt khuôn chì đa lá và kiểm tra trường chiếu", "TB.LINAC", "20", (("KTV", "2", "20"), ("KSVL", "1", "20")), (), "3", 2000),
     ]  # fmt: skip
     result = []
     for code, name, machine, minutes, labour, items, kwh, volume in rows:
@@ -566,13 +574,18 @@ def _plan(rng: random.Random, split: list[HospitalSplit]) -> _Plan:
     taken: dict[str, int] = {}
     for _code, hospital in focal:
         taken[hospital] = taken.get(hospital, 0) + 1
+    used = {t.code for t in templates}
     for spec, item in zip(HOSPITALS, split, strict=True):
         chapters = spec[6]
         for i in range(item.assigned - taken.get(spec[0], 0)):
             chapter = chapters[i % len(chapters)]
             number = next_number.get(chapter, 1)
-            next_number[chapter] = number + 1
             code = f"{chapter}.{number:04d}"
+            while code in used:  # the templates carry real catalogue codes
+                number += 1
+                code = f"{chapter}.{number:04d}"
+            next_number[chapter] = number + 1
+            used.add(code)
             techniques.append(
                 {"code": code,
                  "name": f"Kỹ thuật {code} (tên mô phỏng, chương {CHAPTERS[chapter]})",
