@@ -21,6 +21,7 @@ from giamdinh.norms.demo import (
 )
 from giamdinh.norms.progress import progress_report
 from giamdinh.norms.publish import norm_staff_minutes, norm_supply_quantities
+from giamdinh.refdata import ReferenceSet
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -42,6 +43,26 @@ def test_templates_cover_imaging_and_radiotherapy() -> None:
     templates = technique_templates()
     assert len(templates) >= 30
     assert {t.group for t in templates} == {"imaging", "radiotherapy"}
+
+
+def test_template_codes_are_the_real_techniques() -> None:
+    """Published norms join claim lines by code: a made-up code would hit another."""
+    refs = ReferenceSet.national()
+    rows = refs.sql(
+        "select ma_ky_thuat, any_value(modality) as modality from ref_techniques "
+        "group by ma_ky_thuat"
+    ).to_pylist()
+    catalogue = {r["ma_ky_thuat"]: r["modality"] for r in rows}
+    for template in technique_templates():
+        if template.code.startswith("12.93"):  # radiotherapy the list lacks
+            assert template.code not in catalogue
+            continue
+        assert template.code in catalogue, template.code
+        if template.group == "imaging":
+            assert catalogue[template.code] is not None, template.code
+    chest = next(t for t in technique_templates() if t.code == "18.0119")
+    assert "ngực" in chest.name
+    refs.close()
 
 
 @pytest.fixture(
