@@ -94,8 +94,20 @@ REFERENCE_COLUMNS: dict[str, dict[str, pa.DataType]] = {
         "dvkt_khac": pa.string(),
         **_VALID,
     },
-    "ref_drugs": {"ma_cskcb": pa.string(), "ma_thuoc": pa.string(), **_VALID},
-    "ref_supplies": {"ma_cskcb": pa.string(), "ma_vat_tu": pa.string(), **_VALID},
+    "ref_drugs": {
+        "ma_cskcb": pa.string(),
+        "ma_thuoc": pa.string(),
+        "don_gia": MONEY,
+        "don_gia_bh": MONEY,
+        **_VALID,
+    },
+    "ref_supplies": {
+        "ma_cskcb": pa.string(),
+        "ma_vat_tu": pa.string(),
+        "don_gia": MONEY,
+        "don_gia_bh": MONEY,
+        **_VALID,
+    },
     "ref_machines": {"ma_cskcb": pa.string(), "ma_may": pa.string(), **_VALID},
     "ref_licences": {"macchn": pa.string(), "trang_thai": pa.string(), **_VALID},
     "ref_equipment_sources": {

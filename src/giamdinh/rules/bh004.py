@@ -1,0 +1,132 @@
+"""Benefit level of a drug line above what the card and the visit type allow.
+
+Why: the share the fund pays (``MUC_HUONG``) follows from the card's benefit level
+(third character of ``MA_THE_BHYT``: 1, 2, 5 → 100 %, 3 → 95 %, 4 → 80 %) and
+from how the patient came (``MA_DOITUONG_KCB``, QĐ 3276/QĐ-BYT of 17/10/2025,
+Appendix 1, each code with a benefit factor: self-referral to a former central
+hospital 3.1 → 40 % inpatient, 0 outpatient; 1.13, 1.14, 1.18 → 0 until
+30/06/2026 and 50 % from 01/07/2026; 9 → 0), with the cases that raise it to
+100 %: code 1.2 (primary care, regardless of the card), a co-payment exemption
+(``NGAY_MIEN_CCT``), or a visit whose covered cost is below 15 % of the base
+salary (Law on Health Insurance 25/2008/QH12 as amended, Art. 22). The insurer
+checks the benefit level (TT 12/2026/TT-BTC Art. 10.1.b).
+
+Violation: an XML2 (drug) line whose ``MUC_HUONG`` is above that maximum by more than
+0.5 point. Because some raising cases (e.g. a commune health station, special
+beneficiary groups) are not fully visible in the claim, the rule asks for joint
+verification rather than adjusting the money itself; its evidence gives the card
+level, the code, its factor and the maximum.
+
+Compliant: ``MUC_HUONG`` at or below the maximum (a lower level is the patient's
+or the facility's matter, not a charge on the fund). Withdrawn claims (code 8)
+and codes without a factor (drug pick-up 7.2–7.4, 10) are not judged.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.rules.model import Evidence, Family, Rule
+
+RULE = Rule(
+    id="BH004",
+    name="benefit.drug_level_above_card_and_visit_type",
+    version=1,
+    doc=__doc__,
+    title="Mức hưởng của dòng thuốc cao hơn mức theo thẻ BHYT và mã đối tượng KCB",
+    title_en="Drug line: benefit level above what the card and visit type allow",
+    message=(
+        "Dòng thuốc {ma_thuoc}: mức hưởng {muc_huong}% cao hơn mức tối đa "
+        "{muc_huong_toi_da}% (thẻ mức {muc_the}%, mã đối tượng {ma_doituong_kcb}, "
+        "hệ số {he_so})"
+    ),
+    message_en=(
+        "Drug line {ma_thuoc}: benefit level {muc_huong}% is above the maximum "
+        "{muc_huong_toi_da}% (card level {muc_the}%, visit code "
+        "{ma_doituong_kcb}, factor {he_so})"
+    ),
+    family=Family.BENEFIT,
+    severity=Severity.REVIEW,
+    basis=(
+        Basis(
+            document="Thông tư 12/2026/TT-BTC",
+            article="Điều 10",
+            clause="khoản 1 điểm b",
+            date=date(2026, 2, 10),
+        ),
+        Basis(
+            document="Luật Bảo hiểm y tế 25/2008/QH12 (sửa đổi, bổ sung)",
+            article="Điều 22 (mức hưởng)",
+            date=date(2008, 11, 14),
+        ),
+        Basis(
+            document="Quyết định 3276/QĐ-BYT",
+            article="Phụ lục 1 (mã đối tượng đến KCB)",
+            date=date(2025, 10, 17),
+        ),
+    ),
+    effective=Period(start=date(2026, 2, 10)),
+    grain=Grain.LINE,
+    table="XML2",
+    params={"base_salary": 2340000, "low_cost_percent": 15},
+    evidence=frozenset({Evidence.CLAIM_DATA}),
+    sql=r"""
+        with factors as (
+            select * from (
+                values
+                    ('1.13', date '2025-01-01', date '2026-06-30', 'all', 0.0),
+                    ('1.13', date '2026-07-01', date '9999-12-31', 'all', 0.5),
+                    ('1.14', date '2025-01-01', date '2026-06-30', 'all', 0.0),
+                    ('1.14', date '2026-07-01', date '9999-12-31', 'all', 0.5),
+                    ('1.18', date '2025-01-01', date '2026-06-30', 'all', 0.0),
+                    ('1.18', date '2026-07-01', date '9999-12-31', 'all', 0.5),
+                    ('3.1', date '2025-01-01', date '9999-12-31', 'inpatient', 0.4),
+                    ('3.1', date '2025-01-01', date '9999-12-31', 'outpatient', 0.0),
+                    ('9', date '2025-01-01', date '9999-12-31', 'all', 0.0)
+            ) as f(ma, tu, den, loai, he_so)
+        ),
+        lines as (
+            select
+                l.ma_lk, l.stt, l.ma_thuoc,
+                l.muc_huong, cast(l.ngay_yl as date) as ngay,
+                trim(h.ma_doituong_kcb) as ma_doituong_kcb,
+                case when h.ma_loai_kcb in ('03', '04', '09') then 'inpatient'
+                     else 'outpatient' end as loai,
+                substr(trim(split_part(h.ma_the_bhyt, ';', 1)), 3, 1) as muc,
+                coalesce(trim(h.ngay_mien_cct), '') <> '' as mien_cct,
+                coalesce(h.t_tongchi_bh, 0) * 100
+                    < (select base_salary from params)
+                      * (select low_cost_percent from params) as chi_phi_thap
+            from xml2 as l
+            join xml1 as h on h.ma_lk = l.ma_lk
+            where l.muc_huong is not null
+              and coalesce(trim(h.ma_doituong_kcb), '') not in
+                  ('8', '7.2', '7.3', '7.4', '10')
+              and coalesce(trim(h.ma_the_bhyt), '') <> ''
+        ),
+        judged as (
+            select
+                l.ma_lk, l.stt, l.ma_thuoc, l.muc_huong, l.ma_doituong_kcb,
+                case l.muc when '3' then 95 when '4' then 80 else 100 end
+                    as muc_the,
+                coalesce(f.he_so, 1.0) as he_so,
+                case
+                    when l.ma_doituong_kcb = '1.2' or l.mien_cct then 100.0
+                    when l.chi_phi_thap then 100.0 * coalesce(f.he_so, 1.0)
+                    else (case l.muc when '3' then 95 when '4' then 80 else 100 end)
+                         * coalesce(f.he_so, 1.0)
+                end as muc_huong_toi_da
+            from lines as l
+            left join factors as f
+              on f.ma = l.ma_doituong_kcb
+             and l.ngay between f.tu and f.den
+             and (f.loai = 'all' or f.loai = l.loai)
+            where l.muc in ('1', '2', '3', '4', '5')
+        )
+        select ma_lk, stt, ma_thuoc, muc_huong, muc_huong_toi_da, muc_the,
+               ma_doituong_kcb, he_so
+        from judged
+        where muc_huong > muc_huong_toi_da + 0.5
+    """,
+)
