@@ -1085,11 +1085,20 @@ class _FileReader:
 def _content(rows: dict[str, list[list[str | None]]]) -> str:
     """Return the SHA-256 of a claim's records (see ``ClaimRef.content``).
 
-    ``repr`` of the records renders every text quoted and escaped and a missing field
-    as ``None``, unambiguously, in one C call: much cheaper than hashing the typed
-    Arrow values later.
+    Fields are joined with U+001F, records with U+001E and tables with U+001D, a
+    missing field is U+0000: none of these can occur in XML 1.0 text, so the
+    rendering is unambiguous. Much cheaper than hashing the typed Arrow values later.
     """
-    return hashlib.sha256(repr(sorted(rows.items())).encode()).hexdigest()
+    digest = hashlib.sha256()
+    for table in sorted(rows):
+        lines: list[str] = []
+        for row in rows[table]:
+            try:
+                lines.append("\x1f".join(row))  # type: ignore[arg-type]
+            except TypeError:  # a missing field (None)
+                lines.append("\x1f".join(["\x00" if v is None else v for v in row]))
+        digest.update(f"\x1d{table}\x1e{chr(0x1E).join(lines)}".encode())
+    return digest.hexdigest()
 
 
 def _with_ma_lk(finding: Finding, ma_lk: str) -> Finding:

@@ -83,6 +83,8 @@ CHECKIN = "checkin"
 BARE = "bare"
 _SEP = "\x1f"
 _PROVENANCE = ("_file", "_hoso", "_envelope_cskcb")
+#: A batch writes its data rows to Parquet once about this many bytes are pending.
+FLUSH_BYTES = 64 * 1024 * 1024
 
 
 class ClaimStatus(StrEnum):
@@ -506,6 +508,14 @@ class Batch:
         self._known_files = store.known_files()
         self._versions = store._versions()
         self._chunk = 0
+        # Data rows wait here, per table, until about ``flush_bytes`` of them are
+        # pending: every Parquet file costs a fixed price per column (tens of µs), so
+        # writing each partition once per many chunks, not once per chunk, is what
+        # keeps the store cheap next to parsing. Memory stays bounded by the limit.
+        self.flush_bytes = FLUSH_BYTES
+        self._pending: dict[str, list[pa.Table]] = {}
+        self._pending_bytes = 0
+        self._flushes = 0
         self._seq = 0
         self._closed = False
 
@@ -794,6 +804,19 @@ class Batch:
                 .append_column("cskcb", cskcb.take(index))
                 .append_column("month", month.take(index))
             )
+            self._pending.setdefault(name, []).append(data)
+            self._pending_bytes += data.nbytes
+            self.stats.rows[name] += data.num_rows
+        if self._pending_bytes >= self.flush_bytes:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Write the pending data rows to staged Parquet partitions."""
+        pending, self._pending, self._pending_bytes = self._pending, {}, 0
+        self._flushes += 1
+        for name, parts in pending.items():
+            data = pa.concat_tables(parts)
+            del parts[:]
             base = f"data/table={name}"
             written: list[str] = []
 
@@ -808,7 +831,7 @@ class Batch:
                     pa.schema([("cskcb", pa.string()), ("month", pa.string())]),
                     flavor="hive",
                 ),
-                basename_template=f"part-{self.batch_id}-{self._chunk:05d}-{{i}}.parquet",
+                basename_template=f"part-{self.batch_id}-{self._flushes:05d}-{{i}}.parquet",
                 existing_data_behavior="overwrite_or_ignore",
                 file_visitor=visit,
                 use_threads=False,
@@ -816,7 +839,6 @@ class Batch:
             for path in written:
                 rel = Path(path).relative_to(self.staging).as_posix()
                 self.staged.append(rel)
-            self.stats.rows[name] += data.num_rows
 
     def _write_side(
         self,
@@ -841,6 +863,8 @@ class Batch:
         if self._closed:
             return self.stats
         try:
+            if self._pending:
+                self._flush()
             if self.staged:
                 self.store._commit(self)
                 self.stats.committed = True
@@ -857,6 +881,7 @@ class Batch:
         """Drop everything staged and release the lock; the store is unchanged."""
         if self._closed:
             return
+        self._pending = {}
         try:
             shutil.rmtree(self.staging, ignore_errors=True)
             with contextlib.suppress(OSError):
