@@ -5,6 +5,7 @@ format), then exposed as the logical views ``xml1``, ``xml3``, ``xml4`` over
 ``read_parquet`` with DuckDB limited to 2 threads, so the run reads from disk as the
 real store does. Shape of the province: 200 facilities, one claim per 4 lines,
 ~4 lines per performer-day, 300 imaging/procedure techniques with reference minutes,
+machines booked study after study (one study in 2,000 planted to overlap),
 one reader (XML4) for half of the lines, device logs for one machine in ten, an M02
 row per practitioner.
 
@@ -46,6 +47,38 @@ def _pick(values: list[str], index: np.ndarray) -> pa.Array:
     ).cast(pa.string())
 
 
+def _schedule(
+    rng: np.random.Generator,
+    machine: np.ndarray,
+    day: np.ndarray,
+    code: np.ndarray,
+    code_group: list[str],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Book each machine's studies one after the other from 07:00, as a real room.
+
+    Each study takes its reference minutes plus a 1–10 minute gap, so a clean
+    machine-day never overlaps; one study in 2,000 is planted to start during the
+    previous one (an overlap for SG004 to find).
+    """
+    lines = len(machine)
+    minutes = np.array([MINUTES[g] for g in code_group])[code] * 60
+    order = np.lexsort((rng.random(lines), day, machine))
+    slot = minutes[order] + rng.integers(60, 600, lines)
+    key = machine[order].astype(np.int64) * DAYS + day[order]
+    cum = np.cumsum(slot)
+    first = np.r_[0, np.flatnonzero(np.diff(key)) + 1]
+    base = np.repeat(cum[first] - slot[first], np.diff(np.r_[first, lines]))
+    offset = cum - slot - base
+    planted = rng.random(lines) < 1 / 2000
+    planted[first] = False
+    moved = np.flatnonzero(planted)
+    offset[moved] = offset[moved - 1] + 30
+    start = np.empty(lines, dtype=np.int64)
+    start[order] = EPOCH + day[order] * 86400 + 7 * 3600 + offset
+    result = start + minutes + rng.integers(60, 900, lines)
+    return start, result
+
+
 def generate(lines: int, folder: Path, *, seed: int = 7) -> dict[str, int]:
     """Write xml1/xml3/xml4/ref/device Parquet files for ``lines`` service lines."""
     rng = np.random.default_rng(seed)
@@ -74,8 +107,7 @@ def generate(lines: int, folder: Path, *, seed: int = 7) -> dict[str, int]:
     machine = fac * per_fac_m + rng.integers(0, per_fac_m, lines)
     code = rng.integers(0, len(codes), lines)
     day = rng.integers(0, DAYS, lines)
-    start = EPOCH + day * 86400 + rng.integers(7 * 3600, 17 * 3600, lines)
-    result = start + rng.integers(5 * 60, 60 * 60, lines)
+    start, result = _schedule(rng, machine, day, code, code_group)
     stt = np.ones(lines, dtype=np.int64)
     machine_codes = [
         f"{code_group[i % 300]}.1.{1000 + i // per_fac_m:05d}.S{i}"

@@ -15,9 +15,11 @@ from giamdinh.cli.errors import EXIT_USAGE, operator_errors
 from giamdinh.config import get_settings
 from giamdinh.services.norms import published_norms
 from giamdinh.services.signals import (
+    SignalInputs,
     compute_leads,
     leads_as_json,
     load_leads,
+    province_inputs,
     top_leads,
 )
 
@@ -36,13 +38,22 @@ def signals(
     ),
     top: int = typer.Option(20, "--top", help="Show the N leads with most money."),
     output: str = typer.Option("table", "--format", help="table or json."),
+    province: Path | None = typer.Option(
+        None,
+        "--province",
+        help="Province folder (as giamdinh synth writes): its reference/, "
+        "device_logs/, dicom/ and facilities.csv.",
+    ),
     refs: list[Path] = typer.Option(
         [],
         "--refs",
-        help="Reference folder (M02, M06): one facility's, or a folder of them.",
+        help="Reference folder (M02, M06): one facility's, a folder of them, or a "
+        "province folder.",
     ),
     devices: list[Path] = typer.Option(
-        [], "--devices", help="Device-log CSV / DICOM files or folders of them."
+        [],
+        "--devices",
+        help="Device-log CSV / DICOM files, folders of them, or a province folder.",
     ),
     facilities: Path | None = typer.Option(
         None, "--facilities", help="CSV of facility tiers (MA_CSKCB, TIER)."
@@ -62,7 +73,10 @@ def signals(
     """Tín hiệu giám định: ngày bất khả, máy quá tải, hai nơi, so sánh cùng hạng.
 
     Leads (impossible days, machine capacity, one person in two places, peers)
-    open a joint review with the facility; they never refuse a line.
+    open a joint review with the facility; they never refuse a line. Give the
+    reference folders, device records and facility tiers with --province (a folder
+    written by giamdinh synth) or --refs/--devices/--facilities; without them the
+    signals that need them are skipped, and the command says which.
     """
     if output not in _FORMATS:
         _err.print(f"[red]--format must be one of {', '.join(_FORMATS)}[/]")
@@ -77,11 +91,18 @@ def signals(
             norm_table = None
             if norms:
                 norm_table, _ = published_norms(database_url=settings.database_url)
+            inputs = SignalInputs(
+                refs=tuple(refs), devices=tuple(devices), facilities=facilities
+            )
+            if province is not None:
+                inputs = inputs.merged(province_inputs(province))
+            for vi, en in inputs.missing():
+                _err.print(f"[yellow]{escape(vi)} / {escape(en)}[/]")
             run = compute_leads(
                 store_dir=store_dir,
-                refs=refs,
-                devices=devices,
-                facilities=facilities,
+                refs=inputs.refs,
+                devices=inputs.devices,
+                facilities=inputs.facilities,
                 norms=norm_table,
                 codes=code or None,
             )

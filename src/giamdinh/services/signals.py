@@ -76,31 +76,160 @@ class SignalsRun:
         return {code: codes.count(code) for code in SIGNALS}
 
 
+#: Sub-folders and files of a province folder (as ``giamdinh synth`` writes one).
+PROVINCE_REFERENCE = "reference"
+PROVINCE_DEVICE_FOLDERS = ("device_logs", "dicom")
+PROVINCE_TIER_FILES = ("facilities.csv", "co_so.csv")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignalInputs:
+    """Where the optional inputs of the signals come from.
+
+    Attributes:
+        refs: reference folders (M02, M06 per facility).
+        devices: device-log CSV / DICOM files or folders.
+        facilities: CSV of facility tiers for the peer comparison.
+    """
+
+    refs: tuple[Path, ...] = ()
+    devices: tuple[Path, ...] = ()
+    facilities: Path | None = None
+
+    def merged(self, other: SignalInputs) -> SignalInputs:
+        """Return these inputs plus ``other``'s (``self``'s tier file wins)."""
+        return SignalInputs(
+            refs=(*self.refs, *other.refs),
+            devices=(*self.devices, *other.devices),
+            facilities=self.facilities or other.facilities,
+        )
+
+    def missing(self) -> list[tuple[str, str]]:
+        """Return, Vietnamese then English, what each absent input leaves unchecked."""
+        out: list[tuple[str, str]] = []
+        if not self.refs:
+            out.append(
+                (
+                    "không có danh mục cơ sở (--refs): bỏ qua SG002 (thời gian đăng ký)"
+                    " và SG007 (không đăng ký hành nghề)",
+                    "no reference folders (--refs): SG002 (declared time) and SG007 "
+                    "(not registered) are skipped",
+                )
+            )
+        if not self.devices:
+            out.append(
+                (
+                    "không có nhật ký thiết bị (--devices): SG004 dùng thời gian trên "
+                    "hồ sơ, bỏ qua SG005",
+                    "no device records (--devices): SG004 uses claim times, SG005 is "
+                    "skipped",
+                )
+            )
+        if self.facilities is None:
+            out.append(
+                (
+                    "không có hạng cơ sở (--facilities): SG008 so sánh mọi cơ sở như "
+                    "một nhóm",
+                    "no facility tiers (--facilities): SG008 compares all facilities "
+                    "as one peer group",
+                )
+            )
+        return out
+
+
+def province_inputs(root: Path) -> SignalInputs:
+    """Find the signal inputs in a province folder (as ``giamdinh synth`` writes one).
+
+    ``reference/`` (one folder per facility), ``device_logs/`` and ``dicom/``, and a
+    facility tier list ``facilities.csv`` (or ``co_so.csv``) in the folder or in its
+    ``reference/``. A folder that is itself a reference folder is taken as one.
+
+    Raises:
+        ConfigError: the folder does not exist or holds none of these.
+    """
+    if not root.is_dir():
+        msg = f"province folder {root} does not exist: fix --province"
+        raise ConfigError(msg)
+    reference = root / PROVINCE_REFERENCE
+    refs: tuple[Path, ...] = ()
+    if reference.is_dir():
+        refs = (reference,)
+    elif _is_facility_folder(root) or any(_is_facility_folder(p) for p in _dirs(root)):
+        refs = (root,)
+    devices = tuple(
+        root / name for name in PROVINCE_DEVICE_FOLDERS if (root / name).is_dir()
+    )
+    tiers = next(
+        (
+            folder / name
+            for folder in (root, reference)
+            for name in PROVINCE_TIER_FILES
+            if (folder / name).is_file()
+        ),
+        None,
+    )
+    if not refs and not devices and tiers is None:
+        msg = (
+            f"{root} holds no reference/, device_logs/, dicom/ nor facilities.csv: "
+            "fix --province"
+        )
+        raise ConfigError(msg)
+    return SignalInputs(refs=refs, devices=devices, facilities=tiers)
+
+
+def _dirs(path: Path) -> list[Path]:
+    return sorted(p for p in path.iterdir() if p.is_dir())
+
+
 def reference_folders(paths: Iterable[Path]) -> list[Path]:
     """Return the facility reference folders in ``paths`` (a folder or its children).
 
     A folder holding any of ``M01``…``M06`` is one facility's folder; otherwise each
-    direct sub-folder holding them is (a province: one folder per facility).
+    direct sub-folder holding them is (a province: one folder per facility); a
+    province folder written by ``giamdinh synth`` is searched in its ``reference/``.
 
     Raises:
         ConfigError: a path does not exist or holds no facility catalogue.
     """
     found: list[Path] = []
-    for path in paths:
+    for given in paths:
+        path = given
         if not path.is_dir():
             msg = f"reference folder {path} does not exist: fix --refs"
             raise ConfigError(msg)
         if _is_facility_folder(path):
             found.append(path)
             continue
-        children = sorted(p for p in path.iterdir() if _is_facility_folder(p))
+        children = [p for p in _dirs(path) if _is_facility_folder(p)]
+        if not children and (path / PROVINCE_REFERENCE).is_dir():
+            path = path / PROVINCE_REFERENCE
+            children = [p for p in _dirs(path) if _is_facility_folder(p)]
         if not children:
             msg = (
-                f"{path} holds no facility catalogue (M01…M06) and no sub-folder "
+                f"{given} holds no facility catalogue (M01…M06) and no sub-folder "
                 "with one: fix --refs"
             )
             raise ConfigError(msg)
         found.extend(children)
+    return found
+
+
+def device_paths(paths: Iterable[Path]) -> list[Path]:
+    """Return the device-record paths to read (a province folder: its logs only).
+
+    A province folder's ``device_logs/`` and ``dicom/`` are read instead of the whole
+    folder, whose other CSV files are no device logs.
+
+    Raises:
+        ConfigError: a path does not exist.
+    """
+    found: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            msg = f"device records {path} do not exist: fix --devices"
+            raise ConfigError(msg)
+        subs = [path / n for n in PROVINCE_DEVICE_FOLDERS if (path / n).is_dir()]
+        found.extend(subs or [path])
     return found
 
 
@@ -193,7 +322,7 @@ def compute_leads(
         raise StoreError(msg)
     store = ClaimStore.open(store_dir, create=False)
     tables = _facility_tables(reference_folders(refs))
-    records = read_device_records(devices)
+    records = read_device_records(device_paths(devices))
     con = store.connect()
     try:
         for name, table in tables.items():

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import re
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -247,7 +248,11 @@ def read_device_records(paths: Iterable[Path]) -> DeviceRecords:
     for path in files:
         if path.suffix.lower() in DICOM_SUFFIXES:
             try:
-                record = read_dicom(path)
+                with warnings.catch_warnings():
+                    # Over-long values (a full MA_MAY in a 16-character SH field)
+                    # are read as they are; pydicom's warning is noise here.
+                    warnings.simplefilter("ignore", UserWarning)
+                    record = read_dicom(path)
             except (InvalidDicomError, OSError, ValueError, AttributeError) as exc:
                 found.append(
                     _finding(

@@ -51,11 +51,9 @@ group by machine, study
 
 _ML = """
 ml as (
-    select machine, ma_lk, stt, any_value(day) as day,
-           any_value(tech_key) as tech_key, any_value(minutes) as minutes,
-           any_value(money) as money, any_value(ma_cskcb) as ma_cskcb,
-           any_value(t_start) as t_start, any_value(t_result) as t_result
-    from sg_mlines group by machine, ma_lk, stt
+    select machine, ma_lk, stt, day, tech_key, minutes, money, ma_cskcb, t_start,
+           t_result
+    from sg_mlines
 )
 """
 

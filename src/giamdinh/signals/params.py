@@ -61,6 +61,9 @@ class SignalParams:
         peer_percentile: percentile rank a facility must reach in its peer group.
         peer_min_z: robust z-score (0.6745 × (x − median) / MAD, Iglewicz–Hoaglin)
             a facility must reach.
+        peer_min_poisson_z: one-sided Poisson test (Byar's approximation) the count
+            must pass against the count expected at the peer median rate; 3.09 is
+            p = 0.001, the outer control limit of a funnel plot.
         peer_min_lines: smallest number of lines of a service at a facility compared.
         max_lines_per_lead: most lines listed in one lead (all are counted).
     """
@@ -79,5 +82,6 @@ class SignalParams:
     peer_min_facilities: int = 5
     peer_percentile: float = 0.9
     peer_min_z: float = 3.5
+    peer_min_poisson_z: float = 3.09
     peer_min_lines: int = 10
     max_lines_per_lead: int = 5000

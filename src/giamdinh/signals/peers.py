@@ -5,7 +5,10 @@ ranked within the facilities of the same tier (``ref_facilities.tier``; one tier
 absent) that bill the service. A facility is a lead when it is both at the top of its
 peers (percentile rank) and far from them (robust z-score on the median and the median
 absolute deviation, Iglewicz & Hoaglin), so that the top facility of a tight group is
-not flagged just for being first. Leads are ranked by money at stake: the money above
+not flagged just for being first, and when its count is significantly above the count
+expected at the peer median rate (one-sided Poisson test, Byar's approximation, as
+the control limits of a funnel plot), so that a small facility is not flagged for
+the noise of a few lines. Leads are ranked by money at stake: the money above
 the peer median rate. A local outlier factor (scikit-learn) over each facility's whole
 service mix is attached as a secondary column only.
 """
@@ -76,7 +79,14 @@ select d.*,
             then 0.6745 * (d.money_rate - d.money_med) / s.money_mad
             when s.money_meanad > 0
             then (d.money_rate - d.money_med) / (1.253314 * s.money_meanad) end
-           as money_z
+           as money_z,
+       d.vol_med * d.visits / 1000.0 as expected,
+       -- Byar's approximation of the one-sided Poisson test of n observed against
+       -- the count expected at the peer median rate (funnel-plot limits)
+       case when d.n > 0 and d.vol_med > 0
+            then 3 * sqrt(d.n) * (1 - 1 / (9.0 * d.n)
+                 - pow(d.vol_med * d.visits / 1000.0 / d.n, 1 / 3.0)) end
+           as poisson_z
 from dev as d join spread as s using (tier, service)
 """
 
@@ -87,6 +97,7 @@ with flagged as (
     from sg_peer
     where n_peers >= getvariable('sg_peer_min')
       and n >= getvariable('sg_peer_min_lines')
+      and poisson_z >= getvariable('sg_peer_poisson_z')
       and ((vol_pct >= getvariable('sg_peer_pct')
             and vol_z >= getvariable('sg_peer_z'))
         or (money_pct >= getvariable('sg_peer_pct')
@@ -106,19 +117,23 @@ select 'SG008' as code, null::varchar as practitioner, null::varchar as machine,
        cast(greatest(0, f.money_rate - f.money_med) * f.visits / 1000.0
             as decimal(18, 2)) as amount,
        format('Cơ sở {} (hạng {}), dịch vụ {}: {} lượt / 1.000 lượt KCB (bách phân '
-              'vị {}, trung vị {} cơ sở cùng hạng {}, z = {}); chi phí {} đ / 1.000 '
+              'vị {}, trung vị {} cơ sở cùng hạng {}, z = {}; {} dòng so với {} kỳ '
+              'vọng); chi phí {} đ / 1.000 '
               'lượt (trung vị {} đ, z = {}). Tiền vượt trung vị: ({} − {}) × {} / '
               '1.000 = {} đ.', f.ma_cskcb, f.tier, f.service, sg_num(f.vol_rate),
               sg_num(100 * f.vol_pct), f.n_peers, sg_num(f.vol_med), sg_num(f.vol_z),
+              f.n, sg_num(f.expected),
               sg_num(f.money_rate), sg_num(f.money_med), sg_num(f.money_z),
               sg_num(f.money_rate), sg_num(f.money_med), f.visits,
               sg_num(greatest(0, f.money_rate - f.money_med) * f.visits / 1000.0))
            as message,
        format('Facility {} (tier {}), service {}: {} per 1,000 visits (percentile {}, '
-              'median of {} peers {}, z = {}); {} VND per 1,000 visits (median {}, '
+              'median of {} peers {}, z = {}; {} lines against {} expected); {} VND '
+              'per 1,000 visits (median {}, '
               'z = {}). Money above the median: ({} − {}) × {} / 1,000 = {} VND.',
               f.ma_cskcb, f.tier, f.service, sg_num(f.vol_rate),
               sg_num(100 * f.vol_pct), f.n_peers, sg_num(f.vol_med), sg_num(f.vol_z),
+              f.n, sg_num(f.expected),
               sg_num(f.money_rate), sg_num(f.money_med), sg_num(f.money_z),
               sg_num(f.money_rate), sg_num(f.money_med), f.visits,
               sg_num(greatest(0, f.money_rate - f.money_med) * f.visits / 1000.0))
@@ -132,7 +147,9 @@ select 'SG008' as code, null::varchar as practitioner, null::varchar as machine,
                 'volume_peer_median': f.vol_med, 'volume_z': f.vol_z,
                 'money_per_1000': f.money_rate, 'money_percentile': f.money_pct,
                 'money_peer_median': f.money_med, 'money_peer_p90': f.money_p90,
-                'money_z': f.money_z, 'peers': f.n_peers})::varchar as evidence,
+                'money_z': f.money_z, 'peers': f.n_peers,
+                'expected_lines': f.expected, 'poisson_z': f.poisson_z})::varchar
+           as evidence,
        list_slice(l.lines, 1, getvariable('sg_max_lines')) as lines,
        null::double as outlier_score
 from flagged as f
@@ -190,6 +207,7 @@ def run(
         "sg_peer_min_lines": params.peer_min_lines,
         "sg_peer_pct": params.peer_percentile,
         "sg_peer_z": params.peer_min_z,
+        "sg_peer_poisson_z": params.peer_min_poisson_z,
     }.items():
         con.execute(f"set variable {key} = $v", {"v": value})
     con.execute(STATS)

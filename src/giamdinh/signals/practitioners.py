@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     import duckdb
 
 # One row per person and line: a person who both performs and reads a line counts it
-# once, with the larger share of minutes (performing).
+# once, with the larger share of minutes (performing; ``sg_people`` gives the reading
+# row of a line's own performer 0 minutes). Only the busy person-days are grouped.
 _PERSON_LINES = """
 pl as (
     select person, ma_lk, stt,
@@ -24,8 +25,23 @@ pl as (
            any_value(money) as money,
            string_agg(distinct role, '+' order by role) as roles
     from sg_people
+    semi join sg_pday_busy as b using (person, day)
     group by person, ma_lk, stt
 )
+"""
+
+#: Minutes per person and day, computed once for SG001 and SG002; only the days over
+#: the smallest threshold either signal can use are kept with their lines.
+PERSON_DAY = """
+create or replace temp table sg_pday as
+select person, day, sum(minutes) as total
+from sg_people group by person, day;
+create or replace temp table sg_pday_busy as
+select person, day from sg_pday
+where total > least(getvariable('sg_day'),
+                    getvariable('sg_overtime') * (select coalesce(min(
+                        declared_minutes), getvariable('sg_day'))
+                        from sg_declared where declared_minutes > 0));
 """
 
 _DAY_TERMS = """
@@ -169,6 +185,11 @@ with iv as (
                else minutes end) as bigint)) as e
     from sg_people
     where role = 'performer' and minutes > 0 and t_start is not null
+      and (person, day) in (
+          -- only a person performing at two facilities on one day can overlap
+          select (person, day) from sg_people
+          where role = 'performer' and minutes > 0 and t_start is not null
+          group by person, day having count(distinct ma_cskcb) > 1)
 ),
 marked as (
     select *,
@@ -342,6 +363,8 @@ STATEMENTS = {"SG001": SG001, "SG002": SG002, "SG006": SG006, "SG007": SG007}
 def run(con: duckdb.DuckDBPyConnection, codes: frozenset[str]) -> list[str]:
     """Run the practitioner signals among ``codes``; return their lead tables."""
     tables: list[str] = []
+    if codes & {"SG001", "SG002"}:
+        con.execute(PERSON_DAY)
     for code, sql in STATEMENTS.items():
         if code in codes:
             con.execute(sql)

@@ -149,7 +149,6 @@ select
     l.stt::bigint as stt,
     h.ma_cskcb::varchar as ma_cskcb,
     l.ma_dich_vu::varchar as ma_dich_vu,
-    sg_tech(l.ma_dich_vu) as tech_key,
     coalesce(l.ngay_th_yl, l.ngay_yl)::timestamp as t_start,
     l.ngay_kq::timestamp as t_result,
     cast(coalesce(l.ngay_th_yl, l.ngay_yl) as date) as day,
@@ -158,7 +157,15 @@ select
     l.ma_may::varchar as ma_may
 from l
 join xml1 as h on __JOIN__
-where l.ma_dich_vu is not null and not ends_with(trim(l.ma_dich_vu), '_TB')
+where l.ma_dich_vu is not null;
+-- codes and machine codes are few: normalise each distinct value once, not per line
+create or replace temp table sg_code_map as
+select ma_dich_vu, sg_tech(ma_dich_vu) as tech_key
+from (select distinct ma_dich_vu from sg_lines_raw)
+where not ends_with(trim(ma_dich_vu), '_TB');
+create or replace temp table sg_may_map as
+select ma_may, sg_mgroup(ma_may) as line_group
+from (select distinct ma_may from sg_lines_raw where ma_may is not null);
 """
 
 
@@ -187,8 +194,11 @@ def _lines(con: duckdb.DuckDBPyConnection) -> None:
 _MINUTES = """
 create or replace temp table sg_tech_day as
 with keys as (
-    select distinct tech_key, day, sg_mgroup(ma_may) as line_group
-    from sg_lines_raw where day is not null
+    select distinct c.tech_key, l.day, m.line_group
+    from sg_lines_raw as l
+    join sg_code_map as c using (ma_dich_vu)
+    left join sg_may_map as m using (ma_may)
+    where l.day is not null
 ),
 ref as (
     select sg_tech(ma_dich_vu) as code, reference_minutes::double as minutes,
@@ -203,15 +213,20 @@ norm as (
     from sg_in_norm_staff_minutes where minutes is not null group by 1
 ),
 matched as (
+    -- the full code first, else its first two parts (two equi-joins, no OR join)
     select k.tech_key, k.day, k.line_group,
-           arg_max(r.minutes, len(r.code)) as ref_minutes,
-           arg_max(r.machine_group, len(r.code)) as machine_group
+           coalesce(any_value(r1.minutes), any_value(r2.minutes)) as ref_minutes,
+           coalesce(any_value(r1.machine_group), any_value(r2.machine_group))
+               as machine_group
     from keys as k
-    left join ref as r
-      on (r.code = k.tech_key
-          or r.code = regexp_extract(k.tech_key, '^([^.]+\\.[^.]+)', 1))
-     and (r.valid_from is null or r.valid_from <= k.day)
-     and (r.valid_to is null or k.day <= r.valid_to)
+    left join ref as r1
+      on r1.code = k.tech_key
+     and (r1.valid_from is null or r1.valid_from <= k.day)
+     and (r1.valid_to is null or k.day <= r1.valid_to)
+    left join ref as r2
+      on r2.code = regexp_extract(k.tech_key, '^([^.]+\\.[^.]+)', 1)
+     and (r2.valid_from is null or r2.valid_from <= k.day)
+     and (r2.valid_to is null or k.day <= r2.valid_to)
     group by all
 ),
 joined as (
@@ -245,12 +260,14 @@ left join sg_floor as f on f.mgroup = j.mgroup;
 
 _LINES = """
 create or replace temp table sg_lines as
-select l.*, t.perf_minutes, t.read_minutes, t.machine_minutes, t.minutes_source,
-       t.mgroup
+select l.*, c.tech_key, t.perf_minutes, t.read_minutes, t.machine_minutes,
+       t.minutes_source, t.mgroup
 from sg_lines_raw as l
+join sg_code_map as c using (ma_dich_vu)
+left join sg_may_map as m using (ma_may)
 left join sg_tech_day as t
-  on t.tech_key = l.tech_key and t.day = l.day
- and t.line_group is not distinct from sg_mgroup(l.ma_may);
+  on t.tech_key = c.tech_key and t.day = l.day
+ and t.line_group is not distinct from m.line_group;
 drop table sg_lines_raw;
 """
 
@@ -263,30 +280,48 @@ with performers as (
     from sg_lines where nguoi_thuc_hien is not null and day is not null
 ),
 reads as (
+    -- only services that take a reader's time: a laboratory test has many result
+    -- rows (one per indicator) and no reading minutes
     select distinct x.ma_lk::varchar as ma_lk, x.ma_dich_vu::varchar as ma_dich_vu,
            cast(x.ngay_kq as date) as read_day,
            trim(unnest(string_split(x.ma_bs_doc_kq::varchar, ';'))) as raw_code
-    from sg_in_xml4 as x where x.ma_bs_doc_kq is not null
+    from sg_in_xml4 as x
+    semi join (select distinct ma_lk, ma_dich_vu from sg_lines
+               where read_minutes > 0) as t
+      on t.ma_lk = x.ma_lk and t.ma_dich_vu = x.ma_dich_vu
+    where x.ma_bs_doc_kq is not null
 ),
 readers as (
     select l.ma_lk, l.stt, l.ma_cskcb, coalesce(r.read_day, l.day) as day,
            l.t_start, l.t_result, l.tech_key, l.money,
-           l.read_minutes as minutes, 'reader' as role, r.raw_code
+           l.read_minutes as minutes, 'reader' as role, r.raw_code,
+           l.nguoi_thuc_hien
     from reads as r
     join sg_lines as l on l.ma_lk = r.ma_lk and l.ma_dich_vu = r.ma_dich_vu
+    where l.read_minutes > 0
 ),
 everyone as (
     select * from performers
-    union all
-    select * from readers
+    union all by name
+    -- the performer who also reads a line counts it once, as performer (0 here)
+    select * exclude (nguoi_thuc_hien, minutes),
+           case when position(';' || raw_code || ';'
+                              in ';' || replace(coalesce(nguoi_thuc_hien, ''), ' ',
+                                                '') || ';') > 0
+                then 0 else minutes end as minutes
+    from readers
+),
+codes as (
+    select raw_code, sg_person(raw_code) as person,
+           regexp_matches(raw_code, '\\.C\\.\\d{5}') as mobilised
+    from (select distinct raw_code from everyone where raw_code <> '')
 )
-select sg_person(raw_code) as person,
-       raw_code,
-       regexp_matches(raw_code, '\\.C\\.\\d{5}') as mobilised,
-       role, ma_lk, stt, ma_cskcb, day, t_start, t_result, tech_key, money,
-       coalesce(minutes, 0) as minutes
-from everyone
-where raw_code <> '' and sg_person(raw_code) <> '';
+select c.person, e.raw_code, c.mobilised,
+       e.role, e.ma_lk, e.stt, e.ma_cskcb, e.day, e.t_start, e.t_result,
+       e.tech_key, e.money, coalesce(e.minutes, 0) as minutes
+from everyone as e
+join codes as c using (raw_code)
+where c.person <> '';
 """
 
 _MACHINES = """
@@ -300,7 +335,8 @@ with m as (
 select machine, ma_lk, stt, ma_cskcb, day, t_start, t_result, tech_key, money,
        coalesce(machine_minutes, 0) as minutes
 from m
-where sg_mgroup(machine) is not null;
+semi join (select machine from (select distinct machine from m)
+           where sg_mgroup(machine) is not null) as g using (machine);
 """
 
 
