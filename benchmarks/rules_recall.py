@@ -18,6 +18,10 @@ pattern. Per pattern it prints:
 * precision: lines hit by the pattern's rules that carry that pattern's label,
   over all lines those rules hit (hits on lines not labelled with the pattern
   are false positives, whatever other label they carry);
+* precision on clean lines: the same, counting as false positives only hits on
+  lines with no label at all (a hit on a line planted for another pattern can be
+  a true second finding: an extra abdominal ultrasound planted for unbundling
+  also has no diagnosis indicating it);
 
 and the number of lines refused or adjusted by a rule whose evidence is
 execution or machine time, which must be zero (MoH position, 2025). Patterns
@@ -47,8 +51,8 @@ PATTERN_RULES: dict[str, tuple[str, ...]] = {
     "unbundling_cv266": ("TH002",),
     "ct_contrast_without_drug": ("TH001",),
     "biopsy_without_histology": ("TH003",),
-    "frequency_over_limit": ("TH004",),
-    "diagnosis_not_supporting": ("CD004",),
+    "frequency_over_limit": ("TH005",),
+    "diagnosis_not_supporting": ("CD005",),
     "result_missing": ("RS002",),
     "order_after_discharge": ("RS004",),
     "duplicate_line": ("TR001",),
@@ -152,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     for error in errors:
         print(f"NOT CHECKED {error}")
     head = f"{'pattern':28} {'rules':18} {'planted':>7} {'caught':>7}"
-    print(f"{head} {'recall':>7} {'precision':>9}")
+    print(f"{head} {'recall':>7} {'precision':>9} {'prec.clean':>10}")
     missed = False
     for pattern in PATTERN_NAMES:
         planted = {k for k, p in truth.items() if p == pattern}
@@ -166,10 +170,16 @@ def main(argv: list[str] | None = None) -> int:
         caught = planted & hit
         recall = len(caught) / len(planted) if planted else float("nan")
         precision = len(caught) / len(hit) if hit else float("nan")
+        on_clean = {k for k in hit if k not in truth}
+        clean = (
+            len(caught) / (len(caught) + len(on_clean))
+            if caught or on_clean
+            else float("nan")
+        )
         label = ",".join(ids) + (" (missing)" if absent else "")
         print(
             f"{pattern:28} {label:18} {len(planted):7d} {len(caught):7d} "
-            f"{recall:7.3f} {precision:9.3f}"
+            f"{recall:7.3f} {precision:9.3f} {clean:10.3f}"
         )
         missed |= not (recall >= 0.98 and precision >= 0.98)
     print(f"lines refused/adjusted by a time-evidence rule: {len(time_money)}")

@@ -97,16 +97,19 @@ RULE = Rule(
             from xml3 as l
             join edit_indications as e
               on e.kind = 'indication'
+             and left(l.ma_dich_vu, length(e.code)) = e.code
              and cast(l.ngay_yl as date) >= e.valid_from
              and (e.valid_to is null or cast(l.ngay_yl as date) <= e.valid_to)
-             and (
-                 left(l.ma_dich_vu, length(e.code)) = e.code
-                 or exists (
-                     select 1 from members as m
-                     where m.ma_lk = l.ma_lk and m.stt = l.stt
-                       and m.group_name = e.code
-                 )
-             )
+            union
+            select l.ma_lk, l.stt, l.ma_dich_vu, e.code, e.icd_prefix, e.topic,
+                   e.refusal_code
+            from xml3 as l
+            join members as m on m.ma_lk = l.ma_lk and m.stt = l.stt
+            join edit_indications as e
+              on e.kind = 'indication'
+             and e.code = m.group_name
+             and cast(l.ngay_yl as date) >= e.valid_from
+             and (e.valid_to is null or cast(l.ngay_yl as date) <= e.valid_to)
         ),
         matched as (
             select r.*, d.icd

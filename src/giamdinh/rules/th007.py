@@ -67,38 +67,43 @@ RULE = Rule(
              and (case g.field when 'ten_dich_vu' then l.ten else l.ma end)
                  like g.pattern
         ),
+        valid_items as (
+            select * from edit_included_items where included_table = 'XML3'
+        ),
         tagged as (
             select l.*, i.code, i.included_code, i.topic, i.refusal_code,
                    'main' as role
             from lines as l
-            join edit_included_items as i
-              on i.included_table = 'XML3'
+            join valid_items as i
+              on left(l.ma_dich_vu, length(i.code)) = i.code
              and l.ngay >= i.valid_from
              and (i.valid_to is null or l.ngay <= i.valid_to)
-             and (
-                 left(l.ma_dich_vu, length(i.code)) = i.code
-                 or exists (
-                     select 1 from members as m
-                     where m.ma_lk = l.ma_lk and m.stt = l.stt
-                       and m.group_name = i.code
-                 )
-             )
-            union all
+            union
+            select l.*, i.code, i.included_code, i.topic, i.refusal_code,
+                   'main' as role
+            from lines as l
+            join members as m on m.ma_lk = l.ma_lk and m.stt = l.stt
+            join valid_items as i
+              on i.code = m.group_name
+             and l.ngay >= i.valid_from
+             and (i.valid_to is null or l.ngay <= i.valid_to)
+            union
             select l.*, i.code, i.included_code, i.topic, i.refusal_code,
                    'included' as role
             from lines as l
-            join edit_included_items as i
-              on i.included_table = 'XML3'
+            join valid_items as i
+              on left(l.ma_dich_vu, length(i.included_code)) = i.included_code
              and l.ngay >= i.valid_from
              and (i.valid_to is null or l.ngay <= i.valid_to)
-             and (
-                 left(l.ma_dich_vu, length(i.included_code)) = i.included_code
-                 or exists (
-                     select 1 from members as m
-                     where m.ma_lk = l.ma_lk and m.stt = l.stt
-                       and m.group_name = i.included_code
-                 )
-             )
+            union
+            select l.*, i.code, i.included_code, i.topic, i.refusal_code,
+                   'included' as role
+            from lines as l
+            join members as m on m.ma_lk = l.ma_lk and m.stt = l.stt
+            join valid_items as i
+              on i.included_code = m.group_name
+             and l.ngay >= i.valid_from
+             and (i.valid_to is null or l.ngay <= i.valid_to)
         )
         select
             b.ma_lk, b.stt, b.ma_dich_vu,

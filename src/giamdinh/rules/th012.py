@@ -67,22 +67,26 @@ RULE = Rule(
              and (case g.field when 'ten_dich_vu' then s.ten else s.ma end)
                  like g.pattern
         ),
+        valid_items as (
+            select * from edit_included_items where included_table = 'XML2'
+        ),
         mains as (
             select s.ma_lk, s.stt, s.ma_dich_vu, s.ngay, i.code, i.included_code,
                    i.topic, i.refusal_code
             from services as s
-            join edit_included_items as i
-              on i.included_table = 'XML2'
+            join valid_items as i
+              on left(s.ma_dich_vu, length(i.code)) = i.code
              and s.ngay >= i.valid_from
              and (i.valid_to is null or s.ngay <= i.valid_to)
-             and (
-                 left(s.ma_dich_vu, length(i.code)) = i.code
-                 or exists (
-                     select 1 from service_groups as m
-                     where m.ma_lk = s.ma_lk and m.stt = s.stt
-                       and m.group_name = i.code
-                 )
-             )
+            union
+            select s.ma_lk, s.stt, s.ma_dich_vu, s.ngay, i.code, i.included_code,
+                   i.topic, i.refusal_code
+            from services as s
+            join service_groups as m on m.ma_lk = s.ma_lk and m.stt = s.stt
+            join valid_items as i
+              on i.code = m.group_name
+             and s.ngay >= i.valid_from
+             and (i.valid_to is null or s.ngay <= i.valid_to)
         ),
         drugs as (
             select distinct
