@@ -42,6 +42,11 @@ ClaimRecords = dict[str, list[dict[str, str]]]
 XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>\n'
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 _INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: A character to escape or refuse: values without any are written as they are.
+_SPECIAL_CHARS = re.compile(
+    "[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
+)
+_FIELD_SETS: dict[str, frozenset[str]] = {}
 _ENVELOPE_ORDER = sorted(ENVELOPE_TABLES, key=lambda name: int(name[3:]))
 _SPOOL_BYTES = 8 * 1024 * 1024
 
@@ -65,19 +70,29 @@ def escape_text(value: str) -> str:
 def _render_record(
     table: str, names: Sequence[str], record: Mapping[str, str], index: int
 ) -> str:
-    unknown = set(record) - set(names)
+    known = _FIELD_SETS.get(table)
+    if known is None:
+        known = _FIELD_SETS[table] = frozenset(names)
+    unknown = record.keys() - known
     if unknown:
         msg = f"{table} record {index}: fields not in the spec: {sorted(unknown)}"
         raise ValueError(msg)
     parts: list[str] = []
     for name in names:
         value = record.get(name, "")
+        if not value:
+            # Fast path: most fields of a record are empty.
+            parts.append(f"<{name} />")
+            continue
+        if _SPECIAL_CHARS.search(value) is None:
+            parts.append(f"<{name}>{value}</{name}>")
+            continue
         try:
             text = escape_text(value)
         except ValueError as error:
             msg = f"{table} record {index} field {name}: {error}"
             raise ValueError(msg) from error
-        parts.append(f"<{name}>{text}</{name}>" if text else f"<{name} />")
+        parts.append(f"<{name}>{text}</{name}>")
     return "\n".join(parts)
 
 
