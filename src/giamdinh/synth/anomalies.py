@@ -4,7 +4,8 @@ Every claim carries at most one pattern, so one anomaly never hides or creates a
 the clean majority uses only valid practitioners, declared machines in their period,
 catalogue prices and complete records. The plan decides, before any claim is built,
 which claim gets which pattern: the count of each pattern is ``round(rate × claims)``
-(clusters and pairs rounded down to whole groups), placed at random positions drawn
+(clusters of 120 and pairs rounded to the nearest whole group; a cluster needs a day
+with at least 144 claims), placed at random positions drawn
 from the seed. It costs one byte per claim.
 """
 
@@ -180,10 +181,16 @@ PATTERNS: tuple[Pattern, ...] = (
     ),
 )
 PATTERN_NAMES: tuple[str, ...] = tuple(p.name for p in PATTERNS)
+"""Stable names of the planted patterns, as written in ``ground_truth.csv``."""
+PATTERN_DESCRIPTIONS: dict[str, str] = {p.name: p.description for p in PATTERNS}
+"""Pattern name → one-line description of what is planted and which line is labelled."""
 PATTERN_CODE: dict[str, int] = {p.name: i + 1 for i, p in enumerate(PATTERNS)}
 #: Second claim of a two-places pair (plan code only, not a pattern name).
 PAIR_SECOND = len(PATTERNS) + 1
 IMPOSSIBLE_DAY_CLAIMS = 120
+#: A day takes an impossible-day cluster only if it has this many claims, so the
+#: cluster is at most 5/6 of that day's arrivals.
+_CLUSTER_DAY_CLAIMS = IMPOSSIBLE_DAY_CLAIMS * 6 // 5
 
 
 def pattern_rates(config: SynthConfig) -> dict[str, float]:
@@ -226,10 +233,8 @@ def make_plan(
     plan = bytearray(n)
     clusters: dict[int, int] = {}
     # Impossible days: whole clusters inside one day.
-    want = int(rates.get("impossible_day", 0.0) * n) // IMPOSSIBLE_DAY_CLAIMS
-    days = [
-        d for d, (a, b) in enumerate(day_ranges) if b - a >= 2 * IMPOSSIBLE_DAY_CLAIMS
-    ]
+    want = round(rates.get("impossible_day", 0.0) * n / IMPOSSIBLE_DAY_CLAIMS)
+    days = [d for d, (a, b) in enumerate(day_ranges) if b - a >= _CLUSTER_DAY_CLAIMS]
     rng.shuffle(days)
     for ordinal, day in enumerate(days[:want]):
         a, b = day_ranges[day]
@@ -237,7 +242,7 @@ def make_plan(
             plan[i] = PATTERN_CODE["impossible_day"]
         clusters[day] = ordinal
     # Two-places pairs: two neighbouring claims.
-    pairs = int(rates.get("practitioner_two_places", 0.0) * n) // 2
+    pairs = round(rates.get("practitioner_two_places", 0.0) * n / 2)
     tries = 0
     while pairs and tries < 50 * n:
         tries += 1
@@ -266,6 +271,7 @@ __all__ = [
     "PAIR_SECOND",
     "PATTERNS",
     "PATTERN_CODE",
+    "PATTERN_DESCRIPTIONS",
     "PATTERN_NAMES",
     "Pattern",
     "make_plan",

@@ -157,7 +157,7 @@ class KindProfile:
 KIND_PROFILES: dict[Kind, KindProfile] = {
     Kind.EXAM: KindProfile("13", "", None, None, (4, 8, 20), (0, 0), 10, (0, 25)),
     Kind.XRAY: KindProfile(
-        "2", "XQ", Role.RAD_TECH, Role.RADIOLOGIST, (2, 4, 12), (0.15, 0.45), 6, (3, 45)
+        "2", "XQ", Role.RAD_TECH, Role.RADIOLOGIST, (2, 3, 10), (0.15, 0.45), 6, (3, 45)
     ),
     Kind.CT: KindProfile(
         "2", "CL", Role.RAD_TECH, Role.RADIOLOGIST, (5, 9, 20), (0.2, 0.5), 20, (10, 90)

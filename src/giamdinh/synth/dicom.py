@@ -1,10 +1,13 @@
 """A few real DICOM files for generated imaging studies (pydicom).
 
-Each file carries the study and acquisition times of the device log, ``StationName`` =
-``MA_MAY`` and ``AccessionNumber`` = ``MA_LK/STT``, so that DICOM headers, device logs
-and XML3 can be cross-checked. Images are a tiny 16×16 gradient: the headers matter,
-not the pixels. UIDs are derived from the seed, and no creation time is written, so
-files are byte-identical across runs.
+Each file carries the times of the device log (study, series and acquisition start at
+the machine's start; performed procedure step from start to end, content at the end),
+``DeviceSerialNumber`` = the whole ``MA_MAY`` (LO, 64 characters), ``StationName`` =
+its serial part Z of ``XX.n.YYYYY.Z`` (SH, 16 characters) and ``AccessionNumber`` =
+``MA_LK/STT``, so that DICOM headers, device logs and XML3 can be cross-checked.
+Images are a tiny 16×16 gradient: the headers matter, not the pixels. UIDs are derived
+from the seed, and no creation time is written, so files are byte-identical across
+runs.
 """
 
 from __future__ import annotations
@@ -54,7 +57,8 @@ def write_study(
         path: where to write.
         group: machine group (``XQ``, ``CL``, ``MRI``, ``SA``).
         study: StudyInstanceUID (the device log's ``STUDY_UID``).
-        ma_may: machine code, written as ``StationName``.
+        ma_may: machine code, written as ``DeviceSerialNumber`` (its serial part
+            as ``StationName``).
         accession: ``MA_LK/STT``.
         patient_id: ``MA_BN``.
         patient_name: patient name (synthetic).
@@ -64,9 +68,10 @@ def write_study(
         end: (date, time) the machine stopped.
         description: the service name.
     """
-    # NOTE: StationName and AccessionNumber are SH (16 characters) in DICOM, but MA_MAY
-    # and MA_LK/STT are longer; they are written whole, as the brief asks, with value
-    # validation off while this dataset is built (restored afterwards).
+    # NOTE: AccessionNumber is SH (16 characters) in DICOM but MA_LK/STT is longer
+    # (MA_LK alone is up to 100); it is written whole so the line can be joined, with
+    # value validation off while this dataset is built (restored afterwards). Readers
+    # see a pydicom length warning for that one field.
     previous = (
         config.settings.reading_validation_mode,
         config.settings.writing_validation_mode,
@@ -124,7 +129,8 @@ def _write(
     ds.StudyInstanceUID = study
     ds.SeriesInstanceUID = f"{study}.1"
     ds.Modality = modality
-    ds.StationName = ma_may
+    ds.StationName = ma_may.rsplit(".", maxsplit=1)[-1][:16]
+    ds.DeviceSerialNumber = ma_may
     ds.AccessionNumber = accession
     ds.PatientID = patient_id
     ds.PatientName = patient_name.replace(" ", "^", 1)
@@ -134,6 +140,8 @@ def _write(
     ds.SeriesDate, ds.SeriesTime = start
     ds.AcquisitionDate, ds.AcquisitionTime = start
     ds.ContentDate, ds.ContentTime = end
+    ds.PerformedProcedureStepStartDate, ds.PerformedProcedureStepStartTime = start
+    ds.PerformedProcedureStepEndDate, ds.PerformedProcedureStepEndTime = end
     ds.StudyDescription = description[:64]
     ds.StudyID = accession.rsplit("/", maxsplit=1)[-1]
     ds.SeriesNumber = 1

@@ -832,8 +832,8 @@ class Generator:
             },
             "notes": {
                 "impossible_day": f"clusters of {IMPOSSIBLE_DAY_CLAIMS} claims on one "
-                "day; "
-                "none when no day has twice that many claims",
+                "day (round(rate x claims / 120) clusters); none when no day has "
+                f"{IMPOSSIBLE_DAY_CLAIMS * 6 // 5} claims",
                 "machine_lent_after_stop": "0 for months before 2022-05-12 "
                 "(lent machines "
                 "were then paid, under 2009/BYT-KH-TC)",
