@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from giamdinh.refdata import NATIONAL_TABLES, ReferenceSet, load_national
+from giamdinh.refdata import (
+    NATIONAL_TABLES,
+    ReferenceSet,
+    as_of_predicate,
+    icd_nodot_sql,
+    load_national,
+)
 from giamdinh.refdata import national as national_module
 
 if TYPE_CHECKING:
@@ -69,6 +75,25 @@ def test_icd10_version_by_date_dotted_or_not(
 ) -> None:
     rows = refs.lookup("icd10", code, day).to_pylist()
     assert [(r["version"], r["code"]) for r in rows] == [(version, "J20.9")]
+
+
+def test_icd10_version_of_an_episode_is_by_its_end_day(
+    refs: ReferenceSet, con: duckdb.DuckDBPyConnection
+) -> None:
+    refs.register(con)
+    rows = con.execute(
+        f"""
+        with x1(ma_lk, ma_benh_chinh, ngay_vao, ngay_ra) as (values
+            ('LK1', 'J20.9', date '2026-06-29', date '2026-06-30'),
+            ('LK2', 'j209', date '2026-06-30', date '2026-07-01'))
+        select x1.ma_lk, i.version from x1
+        join ref_icd10 i
+          on i.code_nodot = {icd_nodot_sql("x1.ma_benh_chinh")}
+         and {as_of_predicate("i", "x1.ngay_ra")}
+        order by x1.ma_lk
+        """  # noqa: S608 - built from constants
+    ).fetchall()
+    assert rows == [("LK1", "QD4469_2020"), ("LK2", "TT06_2026")]
 
 
 def test_icd10_before_qd4469_is_not_found(refs: ReferenceSet) -> None:
