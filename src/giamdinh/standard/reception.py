@@ -571,13 +571,18 @@ class _Ctx:
         )
 
 
+# NOTE: operands are Arrow scalars of the column's type: a Python scalar makes pyarrow
+# try (and fail) optional imports on every call, which costs more than the kernel.
+_ZERO = pa.scalar(0, pa.int32())
+
+
 def _is_text(arr: pa.ChunkedArray | pa.Array) -> bool:
     return bool(pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type))
 
 
 def _empty_text(arr: pa.ChunkedArray) -> pa.ChunkedArray:
     """Mask of null or blank strings."""
-    blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(arr)), 0)
+    blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(arr)), _ZERO)
     return pc.or_kleene(pc.is_null(arr), blank)
 
 
@@ -743,7 +748,7 @@ def _check_length(ctx: _Ctx, rows: _Rows, rule: FieldRule) -> None:
     if rule.max_length is None or not _is_text(arr):
         return
     lengths = pc.utf8_length(arr)
-    mask = pc.greater(lengths, rule.max_length)
+    mask = pc.greater(lengths, pa.scalar(rule.max_length, lengths.type))
     if not pc.any(mask).as_py():
         return
     found = rows.values(rule.field, mask)
@@ -955,7 +960,7 @@ def _check_date_lists(ctx: _Ctx, rows: _Rows, name: str) -> None:
     bad_item = pc.or_kleene(
         pc.invert(shaped), pc.invert(pc.fill_null(same, fill_value=False))
     )
-    bad_item = pc.and_(bad_item, pc.greater(pc.utf8_length(items), 0))
+    bad_item = pc.and_(bad_item, pc.greater(pc.utf8_length(items), _ZERO))
     bad_rows = pc.unique(pc.filter(parents, pc.fill_null(bad_item, fill_value=False)))
     if len(bad_rows) == 0:
         return
@@ -1031,7 +1036,11 @@ def _with_keys(table: pa.Table) -> pa.Table:
         envelope = pc.is_valid(table.column("_envelope_cskcb"))
     else:
         envelope = pa.array([False] * n, pa.bool_())
-    kfile = pc.if_else(envelope, pc.cast(table.column("_file"), pa.string()), "")
+    kfile = pc.if_else(
+        envelope,
+        pc.cast(table.column("_file"), pa.string()),
+        pa.scalar("", pa.string()),
+    )
     khoso = pc.if_else(
         envelope,
         pc.cast(table.column("_hoso"), pa.int64()),
@@ -1072,14 +1081,16 @@ def _check_hoso_xml1(ctx: _Ctx, tables: Mapping[str, pa.Table]) -> None:
                 cskcb[(f, h)] = c
         enveloped = pc.and_(
             pc.is_valid(xml1.column("MA_LK")),
-            pc.not_equal(xml1.column("_khoso"), _BARE),
+            pc.not_equal(xml1.column("_khoso"), pa.scalar(_BARE, pa.int64())),
         )
         dup = (
             xml1.filter(enveloped)
             .group_by(["_file", "MA_LK"])
             .aggregate([("_hoso", "count_distinct"), ("_hoso", "min")])
         )
-        dup = dup.filter(pc.greater(dup.column("_hoso_count_distinct"), 1))
+        dup = dup.filter(
+            pc.greater(dup.column("_hoso_count_distinct"), pa.scalar(1, pa.int64()))
+        )
         for f, lk, n, first in zip(
             dup.column("_file").to_pylist(),
             dup.column("MA_LK").to_pylist(),
@@ -1211,6 +1222,21 @@ order by d._row, d.field_name
 """
 
 
+@lru_cache(maxsize=1)
+def _duckdb_database() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB per process, single-threaded (the queries are small)."""
+    return duckdb.connect(config={"threads": 1})
+
+
+def _duckdb() -> duckdb.DuckDBPyConnection:
+    """A fresh connection (cursor) to the process's DuckDB; close it after use.
+
+    Opening a new database costs tens of milliseconds, a cursor microseconds; tables
+    registered on a cursor are seen by that cursor only.
+    """
+    return _duckdb_database().cursor()
+
+
 def _check_totals(ctx: _Ctx, tables: Mapping[str, pa.Table]) -> None:
     """XML1 totals must equal the sums of the XML2/XML3 lines (±1 đ)."""
     xml1 = tables.get("XML1")
@@ -1229,7 +1255,7 @@ def _check_totals(ctx: _Ctx, tables: Mapping[str, pa.Table]) -> None:
         col = xml1.column(name) if name in xml1.column_names else None
         ok = col is not None and pa.types.is_decimal(col.type)
         summary[name] = pc.cast(col, _MONEY) if ok else pa.nulls(xml1.num_rows, _MONEY)
-    con = duckdb.connect()
+    con = _duckdb()
     try:
         con.register("summary", pa.table(summary))
         con.register("xml2_lines", _lines(tables.get("XML2"), is_drug=True))

@@ -415,15 +415,22 @@ def _units(name: str, table: pa.Table) -> pa.Table:
         envelope = pc.is_valid(table.column("_envelope_cskcb"))
     else:
         envelope = pa.array([False] * n, pa.bool_())
-    envelope_key = pc.binary_join_element_wise(files, hosos, _SEP)
+    # NOTE: Arrow scalars, not Python ones: those make pyarrow retry optional
+    # imports on every call.
+    sep, hash_sign = _text(_SEP), _text("#")
+    envelope_key = pc.binary_join_element_wise(files, hosos, sep)
     if "MA_LK" in table.column_names:
         ma_lk = pc.cast(table.column("MA_LK"), pa.string())
-        ma_lk = pc.coalesce(ma_lk, pc.binary_join_element_wise(files, hosos, "#"))
+        ma_lk = pc.coalesce(ma_lk, pc.binary_join_element_wise(files, hosos, hash_sign))
     else:
-        ma_lk = pc.binary_join_element_wise(files, hosos, "#")
+        ma_lk = pc.binary_join_element_wise(files, hosos, hash_sign)
     tag = CHECKIN if name == "XML0" else BARE
-    bare_key = pc.binary_join_element_wise(pa.scalar(""), pa.scalar(tag), ma_lk, _SEP)
+    bare_key = pc.binary_join_element_wise(_text(""), _text(tag), ma_lk, sep)
     return table.append_column("_unit", pc.if_else(envelope, envelope_key, bare_key))
+
+
+def _text(value: str) -> pa.Scalar:
+    return pa.scalar(value, pa.string())
 
 
 def _first_per_unit(
@@ -455,9 +462,11 @@ _STORE_COLUMNS = (*_PROVENANCE, "_unit")
 def _row_texts(name: str, table: pa.Table) -> pa.Table:
     """``(_unit, line)`` where ``line`` renders one row as text."""
     cols = [c for c in table.column_names if c not in _STORE_COLUMNS]
-    parts = [pc.fill_null(pc.cast(table.column(c), pa.string()), "\x00") for c in cols]
+    parts = [
+        pc.fill_null(pc.cast(table.column(c), pa.string()), _text("\x00")) for c in cols
+    ]
     line = (
-        pc.binary_join_element_wise(pa.scalar(name), *parts, _SEP)
+        pc.binary_join_element_wise(_text(name), *parts, _text(_SEP))
         if parts
         else pa.array([name] * table.num_rows, pa.string())
     )
