@@ -307,6 +307,52 @@ def test_xlsx_bad_cell_names_row(tmp_path: Path) -> None:
     ]
 
 
+def test_xlsx_title_rows_above_the_header(tmp_path: Path) -> None:
+    """Exports often start with the form's title and a blank row."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["DANH MỤC THIẾT BỊ Y TẾ (Mẫu 06/DM)"])
+    sheet.append([None])
+    sheet.append(["STT", "MA_MAY", "TEN_TB", "TU_NGAY", "MA_CSKCB"])
+    sheet.append([1, "XQ.1.99001.A", "Máy X-quang", 20250101, 99001])
+    sheet.append([2, "SA.2.99001.B", "Máy siêu âm", "2025-01-01", 99001])
+    path = tmp_path / "M06.xlsx"
+    workbook.save(path)
+    table, report = load_file(path, FILE_SPECS["M06"])
+    assert table.column("ma_may").to_pylist() == ["XQ.1.99001.A", "SA.2.99001.B"]
+    assert table.column("_row").to_pylist() == [4, 5]
+    assert "header on row 3; title rows above it skipped" in report.notes
+    assert [p.describe(english=True) for p in report.problems] == [
+        "M06.xlsx, row 5, column TU_NGAY: '2025-01-01' is not a date yyyymmdd"
+    ]
+
+
+def test_csv_title_row_and_semicolons(tmp_path: Path) -> None:
+    path = tmp_path / "M05.csv"
+    path.write_text(
+        "DANH MỤC DỊCH VỤ KỸ THUẬT, GIÁ PHÊ DUYỆT\n"
+        "\n"
+        "MA_DICH_VU;TEN_DICH_VU;DON_GIA;TU_NGAY;MA_CSKCB\n"
+        "18.0119.0028;Chụp X-quang ngực thẳng;73300;20260101;99001\n",
+        encoding="utf-8",
+    )
+    table, report = load_file(path, M05)
+    assert report.ok, report.problems
+    assert table.column("don_gia").to_pylist() == [Decimal("73300.000")]
+    assert table.column("_row").to_pylist() == [4]
+
+
+def test_header_missing_a_column_is_named_on_its_row(tmp_path: Path) -> None:
+    path = tmp_path / "M05.csv"
+    path.write_text(
+        "Bảng 5\nMA_DICH_VU,TEN_DICH_VU,TU_NGAY\n18.0119.0028,X,20260101\n",
+        encoding="utf-8",
+    )
+    _, report = load_file(path, M05, ma_cskcb="99001")
+    assert [(p.row, p.column) for p in report.problems] == [(2, "DON_GIA")]
+
+
 def test_not_a_workbook(tmp_path: Path) -> None:
     path = tmp_path / "M06.xlsx"
     path.write_bytes(b"not a zip")

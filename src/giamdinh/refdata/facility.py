@@ -159,7 +159,7 @@ def build_table(
             problems.append(
                 Problem(
                     file=raw.file,
-                    row=1,
+                    row=raw.header_row,
                     column=name,
                     message=f"cột {canonical} xuất hiện hai lần",
                     message_en=f"column {canonical} appears twice",
@@ -170,7 +170,7 @@ def build_table(
     problems.extend(
         Problem(
             file=raw.file,
-            row=1,
+            row=raw.header_row,
             column=col,
             message=f"thiếu cột bắt buộc {col}",
             message_en=f"required column {col} is missing",
@@ -183,12 +183,14 @@ def build_table(
         notes.append(f"extra columns kept: {', '.join(extras)}")
     if raw.encoding not in {"utf-8-sig", "xlsx"}:
         notes.append(f"decoded as {raw.encoding}")
+    if raw.header_row > 1:
+        notes.append(f"header on row {raw.header_row}; title rows above it skipped")
     schema = _schema_of(spec, extras)
     table, cell_problems = _typed_table(
         raw, spec=spec, index=index, extras=extras, schema=schema, ma_cskcb=ma_cskcb
     )
     problems.extend(cell_problems)
-    if not any(p.row == 1 for p in problems):
+    if not any(p.row == raw.header_row for p in problems):
         problems.extend(find_overlaps(table, spec=spec, file=raw.file))
     return table, problems, notes
 
@@ -437,7 +439,7 @@ def load_file(
         The typed table and a report of what was found.
     """
     try:
-        raw = read_table_file(path)
+        raw = read_table_file(path, expected=frozenset((*spec.columns, *spec.aliases)))
     except ReferenceDataError as exc:
         problem = Problem(
             file=path.name, message=str(exc), message_en=str(exc), row=None

@@ -3,7 +3,10 @@
 CSV files may be UTF-8 with or without BOM, or (older exports) Windows-1258 or
 Latin-1. Every cell is returned as text exactly as typed (stripped); XLSX dates and
 numbers are turned into the text a CSV export would carry (``yyyymmdd``, ``12500``).
-Row numbers are the ones a person sees in the file: the header is row 1.
+Row numbers are the ones a person sees in the file: the header is row 1, unless
+title rows stand above it (exports often start with "DANH MỤC ..." and a blank
+line): the header is then the first of the first rows that names at least two of the
+expected columns, and the rows above it are skipped and reported.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ if TYPE_CHECKING:
 
 _ENCODINGS = ("utf-8-sig", "cp1258", "latin-1")
 _HEADER_SPACE_RE = re.compile(r"[\s\-]+")
+_HEADER_SCAN = 10
+"""How many rows from the top may hold the header (title rows above it)."""
+_HEADER_MATCHES = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,12 +41,14 @@ class RawTable:
         header: normalised header names (upper case, ``_`` for spaces).
         rows: one ``(row_number, cells)`` per data row; cells align with ``header``.
         encoding: the text encoding that decoded the file (``xlsx`` for workbooks).
+        header_row: the row number of the header (1 unless title rows stand above).
     """
 
     file: str
     header: tuple[str, ...]
     rows: tuple[tuple[int, tuple[str, ...]], ...]
     encoding: str
+    header_row: int = 1
 
 
 def normalise_header(name: str) -> str:
@@ -48,11 +56,13 @@ def normalise_header(name: str) -> str:
     return _HEADER_SPACE_RE.sub("_", name.replace("\ufeff", "").strip()).upper()
 
 
-def read_table_file(path: Path) -> RawTable:
+def read_table_file(path: Path, *, expected: frozenset[str] = frozenset()) -> RawTable:
     """Read a ``.csv`` or ``.xlsx`` reference file into text cells.
 
     Args:
         path: the file to read.
+        expected: official column names; when row 1 names fewer than two of them,
+            the header is looked for in the first rows (title rows above it).
 
     Returns:
         Its header and rows.
@@ -62,11 +72,24 @@ def read_table_file(path: Path) -> RawTable:
     """
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        return _read_xlsx(path)
+        return _read_xlsx(path, expected)
     if suffix == ".csv":
-        return _read_csv(path)
+        return _read_csv(path, expected)
     msg = f"{path.name}: unsupported file type {suffix!r}; use .csv or .xlsx"
     raise ReferenceDataError(msg)
+
+
+def _header_index(
+    rows: list[tuple[int, tuple[str, ...]]], expected: frozenset[str]
+) -> int:
+    """Return the position in ``rows`` of the header row (0 when in doubt)."""
+    if not expected:
+        return 0
+    for position, (_, cells) in enumerate(rows[:_HEADER_SCAN]):
+        names = {normalise_header(c) for c in cells}
+        if len(names & expected) >= _HEADER_MATCHES:
+            return position
+    return 0
 
 
 def _decode(path: Path) -> tuple[str, str]:
@@ -81,24 +104,37 @@ def _decode(path: Path) -> tuple[str, str]:
     raise ReferenceDataError(msg)  # pragma: no cover - latin-1 decodes anything
 
 
-def _read_csv(path: Path) -> RawTable:
+def _read_csv(path: Path, expected: frozenset[str]) -> RawTable:
     text, encoding = _decode(path)
-    first_line = text.split("\n", 1)[0]
-    if not first_line.strip():
+    top = [line for line in text.splitlines()[:_HEADER_SCAN] if line.strip()]
+    if not top:
         msg = f"{path.name}, row 1: the file is empty or has no header row"
         raise ReferenceDataError(msg)
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    # The header row has the most separators; title rows above it have few or none.
+    semicolons = max(line.count(";") for line in top)
+    commas = max(line.count(",") for line in top)
+    delimiter = ";" if semicolons > commas else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = tuple(normalise_header(h) for h in next(reader))
-    rows: list[tuple[int, tuple[str, ...]]] = []
-    line = reader.line_num
+    numbered: list[tuple[int, tuple[str, ...]]] = []
+    line = 0
     for cells in reader:
         row_number = line + 1
         line = reader.line_num
         if not any(c.strip() for c in cells):
             continue
-        rows.append((row_number, tuple(c.strip() for c in cells)))
-    return RawTable(file=path.name, header=header, rows=tuple(rows), encoding=encoding)
+        numbered.append((row_number, tuple(c.strip() for c in cells)))
+    if not numbered:
+        msg = f"{path.name}, row 1: the file is empty or has no header row"
+        raise ReferenceDataError(msg)
+    at = _header_index(numbered, expected)
+    header_row, header_cells = numbered[at]
+    return RawTable(
+        file=path.name,
+        header=tuple(normalise_header(h) for h in header_cells),
+        rows=tuple(numbered[at + 1 :]),
+        encoding=encoding,
+        header_row=header_row,
+    )
 
 
 def _cell_text(value: object) -> str:
@@ -113,7 +149,7 @@ def _cell_text(value: object) -> str:
     return unicodedata.normalize("NFC", str(value).strip())
 
 
-def _read_xlsx(path: Path) -> RawTable:
+def _read_xlsx(path: Path, expected: frozenset[str]) -> RawTable:
     from openpyxl import load_workbook  # noqa: PLC0415 - only needed for workbooks
 
     try:
@@ -123,17 +159,22 @@ def _read_xlsx(path: Path) -> RawTable:
         raise ReferenceDataError(msg) from exc
     try:
         sheet = workbook.worksheets[0]
-        rows_iter = sheet.iter_rows(values_only=True)
-        header_cells = next(rows_iter, None)
-        if header_cells is None or not any(c is not None for c in header_cells):
-            msg = f"{path.name}, row 1: the sheet is empty or has no header row"
-            raise ReferenceDataError(msg)
-        header = tuple(normalise_header(_cell_text(c)) for c in header_cells)
-        rows: list[tuple[int, tuple[str, ...]]] = []
-        for number, cells in enumerate(rows_iter, start=2):
+        numbered: list[tuple[int, tuple[str, ...]]] = []
+        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
             texts = tuple(_cell_text(c) for c in cells)
             if any(texts):
-                rows.append((number, texts))
+                numbered.append((number, texts))
     finally:
         workbook.close()
-    return RawTable(file=path.name, header=header, rows=tuple(rows), encoding="xlsx")
+    if not numbered:
+        msg = f"{path.name}, row 1: the sheet is empty or has no header row"
+        raise ReferenceDataError(msg)
+    at = _header_index(numbered, expected)
+    header_row, header_cells = numbered[at]
+    return RawTable(
+        file=path.name,
+        header=tuple(normalise_header(h) for h in header_cells),
+        rows=tuple(numbered[at + 1 :]),
+        encoding="xlsx",
+        header_row=header_row,
+    )
