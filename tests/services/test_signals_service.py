@@ -11,9 +11,12 @@ import pytest
 
 from giamdinh.errors import ConfigError, StoreError
 from giamdinh.services.signals import (
+    SignalInputs,
     compute_leads,
+    device_paths,
     leads_as_json,
     load_leads,
+    province_inputs,
     reference_folders,
     top_leads,
 )
@@ -137,3 +140,56 @@ def test_reference_folders(tmp_path: Path) -> None:
     assert reference_folders([refs / "99001"]) == [refs / "99001"]
     with pytest.raises(ConfigError, match="--refs"):
         reference_folders([tmp_path / "missing"])
+
+
+def _province_folder(tmp_path: Path) -> Path:
+    """A folder laid out as ``giamdinh synth`` writes one."""
+    root = tmp_path / "province"
+    root.mkdir()
+    _refs(tmp_path).rename(root / "reference")
+    logs = root / "device_logs"
+    logs.mkdir()
+    (logs / "ct1.csv").write_text(
+        "MA_MAY,STUDY_UID,MA_LK,STT,START,END\n"
+        "CL.1.99001.CT1,1.1,LK0000,1,2026-03-02T00:00:00,2026-03-02T00:20:00\n"
+        "CL.1.99001.CT1,1.2,LK0001,1,2026-03-02T00:09:00,2026-03-02T00:12:00\n",
+        encoding="utf-8",
+    )
+    (root / "ground_truth.csv").write_text("ma_lk,pattern\n", encoding="utf-8")
+    (root / "facilities.csv").write_text("MA_CSKCB,TIER\n99001,district\n", "utf-8")
+    return root
+
+
+def test_province_folder_gives_every_input(tmp_path: Path) -> None:
+    root = _province_folder(tmp_path)
+    inputs = province_inputs(root)
+    assert inputs == SignalInputs(
+        refs=(root / "reference",),
+        devices=(root / "device_logs",),
+        facilities=root / "facilities.csv",
+    )
+    assert inputs.missing() == []
+    # --refs and --devices may point at the province folder itself; its other CSV
+    # files (ground truth) are not read as device logs.
+    assert reference_folders([root]) == [root / "reference" / "99001"]
+    assert device_paths([root]) == [root / "device_logs"]
+    store = _store(tmp_path / "store")
+    run = compute_leads(store_dir=store, refs=[root], devices=[root])
+    assert run.findings == []
+    assert run.counts()["SG004"] == 1
+    assert run.inputs["practitioner_rows"] == 1
+
+
+def test_missing_inputs_are_named(tmp_path: Path) -> None:
+    missing = SignalInputs().missing()
+    assert [en.split(" (")[0] for _, en in missing] == [
+        "no reference folders",
+        "no device records",
+        "no facility tiers",
+    ]
+    with pytest.raises(ConfigError, match="--province"):
+        province_inputs(tmp_path / "nowhere")
+    with pytest.raises(ConfigError, match="--province"):
+        province_inputs(tmp_path)
+    with pytest.raises(ConfigError, match="--devices"):
+        device_paths([tmp_path / "nowhere"])

@@ -69,3 +69,38 @@ def test_peers_are_compared_within_their_tier(
     )
     claims.install(con)
     assert run_signals(con, codes=["SG008"]).num_rows == 0
+
+
+def test_high_rate_within_count_noise_is_not_a_lead(
+    con: duckdb.DuckDBPyConnection, claims: Any
+) -> None:
+    # 20 CTs per 100 visits at every facility but one, which bills 30: far above
+    # peers that agree exactly (MAD 0), yet 30 against 20 expected is within
+    # Poisson noise (Byar z = 3√30 · (1 − 1/270 − (20/30)^⅓) ≈ 2.0 < 3.09).
+    for f in range(10):
+        facility = f"990{f:02d}"
+        n_ct = 30 if f == 3 else 20
+        for v in range(100):
+            key, _ = claims.line(
+                facility=facility, code="18.0001.0001", start=T0 + timedelta(v)
+            )
+            if v < n_ct:
+                claims.line(
+                    facility=facility,
+                    code="18.0003.0001",
+                    ma_lk=key,
+                    start=T0 + timedelta(v),
+                )
+    claims.install(con)
+    assert run_signals(con, codes=["SG008"]).num_rows == 0
+
+
+def test_lead_shows_expected_count_and_poisson_test(
+    con: duckdb.DuckDBPyConnection, claims: Any
+) -> None:
+    _province(claims, inflated=60)
+    claims.install(con)
+    (lead,) = leads_from_table(run_signals(con, codes=["SG008"]))
+    assert lead.evidence["expected_lines"] == 20  # median 200 / 1,000 × 100 visits
+    assert lead.evidence["poisson_z"] > 3.09  # noqa: PLR2004 - p = 0.001
+    assert "60 lines against 20 expected" in lead.message_en

@@ -283,8 +283,8 @@ def read_facility_tiers(path: Path) -> pa.Table:
 
 
 def _count(con: duckdb.DuckDBPyConnection, query: str) -> int:
-    row = con.execute(query).fetchone()
-    return int(row[0]) if row else 0
+    rows = con.execute(query).fetchall()
+    return int(rows[0][0]) if rows else 0
 
 
 def compute_leads(

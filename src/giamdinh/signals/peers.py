@@ -16,6 +16,7 @@ service mix is attached as a secondary column only.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -185,7 +186,13 @@ def _lof_scores(con: duckdb.DuckDBPyConnection) -> pa.Table:
         # k = n - 1 every neighbourhood is the whole tier and LOF flattens to 1.
         k = min(_LOF_NEIGHBOURS, max(1, (len(names) - 1) // 2))
         model = LocalOutlierFactor(n_neighbors=k)
-        model.fit(matrix)
+        with warnings.catch_warnings():
+            # Facilities with identical service mixes are legitimate; their score
+            # is then extreme, and it is a secondary column only.
+            warnings.filterwarnings(
+                "ignore", message="Duplicate values", category=UserWarning
+            )
+            model.fit(matrix)
         facilities.extend(names)
         scores.extend(float(-x) for x in model.negative_outlier_factor_)
     return pa.table(
@@ -212,6 +219,9 @@ def run(
         con.execute(f"set variable {key} = $v", {"v": value})
     con.execute(STATS)
     con.execute(SG008)
+    ((count,),) = con.execute("select count(*) from sg_lead_sg008").fetchall()
+    if not count:
+        return ["sg_lead_sg008"]
     con.register("sg_lof_src", _lof_scores(con))
     con.execute(
         "update sg_lead_sg008 as l set outlier_score = s.lof "
