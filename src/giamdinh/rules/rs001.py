@@ -30,12 +30,13 @@ RULE = Rule(
     title_en="Execution shorter than the reference time (information only)",
     message=(
         "Dịch vụ {ma_dich_vu} thực hiện {phut_thuc_hien} phút, ít hơn thời gian tham "
-        "khảo {phut_tham_chieu} phút; thời gian chỉ là tham khảo, không là căn cứ từ "
-        "chối thanh toán"
+        "khảo {phut_tham_chieu} phút; theo Bộ Y tế (2025) thời gian chỉ là tham khảo, "
+        "không là căn cứ từ chối thanh toán"
     ),
     message_en=(
         "Service {ma_dich_vu} took {phut_thuc_hien} min, under the reference "
-        "{phut_tham_chieu} min; time is a reference, never a ground for refusal"
+        "{phut_tham_chieu} min; per the Ministry of Health (2025), time is a "
+        "reference, never a ground for refusal"
     ),
     family=Family.REASONABLENESS,
     severity=Severity.INFO,

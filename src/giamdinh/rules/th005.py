@@ -32,7 +32,7 @@ RULE = Rule(
     title_en="Service billed above its per-day or per-claim limit",
     message=(
         "Dịch vụ {ma_dich_vu}: lũy kế {luy_ke} lần, vượt mức tối đa {toi_da} lần/"
-        "{theo}; không thanh toán {vuot} lần vượt theo chuyên đề {chuyen_de} "
+        "{theo_vi}; không thanh toán {vuot} lần vượt theo chuyên đề {chuyen_de} "
         "(mã lý do {ma_ly_do})"
     ),
     message_en=(
@@ -102,9 +102,11 @@ RULE = Rule(
             from limited
         )
         select
-            ma_lk, stt, ma_dich_vu, theo, toi_da, chuyen_de, ma_ly_do, luy_ke,
-            so_luong, t_bhtt,
-            least(so_luong, luy_ke - toi_da) as vuot
+            ma_lk, stt, ma_dich_vu, theo,
+            case theo when 'day' then 'ngày' else 'đợt điều trị' end as theo_vi,
+            cast(toi_da as double) as toi_da, chuyen_de, ma_ly_do,
+            cast(luy_ke as double) as luy_ke, so_luong, t_bhtt,
+            cast(least(so_luong, luy_ke - toi_da) as double) as vuot
         from counted
         where luy_ke > toi_da
     """,

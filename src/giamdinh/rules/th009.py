@@ -84,8 +84,8 @@ RULE = Rule(
         )
         select
             ma_lk, stt, ma_dich_vu, so_luong, t_bhtt, ngay_vao, ngay_ra,
-            so_ngay_toi_da, luy_ke,
-            least(so_luong, luy_ke - so_ngay_toi_da) as vuot
+            so_ngay_toi_da, cast(luy_ke as double) as luy_ke,
+            cast(least(so_luong, luy_ke - so_ngay_toi_da) as double) as vuot
         from beds
         where luy_ke > so_ngay_toi_da
     """,

@@ -79,7 +79,8 @@ RULE = Rule(
               and l.ngay_th_yl is not null
         )
         select
-            ma_lk, stt, ma_dich_vu, t_bhtt, tyle_tt_dv, thu_tu, ma_dich_vu_chinh,
+            ma_lk, stt, ma_dich_vu, t_bhtt, cast(tyle_tt_dv as double) as tyle_tt_dv,
+            thu_tu, ma_dich_vu_chinh,
             (select max_rate from params) as ty_le_toi_da
         from surgeries
         where thu_tu > 1
