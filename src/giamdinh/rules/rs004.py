@@ -6,10 +6,12 @@ patient came or after discharge does not belong to the episode as coded. It is a
 order of dates, not a duration: the cause may be a wrong date or a service of
 another visit, so it goes to joint verification.
 
-Violation: an XML3 line whose ``NGAY_YL`` is before ``NGAY_VAO`` or after
-``NGAY_RA`` (when present) of its claim, beyond ``tolerance_minutes``.
+Violation: an XML3 line whose order ``NGAY_YL`` or execution ``NGAY_TH_YL`` is
+before ``NGAY_VAO`` or after ``NGAY_RA`` (when present) of its claim, beyond
+``tolerance_minutes``. The result time ``NGAY_KQ`` may follow the discharge (a
+histology result, for instance) and is not judged here.
 
-Compliant: ``NGAY_VAO ≤ NGAY_YL ≤ NGAY_RA``.
+Compliant: ``NGAY_VAO ≤ NGAY_YL ≤ NGAY_TH_YL ≤ NGAY_RA``.
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ RULE = Rule(
     title="Y lệnh ngoài thời gian của đợt khám, điều trị",
     title_en="Service ordered outside the episode's stay",
     message=(
-        "Dịch vụ {ma_dich_vu} có ngày y lệnh {ngay_yl} ngoài đợt điều trị "
-        "({ngay_vao} – {ngay_ra}); cần giám định chung với cơ sở"
+        "Dịch vụ {ma_dich_vu} có y lệnh {ngay_yl}, thực hiện {ngay_th_yl} ngoài đợt "
+        "điều trị ({ngay_vao} – {ngay_ra}); cần giám định chung với cơ sở"
     ),
     message_en=(
-        "Service {ma_dich_vu} ordered at {ngay_yl}, outside the stay "
-        "({ngay_vao} – {ngay_ra}); joint verification is needed"
+        "Service {ma_dich_vu} ordered at {ngay_yl}, executed at {ngay_th_yl}, "
+        "outside the stay ({ngay_vao} – {ngay_ra}); joint verification is needed"
     ),
     family=Family.CONSISTENCY,
     severity=Severity.REVIEW,
@@ -56,15 +58,17 @@ RULE = Rule(
     evidence=frozenset({Evidence.CLAIM_DATA}),
     sql="""
         select
-            l.ma_lk, l.stt, l.ma_dich_vu, l.ngay_yl, h.ngay_vao, h.ngay_ra
+            l.ma_lk, l.stt, l.ma_dich_vu, l.ngay_yl, l.ngay_th_yl, h.ngay_vao,
+            h.ngay_ra
         from xml3 as l
         join xml1 as h on h.ma_lk = l.ma_lk
-        where l.ngay_yl is not null
-          and (
-              date_diff('minute', l.ngay_yl, h.ngay_vao)
+        where date_diff('minute', l.ngay_yl, h.ngay_vao)
                   > (select tolerance_minutes from params)
-              or date_diff('minute', h.ngay_ra, l.ngay_yl)
+           or date_diff('minute', h.ngay_ra, l.ngay_yl)
                   > (select tolerance_minutes from params)
-          )
+           or date_diff('minute', l.ngay_th_yl, h.ngay_vao)
+                  > (select tolerance_minutes from params)
+           or date_diff('minute', h.ngay_ra, l.ngay_th_yl)
+                  > (select tolerance_minutes from params)
     """,
 )
