@@ -9,6 +9,7 @@ import pytest
 
 from giamdinh.config import Settings
 from giamdinh.standard.reader import FileStatus, read_bytes, read_file
+from giamdinh.standard.spec import TABLES
 from giamdinh.standard.writer import envelope_bytes, render_table
 
 if TYPE_CHECKING:
@@ -41,6 +42,11 @@ EXTERNAL_DTD = b"""<?xml version="1.0"?>
 <GIAMDINHHS/>"""
 DOCTYPE_AFTER_COMMENT = (
     b"""<?xml version="1.0"?><!-- hello --><!DOCTYPE x><TONG_HOP/>"""
+)
+
+
+XML3_OPEN = (
+    f"<{TABLES['XML3'].root_tag}><{TABLES['XML3'].list_tag}><MA_LK>LK2</MA_LK>".encode()
 )
 
 
@@ -170,3 +176,39 @@ def test_malformed_base64() -> None:
         result = read_bytes(envelope)
         assert [f.code for f in result.findings] == ["IN025"], bad
         assert result.findings[0].location.table == "XML1"
+
+
+@pytest.mark.parametrize(
+    ("inner", "code"),
+    [
+        (XXE_FILE, "IN007"),
+        (BILLION_LAUGHS, "IN007"),
+        (b"<?xml version='1.0' encoding='windows-1258'?><x/>", "IN005"),
+        (XML3_OPEN + b"\xff", "IN006"),
+        (XML3_OPEN, "IN027"),
+        (None, "IN025"),
+        (b"A" * 30_000, "IN026"),
+    ],
+    ids=["xxe", "laughs", "cp1258", "bad-utf8", "truncated", "bad-base64", "too-big"],
+)
+def test_hostile_table_names_its_claim_and_the_rest_of_the_file_goes_on(
+    inner: bytes | None, code: str, claim_factory: Callable[..., ClaimRecords]
+) -> None:
+    first, second = claim_factory("LK1"), claim_factory("LK2")
+    data = envelope_bytes([first, second], ma_cskcb="99001", ngay_lap="20260302")
+    good = base64.b64encode(render_table("XML3", second["XML3"]))
+    bad = b"PD94bWwg!" if inner is None else base64.b64encode(inner)
+    assert data.count(good) == 1
+    data = data.replace(good, bad)
+    result = read_bytes(
+        data, name="batch.xml", settings=Settings(max_inner_file_bytes=20_000)
+    )
+    assert result.status is FileStatus.PARTIAL
+    (finding,) = result.findings
+    assert finding.code == code
+    assert finding.severity.value == "refuse"
+    where = finding.location
+    assert (where.file, where.ma_lk, where.table) == ("batch.xml", "LK2", "XML3")
+    assert [c.ma_lk for c in result.claims] == ["LK1"]
+    assert result.rejected_hoso == [1]
+    assert set(result.tables["XML3"]["MA_LK"].to_pylist()) == {"LK1"}
