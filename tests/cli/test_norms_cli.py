@@ -185,3 +185,39 @@ def test_publish_bad_day_exit_2(demo_url: str, tmp_path: Path) -> None:
               "--effective-from", "01/07/2026"],
     )  # fmt: skip
     assert result.exit_code == 2
+
+
+def test_assign_and_prices_start_a_programme(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'real.db'}"
+    listing = tmp_path / "phan_cong.csv"
+    listing.write_text(
+        "MA_KY_THUAT;TEN_KY_THUAT;MA_BENH_VIEN;TEN_BENH_VIEN;DAU_MOI;HAN_NOP\n"
+        "12.0344;Xạ trị bằng máy gia tốc;K;Bệnh viện K;1;20251031\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        app, ["norms", "assign", str(listing), "--actor", "cuc", "--database-url", url]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 mới / new" in result.output
+    progress = runner.invoke(
+        app, ["norms", "progress", "--format", "json", "--database-url", url]
+    )
+    assert json.loads(progress.output)["headline"] == (
+        "assigned 1 / qualified 0 / drafts sent 0"
+    )
+    prices = tmp_path / "gia.csv"
+    prices.write_text("LOAI,MA,DON_GIA\nlabour,KTV,1300\nwage,BS,1950\n")
+    refused = runner.invoke(
+        app, ["norms", "prices", str(prices), "--code", "QG", "--name", "x",
+              "--valid-from", "2026-01-01", "--database-url", url],
+    )  # fmt: skip
+    assert refused.exit_code == 1
+    assert "gia.csv › BangGia › STT=3 › LOAI" in refused.output
+    prices.write_text("LOAI,MA,DON_GIA\nlabour,KTV,1300\nlabour,BS,1950\n")
+    loaded = runner.invoke(
+        app, ["norms", "prices", str(prices), "--code", "QG", "--name", "x",
+              "--valid-from", "2026-01-01", "--database-url", url],
+    )  # fmt: skip
+    assert loaded.exit_code == 0, loaded.output
+    assert "2 mới / new" in loaded.output

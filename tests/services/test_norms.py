@@ -201,3 +201,64 @@ def test_bad_options_are_operator_errors() -> None:
         service.cost_params(method="declining")
     with pytest.raises(ConfigError, match="floor"):
         service.cost_params(floor=Decimal("0.9"), ceiling=Decimal("0.5"))
+
+
+def _price_csv(path: Path) -> Path:
+    """The demo price book written as the CSV a ministry would load."""
+    lines = ["LOAI;MA;TEN;DON_VI;DON_GIA;NAM_SU_DUNG;PHUT_NAM;TY_LE_BAO_DUONG;NGUON"]
+    for p in demo_price_book().prices:
+        cells = (
+            p.kind, p.code, p.name, p.unit, p.price, p.useful_life_years,
+            p.minutes_per_year, p.maintenance_rate, p.source,
+        )  # fmt: skip
+        lines.append(";".join("" if c is None else str(c) for c in cells))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_assignment_list_and_price_book_files(url: str, tmp_path: Path) -> None:
+    listing = tmp_path / "phan_cong.csv"
+    listing.write_text(
+        "MA_KY_THUAT,TEN_KY_THUAT,MA_BENH_VIEN,TEN_BENH_VIEN,DAU_MOI,HAN_NOP\n"
+        "18.0119,Chụp Xquang ngực thẳng,BACHMAI,,1,20251031\n"
+        "12.0344,,BACHMAI,,1,\n",
+        encoding="utf-8",
+    )
+    result = service.load_assignments(listing, database_url=url, actor="cuc")
+    assert (result.loaded, result.created, result.existing) == (True, 1, 1)
+    report = service.progress(url, as_of=date(2030, 1, 1))
+    assert report.total.assigned == 2
+    assert {o.technique_code for o in report.overdue} >= {"18.0119"}
+    # All or nothing: an unknown technique without a name refuses the whole file.
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "MA_KY_THUAT,TEN_KY_THUAT,MA_BENH_VIEN,DAU_MOI\n"
+        "18.0015,Siêu âm ổ bụng,BACHMAI,1\n99.0001,,BACHMAI,1\n",
+        encoding="utf-8",
+    )
+    refused = service.load_assignments(bad, database_url=url, actor="cuc")
+    assert not refused.loaded
+    assert [(f.location.stt, f.code) for f in refused.findings] == [(3, "NM208")]
+    assert service.progress(url, as_of=date(2030, 1, 1)).total.assigned == 2
+
+    loaded = service.load_price_book_file(
+        _price_csv(tmp_path / "gia.csv"), database_url=url, code="QG-CSV",
+        name="demo prices from a file", valid_from=date(2026, 1, 1),
+    )  # fmt: skip
+    assert loaded.loaded
+    assert loaded.created == len(demo_price_book().prices)
+    with pytest.raises(ConfigError, match="already exists"):
+        service.load_price_book_file(
+            tmp_path / "gia.csv", database_url=url, code="QG-CSV", name="again",
+            valid_from=date(2026, 1, 1),
+        )  # fmt: skip
+    paths = [workbook(tmp_path, h, seed=i) for i, h in enumerate(HOSPITALS)]
+    service.import_drafts(paths, database_url=url, actor="x", submit=True)
+    from_file = service.consolidate_technique(
+        "12.0344", database_url=url, price_book="QG-CSV"
+    )
+    from_demo = service.consolidate_technique(
+        "12.0344", database_url=url, price_book=demo_price_book().code
+    )
+    assert from_file.cost.unit_cost == from_demo.cost.unit_cost > 0
+    assert from_file.cost.missing_prices == ()

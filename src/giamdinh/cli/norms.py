@@ -136,6 +136,74 @@ def import_(
         raise typer.Exit(code=1)
 
 
+def _print_load(result: service.LoadResult, what: str) -> None:
+    if result.loaded:
+        _out.print(
+            f"{escape(result.file)}: [green]đã nạp / loaded[/] {what}: "
+            f"{result.created} mới / new, {result.existing} đã có / existing"
+        )
+        return
+    _out.print(f"{escape(result.file)}: [red]không nạp / not loaded[/]")
+    for finding in result.findings:
+        _out.print(
+            f"  {finding.code} {escape(finding.location.describe())}: "
+            f"{escape(finding.message)} / {escape(finding.message_en or '')}"
+        )
+
+
+@app.command("assign")
+def assign(
+    *,
+    file: Path = typer.Argument(
+        ...,
+        help="Assignment list (.csv/.xlsx): MA_KY_THUAT, TEN_KY_THUAT, "
+        "MA_BENH_VIEN, TEN_BENH_VIEN, DAU_MOI, HAN_NOP.",
+    ),
+    actor: str = typer.Option(..., "--actor", help="Who assigns (recorded)."),
+    database_url: str | None = DB_OPTION,
+    output_format: str = FORMAT_OPTION,
+) -> None:
+    """Load the assignment list, checked row by row (exit 1 if refused)."""
+    with operator_errors():
+        result = service.load_assignments(file, database_url=database_url, actor=actor)
+    if output_format == "json":
+        _emit_json(asdict(result))
+    else:
+        _print_load(result, "phân công / assignments")
+    if not result.loaded:
+        raise typer.Exit(code=1)
+
+
+@app.command("prices")
+def prices(
+    *,
+    file: Path = typer.Argument(
+        ...,
+        help="Price book (.csv/.xlsx): LOAI, MA, TEN, DON_VI, DON_GIA, "
+        "NAM_SU_DUNG, PHUT_NAM, TY_LE_BAO_DUONG, NGUON.",
+    ),
+    code: str = typer.Option(..., "--code", help="Price-book code, e.g. QG-2026."),
+    name: str = typer.Option(..., "--name", help="What it is (decision, date)."),
+    valid_from: str = typer.Option(..., "--valid-from", help="First day YYYY-MM-DD."),
+    valid_to: str | None = typer.Option(None, "--valid-to", help="Last day."),
+    database_url: str | None = DB_OPTION,
+    output_format: str = FORMAT_OPTION,
+) -> None:
+    """Load a dated price book, checked row by row (exit 1 if refused)."""
+    with operator_errors():
+        first = _day(valid_from, "--valid-from") or date.min  # required option
+        result = service.load_price_book_file(
+            file, database_url=database_url, code=code, name=name,
+            valid_from=first, valid_to=_day(valid_to, "--valid-to"),
+        )  # fmt: skip
+    if output_format == "json":
+        _emit_json(asdict(result))
+    else:
+        _print_load(result, "giá / prices")
+    if not result.loaded:
+        raise typer.Exit(code=1)
+
+
 def _print_progress(report: ProgressReport) -> None:
     for title, rows in (
         ("Theo bệnh viện / by hospital", report.by_hospital),

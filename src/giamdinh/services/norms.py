@@ -34,6 +34,7 @@ from giamdinh.norms.excel import (
     write_draft_workbook,
     write_progress_workbook,
 )
+from giamdinh.norms.loading import read_assignments, read_price_book
 from giamdinh.norms.model import CostParams, DepreciationMethod, DraftSpec
 from giamdinh.norms.progress import ProgressReport, progress_report
 from giamdinh.norms.publish import norm_staff_minutes, norm_supply_quantities
@@ -157,6 +158,105 @@ def import_drafts(
                 )
             )  # fmt: skip
     return results
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadResult:
+    """What loading an assignment list or a price book did."""
+
+    file: str
+    loaded: bool
+    created: int = 0
+    existing: int = 0
+    findings: tuple[Finding, ...] = field(default=())
+
+
+def load_assignments(
+    path: Path, *, database_url: str | None = None, actor: str
+) -> LoadResult:
+    """Load the assignment list: techniques × hospitals with focal flag and deadline.
+
+    The whole file is loaded or nothing: any row problem (file, row, column named)
+    leaves the store unchanged. Assignments already in the store are left as they
+    are (a file may be loaded again after new rows were added).
+    """
+    rows, findings = read_assignments(path)
+    if findings:
+        return LoadResult(file=str(path), loaded=False, findings=tuple(findings))
+    created = existing = 0
+    problems: list[Finding] = []
+    url = database_url or get_settings().database_url
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        factory = make_session_factory(engine)
+        with factory() as session:
+            for row in rows:
+                try:
+                    store.ensure_technique(
+                        session, row.technique_code, row.technique_name
+                    )
+                    store.ensure_hospital(session, row.hospital_code, row.hospital_name)
+                    session.flush()
+                except ConfigError as exc:
+                    problems.append(
+                        Finding(
+                            code="NM208", severity=Severity.REFUSE,
+                            message=f"Không đăng ký được: {exc}",
+                            message_en=f"cannot register: {exc}",
+                            location=Location(
+                                file=path.name, table="PhanCong", stt=row.row,
+                                field="TEN_KY_THUAT",
+                            ),
+                        )
+                    )  # fmt: skip
+                    continue
+                if store.find_assignment(
+                    session, row.technique_code, row.hospital_code
+                ):
+                    existing += 1
+                    continue
+                store.assign(
+                    session, technique_code=row.technique_code,
+                    hospital_code=row.hospital_code, actor=actor,
+                    is_focal=row.is_focal, deadline=row.deadline,
+                )  # fmt: skip
+                created += 1
+            if problems:
+                session.rollback()
+                return LoadResult(
+                    file=str(path), loaded=False, findings=tuple(problems)
+                )
+            session.commit()
+    finally:
+        engine.dispose()
+    return LoadResult(file=str(path), loaded=True, created=created, existing=existing)
+
+
+def load_price_book_file(
+    path: Path,
+    *,
+    database_url: str | None = None,
+    code: str,
+    name: str,
+    valid_from: date,
+    valid_to: date | None = None,
+) -> LoadResult:
+    """Load a dated price book from CSV/XLSX (checked row by row, all or nothing).
+
+    Raises:
+        ConfigError: a price book with that code already exists.
+    """
+    book, findings = read_price_book(
+        path, code=code, name=name, valid_from=valid_from, valid_to=valid_to
+    )
+    if book is None:
+        return LoadResult(file=str(path), loaded=False, findings=tuple(findings))
+    url = database_url or get_settings().database_url
+    upgrade(url)
+    with _session(url) as session:
+        store.save_price_book(session, book)
+    return LoadResult(file=str(path), loaded=True, created=len(book.prices))
 
 
 def progress(
