@@ -26,6 +26,8 @@ import pyarrow.parquet as pq
 
 from giamdinh.errors import ConfigError, StoreError
 from giamdinh.refdata import ReferenceSet
+from giamdinh.refdata.facility import find_file, load_file, raise_for_problems
+from giamdinh.refdata.specs import FILE_SPECS
 from giamdinh.signals import (
     LEADS_SCHEMA,
     SIGNALS,
@@ -240,16 +242,28 @@ def _is_facility_folder(path: Path) -> bool:
 
 
 def _facility_tables(folders: Sequence[Path]) -> dict[str, pa.Table]:
-    """Concatenate M02 and M06 of every facility folder, plus the national tables."""
+    """Concatenate M02 and M06 of every facility folder, plus the national tables.
+
+    Only the two forms the signals read are loaded and checked (a province has
+    hundreds of folders); the national tables are loaded once.
+
+    Raises:
+        ReferenceDataError: a file has problems (file, row, column).
+    """
     national = ReferenceSet.national()
     tables = {"ref_techniques": national.table("ref_techniques")}
+    specs = [s for s in FILE_SPECS.values() if s.table in _REFERENCE_TABLES]
     parts: dict[str, list[pa.Table]] = {name: [] for name in _REFERENCE_TABLES}
     for folder in folders:
-        refs = ReferenceSet.load(folder)
-        for name in _REFERENCE_TABLES:
-            if not refs.checked(name):
+        reports = []
+        for spec in specs:
+            path = find_file(folder, spec.name)
+            if path is None:
                 continue
-            parts[name].append(refs.table(name))
+            table, report = load_file(path, spec)
+            reports.append(report)
+            parts[spec.table].append(table)
+        raise_for_problems(reports)
     for name, tables_of in parts.items():
         if tables_of:
             tables[name] = pa.concat_tables(tables_of, promote_options="permissive")
