@@ -13,7 +13,9 @@ pattern's signal (for the inflated facility: the planted facility and service na
 a lead); *precision* is the share of that signal's leads that involve a planted line
 (for the inflated facility: leads at the planted facility; the share naming the
 planted service itself is printed too, since the generator inflates a facility's
-digestive patients and their other services rise with them). Busy-but-honest: the
+digestive patients and their other services rise with them; a lead elsewhere whose
+lines carry another planted pattern, such as a test billed three times a day, is
+counted apart). Busy-but-honest: the
 practitioner-days with the most lines (many short X-rays, ECGs, ultrasounds) that carry
 no label must not be in any practitioner lead.
 
@@ -69,6 +71,7 @@ class Outcome:
     leads: int = 0
     true_leads: int = 0
     exact_leads: int = 0
+    other_planted: int = 0
     missed: list[str] = field(default_factory=list)
 
 
@@ -241,6 +244,16 @@ def evaluate_province(
             )
         outcomes[pattern] = outcome
     labelled = set().union(*truth.values())
+    for outcome in outcomes.values():
+        outcome.other_planted = 0
+    sg008 = [lead for lead in leads if lead.code == "SG008"]
+    planted_at = {f for f, _ in inflated}
+    outcomes["volume_outlier"].other_planted = sum(
+        1
+        for lead in sg008
+        if lead.ma_cskcb not in planted_at
+        and any((x.ma_lk, x.stt) in labelled for x in lead.lines)
+    )
     busy = busy_days(store_dir, labelled)
     flagged_people = {
         (lead.practitioner, day.isoformat())
@@ -287,6 +300,7 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
         leads = sum(r["outcomes"][pattern]["leads"] for r in results)
         true_leads = sum(r["outcomes"][pattern]["true_leads"] for r in results)
         exact = sum(r["outcomes"][pattern]["exact_leads"] for r in results)
+        other = sum(r["outcomes"][pattern]["other_planted"] for r in results)
         table[pattern] = {
             "planted": planted,
             "found": found,
@@ -294,6 +308,7 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
             "leads": leads,
             "precision": true_leads / leads if leads else float("nan"),
             "exact_precision": exact / leads if leads else float("nan"),
+            "other_planted": other,
         }
     return table
 
@@ -337,7 +352,12 @@ def main() -> None:
                 f"{s['recall']:6.3f} {s['leads']:6.0f} {s['precision']:9.3f}"
             )
         exact = summary["volume_outlier"]["exact_precision"]
+        other = summary["volume_outlier"]["other_planted"]
         print(f"volume_outlier leads naming the planted service itself: {exact:.3f}")
+        print(
+            f"volume_outlier leads elsewhere that involve lines of another planted "
+            f"pattern (e.g. a repeated test): {other:.0f}"
+        )
         flagged = sum(len(r["busy_flagged"]) for r in results)
         busy = sum(len(r["busy_days"]) for r in results)
         print(f"busy-but-honest practitioner-days flagged: {flagged} of {busy}")
