@@ -119,7 +119,8 @@ def show(store: Path | None = _STORE) -> None:
 
 def _print_summary(summary: IngestSummary) -> None:
     s = summary.stats
-    rate = (s.files / summary.seconds) if summary.seconds else 0.0
+    claims = s.claims_new + s.claims_superseded + s.claims_unchanged + s.claims_rejected
+    rate = (claims / summary.seconds) if summary.seconds else 0.0
     table = Table(title=f"Kho: {escape(str(summary.store))}", show_header=False)
     table.add_row(
         "Tệp / files",
@@ -133,7 +134,10 @@ def _print_summary(summary: IngestSummary) -> None:
         "Dòng / rows", ", ".join(f"{k} {v}" for k, v in sorted(s.rows.items()))
     )
     table.add_row("Lô / batch", s.batch_id if s.committed else "(không thay đổi)")
-    table.add_row("Thời gian / time", f"{summary.seconds:.1f} s ({rate:.0f} files/s)")
+    table.add_row(
+        "Thời gian / time",
+        f"{summary.seconds:.1f} s ({rate:.0f} hồ sơ/giây / claims/s)",
+    )
     _out.print(table)
     if s.findings_by_code:
         codes = Table(title="Phát hiện theo mã / findings by code")
