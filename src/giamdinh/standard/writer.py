@@ -47,6 +47,7 @@ _SPECIAL_CHARS = re.compile(
     "[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
 )
 _FIELD_SETS: dict[str, frozenset[str]] = {}
+_FIELD_NAMES: dict[str, tuple[str, ...]] = {}
 _ENVELOPE_ORDER = sorted(ENVELOPE_TABLES, key=lambda name: int(name[3:]))
 _SPOOL_BYTES = 8 * 1024 * 1024
 
@@ -77,15 +78,19 @@ def _render_record(
     if unknown:
         msg = f"{table} record {index}: fields not in the spec: {sorted(unknown)}"
         raise ValueError(msg)
+    values = [record.get(name, "") for name in names]
+    if _SPECIAL_CHARS.search("".join(values)) is None:
+        # Fast path: nothing to escape or refuse in the whole record.
+        return "\n".join(
+            [
+                f"<{name}>{value}</{name}>" if value else f"<{name} />"
+                for name, value in zip(names, values, strict=True)
+            ]
+        )
     parts: list[str] = []
-    for name in names:
-        value = record.get(name, "")
+    for name, value in zip(names, values, strict=True):
         if not value:
-            # Fast path: most fields of a record are empty.
             parts.append(f"<{name} />")
-            continue
-        if _SPECIAL_CHARS.search(value) is None:
-            parts.append(f"<{name}>{value}</{name}>")
             continue
         try:
             text = escape_text(value)
@@ -112,7 +117,9 @@ def render_table(table: str, records: Sequence[Mapping[str, str]]) -> bytes:
     if spec is None:
         msg = f"unknown table {table!r}; expected one of {sorted(TABLES)}"
         raise ValueError(msg)
-    names = spec.field_names
+    names = _FIELD_NAMES.get(table)
+    if names is None:
+        names = _FIELD_NAMES[table] = spec.field_names
     if spec.single_record:
         if len(records) != 1:
             msg = f"{table} holds exactly one record, got {len(records)}"
