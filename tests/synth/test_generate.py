@@ -296,3 +296,23 @@ def test_pattern_rate(small: SynthResult, pattern: str) -> None:
         r for r in ground_truth(small.out) if r["pattern"] == pattern and r["ma_lk"]
     ]
     assert len(truth) == planned
+
+
+def test_diagnoses_fit_sex_and_age(clean: SynthResult) -> None:
+    """Pregnancy and female-organ codes for women of the right age, prostate for
+    older men, chronic adult diseases never in children."""
+    xml1 = read_claims(clean.out)["XML1"].to_pylist()
+    for r in xml1:
+        icd, sex = str(r["MA_BENH_CHINH"]), r["GIOI_TINH"]
+        age = 2026 - int(str(r["NGAY_SINH"])[:4])
+        if icd.startswith(("Z34", "O")):
+            assert sex == 2, (icd, sex)
+            assert 15 <= age <= 50, (icd, age)
+        if icd.startswith(("N63", "N83")):
+            assert sex == 2, (icd, sex)
+        if icd.startswith("N40"):
+            assert sex == 1, (icd, sex)
+            assert age >= 40, (icd, age)
+        if icd.startswith(("I10", "I25", "I63", "E11", "M17", "C")):
+            assert age >= 18, (icd, age)
+    assert len({r["MA_BENH_CHINH"] for r in xml1}) > 20

@@ -372,3 +372,9 @@ def test_impossible_day(tmp_path: Path) -> None:
     doctor = rows[0]["NGUOI_THUC_HIEN"]
     others = [k for k, r in p.xml3.items() if r["NGUOI_THUC_HIEN"] == doctor]
     assert set(others) == keys
+
+
+def test_ground_truth_tables_match_patterns(province: Province) -> None:
+    tables = {p.name: p.table for p in PATTERNS}
+    for row in province.truth:
+        assert row["table"] == tables[row["pattern"]], row

@@ -28,8 +28,8 @@ class Pattern:
     Attributes:
         name: stable name written in ``ground_truth.csv``.
         weight: share of ``--anomaly-rate`` it gets by default.
-        table: table of the labelled line.
-        field: the field that carries the anomaly.
+        table: table of the labelled line (``table`` of ``ground_truth.csv``).
+        field: the field of that line that carries the anomaly.
         description: what is planted (English).
     """
 
@@ -159,8 +159,8 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(
         "result_missing",
         1.0,
-        "XML4",
-        "KET_LUAN",
+        "XML3",
+        "MA_DICH_VU",
         "imaging line without any XML4 result; the XML3 line is labelled",
     ),
     Pattern(
@@ -191,6 +191,26 @@ IMPOSSIBLE_DAY_CLAIMS = 120
 #: A day takes an impossible-day cluster only if it has this many claims, so the
 #: cluster is at most 5/6 of that day's arrivals.
 _CLUSTER_DAY_CLAIMS = IMPOSSIBLE_DAY_CLAIMS * 6 // 5
+
+
+def render_patterns_markdown() -> str:
+    """Return the pattern table of ``docs/synth.md``.
+
+    Columns: name, labelled table, field, default share of ``--anomaly-rate``,
+    description.
+    """
+    total = sum(p.weight for p in PATTERNS)
+    rows = [
+        "| pattern | labelled table | field | share of --anomaly-rate "
+        "| what is planted |",
+        "|---|---|---|---|---|",
+    ]
+    rows += [
+        f"| `{p.name}` | {p.table} | `{p.field}` | {p.weight / total:.3f} "
+        f"| {p.description} |"
+        for p in PATTERNS
+    ]
+    return "\n".join(rows) + "\n"
 
 
 def pattern_rates(config: SynthConfig) -> dict[str, float]:
@@ -276,4 +296,5 @@ __all__ = [
     "Pattern",
     "make_plan",
     "pattern_rates",
+    "render_patterns_markdown",
 ]

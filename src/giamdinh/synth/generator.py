@@ -142,6 +142,7 @@ class Generator:
         self._buffers: dict[str, list[ClaimRecords]] = {}
         self._buffer_day: dict[str, str] = {}
         self._file_no: dict[str, int] = {}
+        self._folders: dict[str, Path] = {}
         self._pending_second: Episode | None = None
 
     # -- setup ------------------------------------------------------------------------
@@ -780,8 +781,10 @@ class Generator:
         buffer = self._buffers.get(code)
         if not buffer:
             return
-        folder = self.out / "claims" / code
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = self._folders.get(code)
+        if folder is None:
+            folder = self._folders[code] = self.out / "claims" / code
+            folder.mkdir(parents=True, exist_ok=True)
         if self.config.claims_per_file == 1:
             name = f"{buffer[0]['XML1'][0]['MA_LK']}.xml"
         else:
