@@ -87,3 +87,33 @@ def test_operator_errors_exit_2(tmp_path: Path) -> None:
     assert "SG999" in bad.output
     fmt = runner.invoke(app, ["signals", "--store", str(store), "--format", "xml"])
     assert fmt.exit_code == 2
+
+
+def test_missing_inputs_are_said_and_province_folder_is_read(tmp_path: Path) -> None:
+    store = _store(tmp_path / "store")
+    runner = CliRunner()
+    bare = runner.invoke(app, ["signals", "--store", str(store)])
+    assert bare.exit_code == 0, bare.output
+    assert "--refs" in bare.stderr
+    assert "--devices" in bare.stderr
+    assert "--facilities" in bare.stderr
+    province = tmp_path / "province"
+    (province / "device_logs").mkdir(parents=True)
+    (province / "device_logs" / "x.csv").write_text(
+        "MA_MAY,MA_LK,STT,START,END\n", encoding="utf-8"
+    )
+    (province / "facilities.csv").write_text(
+        "MA_CSKCB,TIER\n99001,district\n99002,district\n", encoding="utf-8"
+    )
+    given = runner.invoke(
+        app, ["signals", "--store", str(store), "--province", str(province)]
+    )
+    assert given.exit_code == 0, given.output
+    assert "--refs" in given.stderr
+    assert "--devices" not in given.stderr
+    assert "--facilities" not in given.stderr
+    wrong = runner.invoke(
+        app, ["signals", "--store", str(store), "--province", str(tmp_path / "no")]
+    )
+    assert wrong.exit_code == 2
+    assert "--province" in wrong.output
