@@ -301,10 +301,16 @@ def consolidate(
     for item in overrides:
         key = (item.category.value, item.resource_code)
         if not item.reason.strip() or not item.by.strip():
-            msg = f"override of {key[0]} {key[1]} needs a reason and a reviewer"
+            msg = (
+                f"điều chỉnh {key[0]} {key[1]} cần lý do và người thẩm định / "
+                f"override of {key[0]} {key[1]} needs a reason and a reviewer"
+            )
             raise ConfigError(msg)
         if key not in by_key:
-            msg = f"override names line {key[0]} {key[1]}, which no draft has"
+            msg = (
+                f"không dự thảo nào có dòng {key[0]} {key[1]} / "
+                f"override names line {key[0]} {key[1]}, which no draft has"
+            )
             raise ConfigError(msg)
         override_map[key] = item
     lines: list[ConsolidatedLine] = []

@@ -72,7 +72,10 @@ def ensure_technique(
     technique = session.get(NormTechnique, code)
     if technique is None:
         if not name:
-            msg = f"technique {code} is unknown; give its name to register it"
+            msg = (
+                f"kỹ thuật {code} chưa có, cần tên để đăng ký / technique {code} is "
+                "unknown; give its name to register it"
+            )
             raise ConfigError(msg)
         technique = NormTechnique(
             code=code,
@@ -93,7 +96,10 @@ def ensure_hospital(
     hospital = session.get(NormHospital, code)
     if hospital is None:
         if not name:
-            msg = f"hospital {code} is unknown; give its name to register it"
+            msg = (
+                f"bệnh viện {code} chưa có, cần tên để đăng ký / hospital {code} is "
+                "unknown; give its name to register it"
+            )
             raise ConfigError(msg)
         hospital = NormHospital(code=code, name=name, name_en=name_en)
         session.add(hospital)
@@ -113,7 +119,10 @@ def assign(
     """Assign a technique to a hospital and record the ``assigned`` event."""
     existing = find_assignment(session, technique_code, hospital_code)
     if existing is not None:
-        msg = f"technique {technique_code} is already assigned to {hospital_code}"
+        msg = (
+            f"kỹ thuật {technique_code} đã giao cho {hospital_code} / "
+            f"technique {technique_code} is already assigned to {hospital_code}"
+        )
         raise TransitionError(msg)
     at = at or now()
     assignment = NormAssignment(
@@ -157,7 +166,10 @@ def get_assignment(
     """Return the assignment or raise :class:`ConfigError` naming what is missing."""
     assignment = find_assignment(session, technique_code, hospital_code)
     if assignment is None:
-        msg = f"technique {technique_code} is not assigned to hospital {hospital_code}"
+        msg = (
+            f"kỹ thuật {technique_code} chưa giao cho bệnh viện {hospital_code} / "
+            f"technique {technique_code} is not assigned to hospital {hospital_code}"
+        )
         raise ConfigError(msg)
     return assignment
 
@@ -390,7 +402,10 @@ def save_price_book(session: Session, book: PriceBook) -> NormPriceBook:
         select(NormPriceBook).where(NormPriceBook.code == book.code)
     ).one_or_none()
     if exists is not None:
-        msg = f"price book {book.code} already exists; give the new one another code"
+        msg = (
+            f"bảng giá {book.code} đã có, hãy đặt mã khác / price book {book.code} "
+            "already exists; give the new one another code"
+        )
         raise ConfigError(msg)
     row = NormPriceBook(
         code=book.code,
@@ -435,7 +450,10 @@ def load_price_book(
     row = session.scalars(query).first()
     if row is None:
         what = f"code {code}" if code else f"valid on {as_of or now().date()}"
-        msg = f"no price book with {what}; create one (giamdinh norms demo makes one)"
+        msg = (
+            f"không có bảng giá {what} / no price book with {what}; load one "
+            "(giamdinh norms prices; giamdinh norms demo makes one)"
+        )
         raise ConfigError(msg)
     return PriceBook(
         code=row.code,

@@ -280,10 +280,16 @@ def cost_params(
     try:
         depreciation = DepreciationMethod(method)
     except ValueError as exc:
-        msg = f"unknown depreciation method {method!r}; use straight_line or annuity"
+        msg = (
+            f"phương pháp khấu hao {method!r} không có / unknown depreciation method "
+            f"{method!r}; use straight_line or annuity"
+        )
         raise ConfigError(msg) from exc
     if not Decimal(0) <= floor <= ceiling <= Decimal(1):
-        msg = f"need 0 ≤ floor ≤ ceiling ≤ 1, got floor={floor} ceiling={ceiling}"
+        msg = (
+            "cần 0 ≤ sàn ≤ trần ≤ 1 / need 0 ≤ floor ≤ ceiling ≤ 1, "
+            f"got floor={floor} ceiling={ceiling}"
+        )
         raise ConfigError(msg)
     return CostParams(
         method=depreciation,
@@ -311,13 +317,20 @@ def _lines_for(
     if hospital_code is None:
         norm = store.national_norm(session, technique_code)
         if norm is None:
-            msg = f"technique {technique_code} has no national norm; consolidate first"
+            msg = (
+                f"kỹ thuật {technique_code} chưa có định mức quốc gia, hãy tổng hợp "
+                f"trước / technique {technique_code} has no national norm; "
+                "consolidate first"
+            )
             raise ConfigError(msg)
         return store.national_lines(norm), f"national v{norm.version}", None
     assignment = store.get_assignment(session, technique_code, hospital_code)
     row = store.latest_draft_row(session, assignment.id)
     if row is None:
-        msg = f"hospital {hospital_code} has no draft for technique {technique_code}"
+        msg = (
+            f"bệnh viện {hospital_code} chưa có dự thảo kỹ thuật {technique_code} / "
+            f"hospital {hospital_code} has no draft for technique {technique_code}"
+        )
         raise ConfigError(msg)
     spec = store.draft_spec(row)
     return spec.lines, f"{hospital_code} v{row.version}", spec.annual_volume
@@ -369,7 +382,10 @@ def compare_drafts(
     with _session(database_url) as session:
         drafts = store.latest_drafts(session, technique_code)
     if not drafts:
-        msg = f"no drafts for technique {technique_code}"
+        msg = (
+            f"kỹ thuật {technique_code} chưa có dự thảo nào / "
+            f"no drafts for technique {technique_code}"
+        )
         raise ConfigError(msg)
     return compare(drafts)
 
@@ -403,10 +419,16 @@ def consolidate_technique(
         chosen = Method(method)
     except ValueError as exc:
         options = ", ".join(Method)
-        msg = f"unknown consolidation method {method!r}; use one of {options}"
+        msg = (
+            f"phương pháp tổng hợp {method!r} không có / unknown consolidation "
+            f"method {method!r}; use one of {options}"
+        )
         raise ConfigError(msg) from exc
     if record and not actor.strip():
-        msg = "recording a national norm needs --actor (who consolidates)"
+        msg = (
+            "ghi định mức quốc gia cần --actor (người tổng hợp) / "
+            "recording a national norm needs --actor (who consolidates)"
+        )
         raise ConfigError(msg)
     params = params or CostParams()
     with _session(database_url) as session:
@@ -471,10 +493,16 @@ def comment(
         assignment = store.get_assignment(session, technique_code, hospital_code)
         row = store.latest_draft_row(session, assignment.id)
         if row is None:
-            msg = f"hospital {hospital_code} has no draft for {technique_code}"
+            msg = (
+                f"bệnh viện {hospital_code} chưa có dự thảo {technique_code} / "
+                f"hospital {hospital_code} has no draft for {technique_code}"
+            )
             raise ConfigError(msg)
         if line_no is not None and line_no not in {line.line_no for line in row.lines}:
-            msg = f"draft v{row.version} has no line {line_no}"
+            msg = (
+                f"dự thảo v{row.version} không có dòng {line_no} / "
+                f"draft v{row.version} has no line {line_no}"
+            )
             raise ConfigError(msg)
         return store.add_comment(
             session, draft_id=row.id, author=author, text=text, line_no=line_no
