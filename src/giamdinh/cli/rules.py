@@ -119,6 +119,17 @@ def _severity(text: str | None) -> Severity | None:
         raise ConfigError(f"--severity must be one of {allowed}") from exc
 
 
+def _params(items: list[str]) -> dict[str, int | str]:
+    params: dict[str, int | str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"--param {item!r}: write NAME=VALUE")
+        text = value.strip()
+        params[name.strip()] = int(text) if text.lstrip("-").isdigit() else text
+    return params
+
+
 @app.command("override")
 def override(  # noqa: PLR0917 - Typer commands take their options positionally
     rule_id: str = typer.Argument(..., help="Rule id."),
@@ -126,6 +137,9 @@ def override(  # noqa: PLR0917 - Typer commands take their options positionally
     why: str = typer.Option(..., "--why", help="Why (recorded with the change)."),
     enable: bool | None = typer.Option(None, "--enable/--disable", help="Switch."),
     severity: str | None = typer.Option(None, "--severity", help="New severity."),
+    param: list[str] | None = typer.Option(
+        None, "--param", help="Set a rule parameter: NAME=VALUE (repeatable)."
+    ),
     overrides: Path | None = OVERRIDES_OPTION,
 ) -> None:
     """Record an override of a rule in the append-only log (who, why, when)."""
@@ -139,6 +153,7 @@ def override(  # noqa: PLR0917 - Typer commands take their options positionally
             why=why,
             enabled=enable,
             severity=_severity(severity),
+            params=_params(param or []),
         )
     _out.print(f"Đã ghi: {change.rule} {change.model_dump_json(exclude_none=True)}")
 

@@ -1,6 +1,8 @@
 """Per-deployment overrides of rules, kept as an append-only YAML log.
 
-A deployment may switch a rule off or change its severity without touching code.
+A deployment may switch a rule off, change its severity or set one of its
+declared parameters (a policy option such as TB006's ``pay_until_contract_end``)
+without touching code.
 Each change is one entry of a YAML list, appended (never edited) with who made it,
 why, and when::
 
@@ -14,6 +16,11 @@ why, and when::
       by: gdv.tran
       why: "Bỏ thông tin thời gian trong đợt thí điểm"
       at: 2026-03-06T10:00:00+07:00
+    - rule: TB006
+      params: {pay_until_contract_end: 1}
+      by: gd.le
+      why: "BHXH tỉnh chấp nhận thanh toán đến hết hợp đồng (HD_DEN)"
+      at: 2026-03-07T09:00:00+07:00
 
 The state of a rule is its code's state folded with its entries in order, up to
 the as-of time of the run. An override goes through the rule model again, so it
@@ -26,6 +33,7 @@ import dataclasses
 import hashlib
 import itertools
 from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 import yaml
@@ -41,6 +49,7 @@ from giamdinh.domain import Severity
 from giamdinh.errors import ConfigError, RuleDefinitionError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
     from giamdinh.rules.model import Rule
@@ -48,13 +57,14 @@ if TYPE_CHECKING:
 
 
 class Override(BaseModel):
-    """One recorded change of one rule's enablement or severity."""
+    """One recorded change of one rule's enablement, severity or parameters."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     rule: str
     enabled: bool | None = None
     severity: Severity | None = None
+    params: dict[str, int | str] | None = None
     by: str
     why: str
     at: AwareDatetime
@@ -127,6 +137,44 @@ def _cutoff(as_of: date | None) -> datetime | None:
     return datetime.combine(as_of, time.max, tzinfo=UTC)
 
 
+ParamValue = int | str | Decimal | date
+
+
+def _param_value(rule: Rule, name: str, value: int | str) -> ParamValue:
+    """Return ``value`` typed like the rule's own value of parameter ``name``.
+
+    Raises:
+        RuleDefinitionError: the rule has no such parameter or the value does not
+            fit its type.
+    """
+    if name not in rule.params:
+        known = ", ".join(sorted(rule.params)) or "none"
+        msg = f"rule {rule.id} has no parameter {name!r} (its parameters: {known})"
+        raise RuleDefinitionError(msg)
+    current = rule.params[name]
+    try:
+        if isinstance(current, bool | int):
+            return int(value)
+        if isinstance(current, Decimal):
+            return Decimal(str(value))
+        if isinstance(current, date):
+            return date.fromisoformat(str(value))
+    except (ValueError, InvalidOperation) as exc:
+        kind = type(current).__name__
+        msg = f"rule {rule.id}: parameter {name}={value!r} is not a valid {kind}"
+        raise RuleDefinitionError(msg) from exc
+    return str(value)
+
+
+def _with_params(rule: Rule, given: Mapping[str, int | str]) -> Rule:
+    if not given:
+        return rule
+    params = {**rule.params}
+    for name, value in given.items():
+        params[name] = _param_value(rule, name, value)
+    return dataclasses.replace(rule, params=params)
+
+
 def apply_overrides(
     rule_set: RuleSet, overrides: list[Override], *, as_of: date | None = None
 ) -> RuleSet:
@@ -140,6 +188,7 @@ def apply_overrides(
     known = set(rule_set.ids())
     enabled: dict[str, bool] = {}
     severity: dict[str, Severity] = {}
+    params: dict[str, dict[str, int | str]] = {}
     for change in overrides:
         if cutoff is not None and change.at > cutoff:
             continue
@@ -150,16 +199,19 @@ def apply_overrides(
             enabled[change.rule] = change.enabled
         if change.severity is not None:
             severity[change.rule] = change.severity
+        if change.params:
+            params.setdefault(change.rule, {}).update(change.params)
     kept: list[Rule] = []
     for rule in rule_set.rules:
         if not enabled.get(rule.id, True):
             continue
         new = severity.get(rule.id)
-        kept.append(
+        changed = (
             dataclasses.replace(rule, severity=new)
             if new is not None and new is not rule.severity
             else rule
         )
+        kept.append(_with_params(changed, params.get(rule.id, {})))
     return rule_set.only(kept)
 
 

@@ -1,4 +1,4 @@
-"""Performer's scope of practice does not cover the technique's chapter.
+"""Performer's or result reader's scope of practice does not cover the technique.
 
 Why: a practitioner may only perform the techniques within the scope of practice
 on their licence (TT 32/2023/TT-BYT, scopes by professional title), declared in
@@ -9,13 +9,15 @@ techniques of ``DVKT_KHAC``. TT 12/2026/TT-BTC Art. 10.1.g has the insurer check
 the scope of practice of the practitioner of every line.
 
 Violation: an XML3 technical-service line (``MA_DICH_VU`` of the form
-``XX.YYYY.ZZZZ``) whose performer (each person of ``NGUOI_THUC_HIEN``, special
-forms read as in NV001) has M02 rows valid on the execution date, none of which
-lists the chapter ``XX`` in ``PHAMVI_CM``/``PHAMVI_CMBS``, the general scope
+``XX.YYYY.ZZZZ``) whose performer (each person of ``NGUOI_THUC_HIEN``, on the
+execution date) or result reader (``MA_BS_DOC_KQ`` of its XML4 result, on the
+result date), special forms read as in NV001, has M02 rows valid that day, none
+of which lists the chapter ``XX`` in ``PHAMVI_CM``/``PHAMVI_CMBS``, the general scope
 ``general_scope`` (29, đa khoa) or the technique in ``DVKT_KHAC``.
 
-Compliant: the performer's scope covers the chapter. A performer absent from M02
-is NV001's business; exams, beds and supplies are not judged.
+Compliant: their scope covers the chapter. The ordering doctor is not judged
+(ordering a test is within any clinician's scope); a person absent from M02 is
+NV001's business; exams, beds and supplies are not judged.
 """
 
 from __future__ import annotations
@@ -30,15 +32,18 @@ RULE = Rule(
     name="practitioner.scope_not_covering_technique",
     version=1,
     doc=__doc__,
-    title="Phạm vi hành nghề của người thực hiện không bao gồm kỹ thuật",
-    title_en="Performer's scope of practice does not cover the technique",
+    title=(
+        "Phạm vi hành nghề của người thực hiện, người đọc kết quả không bao gồm "
+        "kỹ thuật"
+    ),
+    title_en="Performer's or reader's scope of practice does not cover the technique",
     message=(
-        "Dịch vụ {ma_dich_vu} (chương {chuong}) do {nguoi_thuc_hien} thực hiện, "
-        "phạm vi hành nghề {pham_vi} không bao gồm chương này"
+        "Dịch vụ {ma_dich_vu} (chương {chuong}): {nguoi_hanh_nghe} ({vai_tro}) có "
+        "phạm vi hành nghề {pham_vi}, không bao gồm chương này"
     ),
     message_en=(
-        "Service {ma_dich_vu} (chapter {chuong}) performed by {nguoi_thuc_hien}, "
-        "whose scope of practice {pham_vi} does not cover that chapter"
+        "Service {ma_dich_vu} (chapter {chuong}): {nguoi_hanh_nghe} ({vai_tro}) "
+        "has scope of practice {pham_vi}, which does not cover that chapter"
     ),
     family=Family.PRACTITIONER,
     severity=Severity.REFUSE,
@@ -61,27 +66,43 @@ RULE = Rule(
     params={"general_scope": "29"},
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
     sql=r"""
-        with performers as (
-            select distinct
+        with raw_roles as (
+            select
                 l.ma_lk, l.stt, l.ma_dich_vu, h.ma_cskcb,
-                left(l.ma_dich_vu, 2) as chuong,
+                'NGUOI_THUC_HIEN' as vai_tro,
                 cast(coalesce(l.ngay_th_yl, l.ngay_yl) as date) as ngay,
-                regexp_replace(
-                    trim(regexp_replace(trim(x.code), '\(.*\)', '')),
-                    '\.C\.\d{5}$', ''
-                ) as macchn,
-                coalesce(
-                    nullif(regexp_extract(x.code, '\.C\.(\d{5})', 1), ''), h.ma_cskcb
-                ) as noi_khai_bao
+                trim(x.code) as raw
             from xml3 as l
             join xml1 as h on h.ma_lk = l.ma_lk
             cross join unnest(string_split(l.nguoi_thuc_hien, ';')) as x(code)
             where coalesce(l.ma_vat_tu, '') = ''
-              and regexp_matches(l.ma_dich_vu, '^\d{2}\.\d{4}\.\d{4}')
+            union all
+            select
+                l.ma_lk, l.stt, l.ma_dich_vu, h.ma_cskcb, 'MA_BS_DOC_KQ',
+                cast(coalesce(r.ngay_kq, l.ngay_th_yl, l.ngay_yl) as date),
+                trim(x.code)
+            from xml3 as l
+            join xml1 as h on h.ma_lk = l.ma_lk
+            join xml4 as r on r.ma_lk = l.ma_lk and r.ma_dich_vu = l.ma_dich_vu
+            cross join unnest(string_split(r.ma_bs_doc_kq, ';')) as x(code)
+            where coalesce(l.ma_vat_tu, '') = ''
+        ),
+        performers as (
+            select distinct
+                ma_lk, stt, ma_dich_vu, ma_cskcb, vai_tro, ngay,
+                left(ma_dich_vu, 2) as chuong,
+                regexp_replace(
+                    trim(regexp_replace(raw, '\(.*\)', '')), '\.C\.\d{5}$', ''
+                ) as macchn,
+                coalesce(
+                    nullif(regexp_extract(raw, '\.C\.(\d{5})', 1), ''), ma_cskcb
+                ) as noi_khai_bao
+            from raw_roles
+            where regexp_matches(ma_dich_vu, '^\d{2}\.\d{4}\.\d{4}')
         ),
         scopes as (
             select
-                p.ma_lk, p.stt, p.ma_dich_vu, p.chuong, p.macchn,
+                p.ma_lk, p.stt, p.ma_dich_vu, p.chuong, p.macchn, p.vai_tro,
                 string_agg(
                     distinct concat_ws(';', m.phamvi_cm, m.phamvi_cmbs), ' | '
                 ) as pham_vi,
@@ -113,12 +134,13 @@ RULE = Rule(
              and p.ngay >= m.valid_from
              and (m.valid_to is null or p.ngay <= m.valid_to)
             where p.macchn <> ''
-            group by p.ma_lk, p.stt, p.ma_dich_vu, p.chuong, p.macchn
+            group by p.ma_lk, p.stt, p.ma_dich_vu, p.chuong, p.macchn, p.vai_tro
         )
         select
             ma_lk, stt, any_value(ma_dich_vu) as ma_dich_vu,
             any_value(chuong) as chuong,
-            string_agg(distinct macchn, '; ' order by macchn) as nguoi_thuc_hien,
+            string_agg(distinct macchn, '; ' order by macchn) as nguoi_hanh_nghe,
+            string_agg(distinct vai_tro, ', ' order by vai_tro) as vai_tro,
             string_agg(distinct pham_vi, ' | ') as pham_vi
         from scopes
         where covered = 0
