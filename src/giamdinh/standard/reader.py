@@ -52,7 +52,6 @@ file goes on.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import functools
 import hashlib
@@ -127,11 +126,11 @@ _LEGACY_ROOTS: dict[str, str] = {
 }
 
 _DECL = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._\-]+)[\"']")
-_B64_ALPHABET = re.compile(rb"[^A-Za-z0-9+/=]")
+_B64_ALPHABET = re.compile(r"[^A-Za-z0-9+/=]")
 _INT_RE = r"^[+-]?\d{1,18}$"
 _DEC_RE = r"^[+-]?\d{1,15}(\.\d{0,3}0*)?$"
 _TRUNCATION_WINDOW = 8  # an error this close to the end: the file stops early
-_B64_SPACE = b" \t\r\n"
+_B64_SPACE = re.compile(r"[ \t\r\n]+")
 # Whether any element sits below the field level (record fields with children).
 _DEPTH_2 = etree.XPath("boolean(/*/*/*)")
 _DEPTH_3 = etree.XPath("boolean(/*/*/*/*)")
@@ -932,9 +931,9 @@ class _FileReader:
                     )
                 )
 
-    def _payloads(self, hoso: etree._Element, loc: Location) -> dict[str, bytes]:
+    def _payloads(self, hoso: etree._Element, loc: Location) -> dict[str, str]:
         """Return the base64 payloads of a HOSO by table, checking names and sizes."""
-        seen: dict[str, bytes] = {}
+        seen: dict[str, str] = {}
         counts: Counter[str] = Counter()
         for filehoso in hoso:
             if filehoso.tag != "FILEHOSO":
@@ -973,14 +972,16 @@ class _FileReader:
                         detail=f"NOIDUNGFILE of {loaihoso} empty",
                     )
                 )
-            seen[loaihoso] = content.encode("ascii", errors="replace")
+            seen[loaihoso] = content
         if not seen:
             raise _RefusedError(_finding("IN024", loc, detail="no FILEHOSO"))
         return seen
 
-    def _decode(self, text: bytes, table: str, loc: Location) -> bytes:
-        if b"\n" in text or b" " in text or b"\r" in text or b"\t" in text:
-            text = text.translate(None, _B64_SPACE)
+    def _decode(self, text: str, table: str, loc: Location) -> bytes:
+        # The base64 text stays a str: a2b_base64 takes ASCII text as it is, and
+        # encoding it to bytes first would copy it.
+        if "\n" in text or " " in text or "\r" in text or "\t" in text:
+            text = _B64_SPACE.sub("", text)
         limit = self.settings.max_inner_file_bytes
         estimate = len(text) // 4 * 3
         if estimate > limit:
@@ -988,7 +989,7 @@ class _FileReader:
                 _finding("IN026", loc, table=table, size=estimate, limit=limit)
             )
         try:
-            return base64.b64decode(text, validate=True)
+            return binascii.a2b_base64(text, strict_mode=True)
         except (binascii.Error, ValueError) as error:
             bad = _B64_ALPHABET.search(text)
             detail = (
@@ -1001,7 +1002,7 @@ class _FileReader:
             ) from error
 
     def _inner(
-        self, payload: bytes, table: str, staged: _Staged, loc: Location
+        self, payload: str, table: str, staged: _Staged, loc: Location
     ) -> list[list[str | None]]:
         data = self._decode(payload, table, loc)
         root_tag = _check_bytes(data, loc)

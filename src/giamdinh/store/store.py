@@ -436,18 +436,27 @@ def _text(value: str) -> pa.Scalar:
 def _first_per_unit(
     table: pa.Table, columns: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
-    """First value of ``columns`` for each ``_unit`` of a table."""
+    """Values of ``columns`` in the first row of each ``_unit`` of a table."""
     present = [c for c in columns if c in table.column_names]
-    grouped = (
-        table.select(["_unit", *present])
-        .group_by(["_unit"], use_threads=False)
-        .aggregate([(c, "first") for c in present])
-    )
-    cols = {c: grouped.column(f"{c}_first").to_pylist() for c in present}
+    units = table.column("_unit")
+    unique = pc.unique(units)
+    picked = table.select(present).take(_first_rows(unique, units))
+    cols = {c: picked.column(c).to_pylist() for c in present}
     return {
         unit: {c: cols[c][i] for c in present}
-        for i, unit in enumerate(grouped.column("_unit").to_pylist())
+        for i, unit in enumerate(unique.to_pylist())
     }
+
+
+def _first_rows(
+    unique: pa.Array | pa.ChunkedArray, keys: pa.Array | pa.ChunkedArray
+) -> pa.Array:
+    """Index of the first row of each distinct key (``unique`` = ``pc.unique(keys)``).
+
+    ``index_in`` finds the first occurrence in a hash table: much cheaper than an
+    Acero group-by plan for the few thousand rows of a chunk.
+    """
+    return pc.index_in(unique, value_set=keys)
 
 
 def _month(value: Any) -> str | None:
@@ -934,10 +943,14 @@ def _unit_infos(
     pairs: dict[str, set[tuple[str, int]]] = {}
     anyrow: dict[str, dict[str, Any]] = {}
     for table in tables.values():
-        grouped = (
-            table.select(["_unit", "_file", "_hoso"])
-            .group_by(["_unit", "_file", "_hoso"])
-            .aggregate([])
+        triple = pc.binary_join_element_wise(
+            table.column("_unit"),
+            pc.cast(table.column("_file"), pa.string()),
+            pc.cast(table.column("_hoso"), pa.string()),
+            _text(_SEP),
+        )
+        grouped = table.select(["_unit", "_file", "_hoso"]).take(
+            _first_rows(pc.unique(triple), triple)
         )
         for unit, file, hoso in zip(
             grouped.column("_unit").to_pylist(),
