@@ -4,7 +4,9 @@ Why: payment conditions and procedure guidance cap how often some services are
 paid; CV 266/2025 of BHXH's electronic payment-control centre lists them with
 their refusal codes, e.g. AFB smear more than twice a day (topic KT184, S.005.650;
 QĐ 3126/QĐ-BYT 23/05/2018 on tuberculosis) and fetal-heart/contraction monitoring
-more than once per treatment day in labour (KT193, S.005.657). The limits are rows
+more than once per treatment day in labour (KT193, S.005.657), caesarean wound
+dressing from the fourth time in the stay (KT105, S.005.433; TT 35/2016/TT-BYT
+Art. 4d.4.d as amended by TT 39/2024/TT-BYT). The limits are rows
 of the edit table ``frequency_limits`` (code or code prefix, ``per`` day or claim,
 ``max_quantity``; like the CMS MUE), each with its dates, reason and refusal code.
 A row with ``requires_group`` applies only to claims with a line of that group.
@@ -45,12 +47,18 @@ RULE = Rule(
         Basis(
             document="Công văn 266/2025 (Trung tâm Kiểm soát thanh toán BHXH, BHYT "
             "điện tử)",
-            article="Phụ lục 1, chuyên đề KT184, KT193",
+            article="Phụ lục 1, chuyên đề KT105, KT184, KT193",
         ),
         Basis(
             document="Quyết định 3126/QĐ-BYT",
             article="Hướng dẫn chẩn đoán, điều trị và dự phòng bệnh lao",
             date=date(2018, 5, 23),
+        ),
+        Basis(
+            document="Thông tư 35/2016/TT-BYT",
+            article="Điều 4d",
+            clause="khoản 4 điểm d (sửa đổi bởi Thông tư 39/2024/TT-BYT)",
+            date=date(2016, 9, 28),
         ),
         Basis(document="Quyết định phê duyệt giá dịch vụ KCB của cấp có thẩm quyền"),
     ),
