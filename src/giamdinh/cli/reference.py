@@ -96,12 +96,23 @@ def _parse_day(text: str | None) -> date:
 
 
 def _print_check(result: FolderCheck) -> None:
-    table = Table(title=f"Reference folder {result.folder}")
-    for col in ("file", "table", "rows", "keys", "closed", "from", "to", "problems"):
+    table = Table(title=f"Thư mục tham chiếu / reference folder {result.folder}")
+    for col in (
+        "tệp / file",
+        "bảng / table",
+        "dòng / rows",
+        "mã / keys",
+        "đã đóng / closed",
+        "từ / from",
+        "đến / to",
+        "lỗi / problems",
+    ):
         table.add_column(col)
     for r in result.reports:
         if r.missing:
-            table.add_row(r.name, r.table, "—", "—", "—", "—", "—", "not checked")
+            table.add_row(
+                r.name, r.table, "—", "—", "—", "—", "—", "chưa kiểm tra / not checked"
+            )
             continue
         table.add_row(
             r.file or r.name,
@@ -110,7 +121,7 @@ def _print_check(result: FolderCheck) -> None:
             str(r.keys),
             str(r.closed_periods),
             str(r.first_day or ""),
-            str(r.last_day or "open"),
+            str(r.last_day or "mở / open"),
             str(len(r.problems)),
         )
     _out.print(table)
@@ -121,10 +132,16 @@ def _print_check(result: FolderCheck) -> None:
             _out.print(f"[red]✗[/] {escape(p.describe())}")
     if result.not_checked:
         _out.print(
-            "Không có tệp (rules report 'not checked'): "
+            "Không có tệp, quy tắc cần chúng báo 'chưa kiểm tra' / missing files, "
+            "the rules that need them report 'not checked': "
             + ", ".join(result.not_checked)
         )
-    status = "OK" if result.ok else f"{result.problem_count} problem(s)"
+    status = (
+        "OK"
+        if result.ok
+        else f"{result.problem_count} lỗi / problem(s); sửa rồi nạp lại / fix and load"
+        " again"
+    )
     _out.print(f"[bold]{status}[/]")
 
 
@@ -168,10 +185,13 @@ def _print_listing(title: str, rows: list[dict[str, Any]]) -> None:
 def _print_shown(shown: Shown) -> None:
     head = f"{shown.kind.value} {shown.code} as of {shown.as_of.isoformat()}"
     if not shown.rows:
-        _out.print(f"[red]{escape(head)}: not found / not valid on that day[/]")
+        _out.print(
+            f"[red]{escape(head)}: không có hoặc chưa/hết hiệu lực ngày đó / "
+            "not found / not valid on that day[/]"
+        )
     _print_listing(head, shown.rows)
     if shown.history:
-        hist = Table(title="history (all periods)")
+        hist = Table(title="lịch sử / history (all periods)")
         cols = list(shown.history[0])
         for col in cols:
             hist.add_column(col)
