@@ -152,7 +152,7 @@ def test_transitions_and_comments(url: str, tmp_path: Path) -> None:
         )
         == "reviewed"
     )
-    service.comment(
+    number = service.comment(
         "12.0344",
         "CHORAY",
         "Giải trình thời gian KTV",
@@ -170,11 +170,25 @@ def test_transitions_and_comments(url: str, tmp_path: Path) -> None:
         )
     with pytest.raises(ConfigError, match="unknown state"):
         service.transition("12.0344", "CHORAY", "done", database_url=url, actor="cuc")
-    # the revision comes back through import: reviewed → revised → submitted
+    with pytest.raises(ConfigError, match="does not exist"):
+        service.resolve_comment(number + 1000, database_url=url)
+    service.resolve_comment(number, database_url=url)
+    # once the comment is resolved the draft may be consolidated
+    assert (
+        service.transition(
+            "12.0344", "CHORAY", "consolidated", database_url=url, actor="cuc"
+        )
+        == "consolidated"
+    )
+    # a revision comes back through import (reviewed → revised → submitted)
+    service.import_drafts(
+        [workbook(tmp_path, "HUETW")], database_url=url, actor="h", submit=True
+    )
+    service.transition("12.0344", "HUETW", "reviewed", database_url=url, actor="cuc")
     results = service.import_drafts(
-        [workbook(tmp_path, "CHORAY", seed=9)],
+        [workbook(tmp_path, "HUETW", seed=9)],
         database_url=url,
-        actor="cr",
+        actor="h",
         submit=True,
     )
     assert (results[0].version, results[0].state) == (2, "submitted")

@@ -547,6 +547,18 @@ def comment(
     _out.print(f"Đã ghi nhận xét #{number}")
 
 
+@app.command("resolve")
+def resolve(
+    *,
+    comment_id: int = typer.Argument(..., help="Comment number (from norms comment)."),
+    database_url: str | None = DB_OPTION,
+) -> None:
+    """Mark a review comment as resolved, so the draft can be consolidated."""
+    with operator_errors():
+        service.resolve_comment(comment_id, database_url=database_url)
+    _out.print(f"Đã xử lý nhận xét / comment resolved #{comment_id}")
+
+
 @app.command("publish")
 def publish(
     *,

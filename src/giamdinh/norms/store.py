@@ -391,7 +391,7 @@ def resolve_comment(session: Session, comment_id: int) -> None:
     """Mark a review comment as resolved."""
     comment = session.get(NormComment, comment_id)
     if comment is None:
-        msg = f"comment {comment_id} does not exist"
+        msg = f"không có nhận xét #{comment_id} / comment {comment_id} does not exist"
         raise ConfigError(msg)
     comment.resolved = True
 

@@ -509,6 +509,16 @@ def comment(
         ).id
 
 
+def resolve_comment(comment_id: int, *, database_url: str | None = None) -> None:
+    """Mark a review comment as resolved (the answer was accepted).
+
+    Raises:
+        ConfigError: no comment with that number.
+    """
+    with _session(database_url) as session:
+        store.resolve_comment(session, comment_id)
+
+
 def export_template(
     path: Path,
     *,
