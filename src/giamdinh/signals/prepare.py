@@ -15,6 +15,9 @@ Working tables (temporary, prefixed ``sg_``):
   (``MA_BS_DOC_KQ`` of XML4), with the person's code normalised.
 - ``sg_mlines``: one row per machine (``MA_MAY``) and line.
 - ``sg_declared``: declared daily working minutes per M02 registration.
+- ``sg_code_map`` / ``sg_may_map``: each distinct ``MA_DICH_VU`` and ``MA_MAY``
+  normalised once (technique key, machine group), so no regular expression runs per
+  line.
 """
 
 from __future__ import annotations
