@@ -58,7 +58,7 @@ def ingest(
     paths: list[Path] = _PATHS,
     store: Path | None = _STORE,
     chunk_mb: int = typer.Option(
-        32,
+        16,
         "--chunk-mb",
         min=1,
         help="Read and write about this many MB of files at a time (bounds memory).",

@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 #: Files are read and flushed to the store in chunks of about this many bytes.
-DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024
+DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024
 
 
 def collect_paths(paths: Sequence[Path]) -> list[Path]:

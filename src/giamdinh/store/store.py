@@ -4,9 +4,9 @@ Layout of a store directory::
 
     CURRENT                       name of the live manifest (the commit point)
     manifests/manifest-000007.json  every live Parquet file, by dataset
-    data/table=XML3/cskcb=79001/month=2026-03/part-<batch>-<chunk>-0.parquet
-    ledger/part-<batch>-<chunk>.parquet       one row per claim version / bad file
-    findings/part-<batch>-<chunk>.parquet     reception and ingest findings
+    data/table=XML3/cskcb=79001/month=2026-03/part-<batch>-<flush>-0.parquet
+    ledger/part-<batch>-<chunk>-<n>.parquet   one row per claim version / bad file
+    findings/part-<batch>-<chunk>-<n>.parquet reception and ingest findings
     catalog.duckdb, catalog.json  DuckDB views over the live files (derived)
     _staging/<batch>/...          files of a batch being written
     .lock                         ``flock`` of the writer
