@@ -86,7 +86,7 @@ RULE = Rule(
         )
         select
             l.ma_lk, l.stt, l.ma_thuoc, l.ngay_chi_dinh,
-            string_agg(c.mo_ta, '; ' order by c.tu) as the_bhyt
+            array_to_string(list_sort(list(c.mo_ta)), '; ') as the_bhyt
         from lines as l
         join cards as c on c.ma_lk = l.ma_lk
         group by l.ma_lk, l.stt, l.ma_thuoc, l.ngay_chi_dinh

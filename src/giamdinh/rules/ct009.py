@@ -86,5 +86,5 @@ RULE = Rule(
         where gia_phe_duyet is not null
           and don_gia_bh > gia_phe_duyet + (select tolerance from params)
     """,
-    amount="coalesce(t_bhtt, 0) * (1 - gia_phe_duyet / don_gia_bh)",
+    amount="coalesce(t_bhtt, 0) * (don_gia_bh - gia_phe_duyet) / don_gia_bh",
 )

@@ -112,8 +112,10 @@ RULE = Rule(
         select
             ma_lk, stt, any_value(ma_dich_vu) as ma_dich_vu,
             any_value(ma_cskcb) as ma_cskcb,
-            string_agg(distinct macchn, '; ' order by macchn) as nguoi_hanh_nghe,
-            string_agg(distinct vai_tro, ', ' order by vai_tro) as vai_tro,
+            array_to_string(
+                list_sort(list_distinct(list(macchn))), '; '
+            ) as nguoi_hanh_nghe,
+            array_to_string(list_sort(list_distinct(list(vai_tro))), ', ') as vai_tro,
             min(ngay) as ngay
         from missing
         group by ma_lk, stt

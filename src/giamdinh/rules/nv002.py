@@ -113,12 +113,14 @@ RULE = Rule(
         )
         select
             ma_lk, stt, any_value(ma_dich_vu) as ma_dich_vu,
-            string_agg(distinct macchn, '; ' order by macchn) as nguoi_hanh_nghe,
-            string_agg(distinct vai_tro, ', ' order by vai_tro) as vai_tro,
+            array_to_string(
+                list_sort(list_distinct(list(macchn))), '; '
+            ) as nguoi_hanh_nghe,
+            array_to_string(list_sort(list_distinct(list(vai_tro))), ', ') as vai_tro,
             min(ngay) as ngay,
-            string_agg(
-                distinct coalesce(tinh_trang_ngay, 'expired'), ', '
-                order by coalesce(tinh_trang_ngay, 'expired')
+            array_to_string(
+                list_sort(list_distinct(list(coalesce(tinh_trang_ngay, 'expired')))),
+                ', '
             ) as tinh_trang
         from judged
         where co_hieu_luc = 0

@@ -103,8 +103,11 @@ RULE = Rule(
         scopes as (
             select
                 p.ma_lk, p.stt, p.ma_dich_vu, p.chuong, p.macchn, p.vai_tro,
-                string_agg(
-                    distinct concat_ws(';', m.phamvi_cm, m.phamvi_cmbs), ' | '
+                array_to_string(
+                    list_sort(
+                        list_distinct(list(concat_ws(';', m.phamvi_cm, m.phamvi_cmbs)))
+                    ),
+                    ' | '
                 ) as pham_vi,
                 max(
                     case
@@ -139,9 +142,11 @@ RULE = Rule(
         select
             ma_lk, stt, any_value(ma_dich_vu) as ma_dich_vu,
             any_value(chuong) as chuong,
-            string_agg(distinct macchn, '; ' order by macchn) as nguoi_hanh_nghe,
-            string_agg(distinct vai_tro, ', ' order by vai_tro) as vai_tro,
-            string_agg(distinct pham_vi, ' | ') as pham_vi
+            array_to_string(
+                list_sort(list_distinct(list(macchn))), '; '
+            ) as nguoi_hanh_nghe,
+            array_to_string(list_sort(list_distinct(list(vai_tro))), ', ') as vai_tro,
+            array_to_string(list_sort(list_distinct(list(pham_vi))), ' | ') as pham_vi
         from scopes
         where covered = 0
         group by ma_lk, stt

@@ -89,7 +89,9 @@ RULE = Rule(
         select
             ma_lk, stt, any_value(ma_thuoc) as ma_thuoc,
             any_value(ma_cskcb) as ma_cskcb,
-            string_agg(distinct macchn, '; ' order by macchn) as nguoi_ke_don,
+            array_to_string(
+                list_sort(list_distinct(list(macchn))), '; '
+            ) as nguoi_ke_don,
             min(ngay) as ngay
         from missing
         group by ma_lk, stt

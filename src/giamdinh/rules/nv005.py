@@ -84,11 +84,13 @@ RULE = Rule(
         )
         select
             ma_lk, stt, any_value(ma_thuoc) as ma_thuoc,
-            string_agg(distinct macchn, '; ' order by macchn) as nguoi_ke_don,
+            array_to_string(
+                list_sort(list_distinct(list(macchn))), '; '
+            ) as nguoi_ke_don,
             min(ngay) as ngay,
-            string_agg(
-                distinct coalesce(tinh_trang_ngay, 'expired'), ', '
-                order by coalesce(tinh_trang_ngay, 'expired')
+            array_to_string(
+                list_sort(list_distinct(list(coalesce(tinh_trang_ngay, 'expired')))),
+                ', '
             ) as tinh_trang
         from judged
         where co_hieu_luc = 0

@@ -75,7 +75,7 @@ RULE = Rule(
         select
             ma_lk, stt, any_value(ma_dich_vu) as ma_dich_vu,
             any_value(ma_may) as ma_may,
-            string_agg(phan, '; ' order by phan) as phan_sai
+            array_to_string(list_sort(list(phan)), '; ') as phan_sai
         from wrong
         group by ma_lk, stt
     """,

@@ -84,7 +84,7 @@ RULE = Rule(
         select
             p.ma_lk, p.stt, any_value(p.ma_dich_vu) as ma_dich_vu,
             any_value(p.ma_cskcb) as ma_cskcb,
-            string_agg(distinct p.may, '; ' order by p.may) as may
+            array_to_string(list_sort(list_distinct(list(p.may))), '; ') as may
         from machines as p
         left join ref_machines as m
           on m.ma_may = p.may

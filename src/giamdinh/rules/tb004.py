@@ -77,10 +77,16 @@ RULE = Rule(
         judged as (
             select
                 p.ma_lk, p.stt, p.ma_dich_vu, p.may, p.ngay_thuc_hien,
-                string_agg(
-                    distinct concat(
-                        cast(m.valid_from as varchar), '..',
-                        coalesce(cast(m.valid_to as varchar), '')
+                array_to_string(
+                    list_sort(
+                        list_distinct(
+                            list(
+                                concat(
+                                    cast(m.valid_from as varchar), '..',
+                                    coalesce(cast(m.valid_to as varchar), '')
+                                )
+                            )
+                        )
                     ),
                     ', '
                 ) as thoi_gian_khai_bao,
@@ -99,9 +105,11 @@ RULE = Rule(
         )
         select
             ma_lk, stt, any_value(ma_dich_vu) as ma_dich_vu,
-            string_agg(may, '; ' order by may) as may,
+            array_to_string(list_sort(list(may)), '; ') as may,
             min(ngay_thuc_hien) as ngay_thuc_hien,
-            string_agg(thoi_gian_khai_bao, '; ' order by may) as thoi_gian_khai_bao
+            array_to_string(
+                list_sort(list(concat(may, ': ', thoi_gian_khai_bao))), '; '
+            ) as thoi_gian_khai_bao
         from judged
         where trong_ky = 0
         group by ma_lk, stt

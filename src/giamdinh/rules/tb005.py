@@ -73,7 +73,7 @@ RULE = Rule(
         select
             ma_lk, stt, any_value(ma_dich_vu) as ma_dich_vu,
             any_value(machine_group) as nhom_can, any_value(ma_may) as ma_may,
-            string_agg(distinct nhom, ', ' order by nhom) as nhom_ghi
+            array_to_string(list_sort(list_distinct(list(nhom))), ', ') as nhom_ghi
         from machines
         where nhom is not null
         group by ma_lk, stt

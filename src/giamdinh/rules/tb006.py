@@ -83,7 +83,7 @@ RULE = Rule(
         )
         select
             p.ma_lk, p.stt, any_value(p.ma_dich_vu) as ma_dich_vu,
-            string_agg(distinct p.may, '; ' order by p.may) as may,
+            array_to_string(list_sort(list_distinct(list(p.may))), '; ') as may,
             min(p.ngay_thuc_hien) as ngay_thuc_hien,
             max(s.hd_den) as hd_den
         from machines as p
