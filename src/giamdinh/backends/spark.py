@@ -11,11 +11,44 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import sqlglot
+from sqlglot import exp
 
 from giamdinh.errors import BackendError
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+
+def _spark_group_concat(node: exp.GroupConcat) -> exp.Expr:
+    """Rewrite one ``string_agg`` as Spark array functions with the same result.
+
+    sqlglot writes ``LISTAGG(DISTINCT x, s) WITHIN GROUP (ORDER BY x)``, which
+    Spark 4 fails to plan (ClassCastException AttributeReference → SortOrder).
+    ``array_join(array_sort(collect_set(x)), s)`` gives the same text; ordering
+    by other keys sorts structs ``(k…, x)`` and keeps ``x``. Like DuckDB, nulls
+    are skipped and a group of nulls gives null.
+    """
+    inner = node.this
+    keys: list[exp.Expression] = []
+    if isinstance(inner, exp.Order):
+        keys = [o.this for o in inner.expressions]
+        inner = inner.this
+    distinct = isinstance(inner, exp.Distinct)
+    value = inner.expressions[0] if isinstance(inner, exp.Distinct) else inner
+    sep = node.args.get("separator")
+    sep_sql = sep.sql(dialect="spark") if sep is not None else "','"
+    v = value.sql(dialect="spark")
+    if not keys or all(k == value for k in keys):
+        collect = "collect_set" if distinct else "collect_list"
+        joined = f"array_join(array_sort({collect}({v})), {sep_sql})"
+    else:
+        fields = ", ".join(
+            f"{k.sql(dialect='spark')} as _k{i}" for i, k in enumerate(keys)
+        )
+        rows = f"array_sort(collect_list(struct({fields}, {v} as _v)))"
+        joined = f"array_join(transform({rows}, _e -> _e._v), {sep_sql})"
+    text = f"case when count({v}) = 0 then null else {joined} end"
+    return sqlglot.parse_one(text, read="spark")
 
 
 def to_spark_sql(sql: str) -> str:
@@ -25,7 +58,10 @@ def to_spark_sql(sql: str) -> str:
         BackendError: sqlglot cannot parse or translate the query.
     """
     try:
-        return str(sqlglot.transpile(sql, read="duckdb", write="spark")[0])
+        tree = sqlglot.parse_one(sql, read="duckdb")
+        for node in list(tree.find_all(exp.GroupConcat)):
+            node.replace(_spark_group_concat(node))
+        return str(tree.sql(dialect="spark"))
     except sqlglot.errors.SqlglotError as exc:
         raise BackendError(f"cannot translate SQL to Spark: {exc}") from exc
 

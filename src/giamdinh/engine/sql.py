@@ -122,8 +122,92 @@ def referenced_views(rules: Sequence[Rule]) -> frozenset[str]:
     return frozenset(names)
 
 
+def cte_prefix(rule: Rule) -> str:
+    """Return the prefix that makes the rule's CTE names unique in the set."""
+    return f"_{rule.id.lower()}_{rule.version}__"
+
+
+def _rename_ctes(tree: exp.Expression, prefix: str) -> exp.Expression:
+    """Prefix every CTE name of ``tree`` (and the references to it).
+
+    NOTE: sqlglot's Spark generator hoists the CTEs of every ``_hits`` branch to
+    the top of the one query, where two rules' ``params`` or ``lines`` would
+    clash (Spark: DUPLICATED_CTE_NAMES). A reference without an alias keeps its
+    old name as alias, so ``params.share`` still resolves.
+    """
+    names = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    if not names:
+        return tree
+    for cte in tree.find_all(exp.CTE):
+        cte.set("alias", exp.TableAlias(this=exp.to_identifier(prefix + cte.alias)))
+    for table in tree.find_all(exp.Table):
+        if table.name in names and not table.args.get("db"):
+            old = table.name
+            table.set("this", exp.to_identifier(prefix + old))
+            if not table.alias:
+                table.set("alias", exp.TableAlias(this=exp.to_identifier(old)))
+    return tree
+
+
+def _ordered_string_agg(tree: exp.Expression) -> exp.Expression:
+    """Give every ``string_agg`` a total order, so evidence text is deterministic.
+
+    ``string_agg(x, sep)`` gets ``order by x``; ``string_agg(x, sep order by k)``
+    gets ``order by k, x``. Without it the text of a finding depends on the
+    plan (DuckDB threads, Spark partitions) and the two backends cannot agree.
+    """
+    for node in list(tree.find_all(exp.GroupConcat)):
+        inner = node.this
+        keys: list[exp.Expression] = []
+        if isinstance(inner, exp.Order):
+            keys = [o.this for o in inner.expressions]
+            inner = inner.this
+        value = inner.expressions[0] if isinstance(inner, exp.Distinct) else inner
+        if isinstance(inner, exp.Distinct) and keys:
+            continue
+        if not any(k == value for k in keys):
+            keys.append(value.copy())
+        order = exp.Order(
+            this=inner.copy(),
+            expressions=[exp.Ordered(this=k.copy(), nulls_first=False) for k in keys],
+        )
+        node.set("this", order)
+    return tree
+
+
+CLAIM_VIEWS = frozenset(f"xml{i}" for i in range(1, 16))
+WRAPPER_COLUMNS = frozenset(
+    {"ma_lk", "stt", "ma_dich_vu", "ma_thuoc", "ngay_yl", "t_bhtt", "ma_cskcb"}
+    | {"ngay_ra", "ngay_vao"}
+)
+"""Claim columns the engine's wrapper and decision queries read."""
+
+
+def referenced_columns(rules: Sequence[Rule]) -> frozenset[str] | None:
+    """Return every column name the rules and the wrapper read, or ``None``.
+
+    A caller holding big claim tables may keep only these columns (the views add
+    the others as nulls). ``None`` means a rule selects ``*`` from a view, so no
+    column may be dropped.
+    """
+    names: set[str] = set(WRAPPER_COLUMNS)
+    for rule in rules:
+        tree = parse(rule)
+        ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+        for star in tree.find_all(exp.Star):
+            if isinstance(star.parent, exp.Func):
+                continue  # count(*)
+            select = star.find_ancestor(exp.Select)
+            sources = [t.name for t in select.find_all(exp.Table)] if select else []
+            if any(n in CLAIM_VIEWS and n not in ctes for n in sources):
+                return None
+        names.update(c.name.lower() for c in tree.find_all(exp.Column) if c.name)
+        names.update(i.name.lower() for i in tree.find_all(exp.Identifier))
+    return frozenset(names)
+
+
 def with_params(rule: Rule) -> str:
-    """Return the rule's SQL with its ``params`` CTE added *first*.
+    """Return the rule's SQL with its ``params`` CTE added first, CTEs prefixed.
 
     NOTE: first, not last: the rule's own CTEs may read ``params`` and a CTE only
     sees the ones defined before it.
@@ -136,6 +220,8 @@ def with_params(rule: Rule) -> str:
         if isinstance(node, exp.With):
             ctes = node.expressions
             ctes.insert(0, ctes.pop())
+    tree = _rename_ctes(tree, cte_prefix(rule))
+    tree = _ordered_string_agg(tree)
     return str(tree.sql(dialect="duckdb"))
 
 

@@ -33,6 +33,7 @@ from giamdinh.engine.overrides import (
     record_override,
 )
 from giamdinh.engine.run import Assessment, assess, parse_evidence, render
+from giamdinh.engine.sql import referenced_columns
 from giamdinh.engine.views import logical_views
 from giamdinh.errors import ConfigError
 from giamdinh.rules.registry import RuleSet, load_rule_set
@@ -193,6 +194,7 @@ def run_assessment(
     as_of: date | None = None,
     overrides_path: Path | None = None,
     rule_set: RuleSet | None = None,
+    rule_set_label: str | None = None,
     backend: Backend | None = None,
     batch: Sequence[str] | None = None,
 ) -> Assessment:
@@ -205,13 +207,15 @@ def run_assessment(
             overrides that only came after it are left out.
         overrides_path: the deployment's override log (YAML), if any.
         rule_set: run this rule set instead (already filtered); for dry runs.
+        rule_set_label: the version to record with ``rule_set`` (its own
+            version by default).
         backend: where to run; a fresh DuckDB when omitted.
         batch: report only these claims (``MA_LK``).
     """
     if rule_set is None:
         rules, label = load_rules(as_of=as_of, overrides_path=overrides_path)
     else:
-        rules, label = rule_set, rule_set.version
+        rules, label = rule_set, rule_set_label or rule_set.version
     views = logical_views(
         claims=claims, reference=reference, edits=rules.tables, as_of=as_of
     )
@@ -401,8 +405,15 @@ class StoreRun:
     totals: dict[str, Decimal]
 
 
-def read_store_tables(store_dir: Path) -> dict[str, pa.Table]:
+def read_store_tables(
+    store_dir: Path, *, columns: frozenset[str] | None = None
+) -> dict[str, pa.Table]:
     """Return the current claim tables of a store, keyed ``XML1``….
+
+    Args:
+        store_dir: the claim store.
+        columns: read only these columns (lower-case names), e.g. the ones the
+            rules read (``referenced_columns``); every column when ``None``.
 
     Raises:
         StoreError: the store is missing or empty.
@@ -413,11 +424,16 @@ def read_store_tables(store_dir: Path) -> dict[str, pa.Table]:
         views = {
             row[0] for row in con.sql("select view_name from duckdb_views()").fetchall()
         }
-        return {
-            name: con.sql(f'select * from "{name.lower()}"').to_arrow_table()  # noqa: S608
-            for name in TABLES
-            if name.lower() in views
-        }
+        out: dict[str, pa.Table] = {}
+        for name in TABLES:
+            if name.lower() not in views:
+                continue
+            relation = con.table(name.lower())
+            if columns is not None:
+                keep = [c for c in relation.columns if c.lower() in columns]
+                relation = relation.select(*[f'"{c}"' for c in keep])
+            out[name] = relation.to_arrow_table()
+        return out
     finally:
         con.close()
 
@@ -441,10 +457,11 @@ def assess_store(
     ``lines.parquet``, ``claims.parquet`` and ``run.json`` (rule-set version,
     as-of date, time of the run, totals), so a past run is never overwritten.
     """
-    tables = read_store_tables(store_dir)
+    rules, label = load_rules(as_of=as_of, overrides_path=overrides_path)
+    tables = read_store_tables(store_dir, columns=referenced_columns(rules.rules))
     reference = load_reference(reference_dir)
     result = run_assessment(
-        tables, reference.tables(), as_of=as_of, overrides_path=overrides_path
+        tables, reference.tables(), as_of=as_of, rule_set=rules, rule_set_label=label
     )
     now = datetime.now(tz=UTC)
     folder = store_dir / ASSESSMENTS_DIR / f"run-{now:%Y%m%dT%H%M%S%fZ}"

@@ -1,0 +1,227 @@
+"""Engine benchmark: the full rule set over 1 M and 10 M service lines vs a bare join.
+
+Run::
+
+    .venv/bin/python benchmarks/bench_engine.py --steps 1000000 10000000
+
+A template province is generated once with the synthetic generator (seeded;
+cached in a temporary folder) and read with the real reader; its claims are then
+tiled in DuckDB to the number of service lines asked (XML2 + XML3 lines), each
+copy with its own ``MA_LK`` and patient identifiers, so every claim is a new one
+and the rules see the same mix of content at every size. Only the claim columns
+some rule reads are kept (``giamdinh.engine.sql.referenced_columns``); the views
+add the others as nulls, exactly as for a store read with that projection.
+
+For each size, in a fresh process (so the peak RSS is that run's):
+
+(a) **bare**: register the same tables and run one scan-and-join: every XML2 and
+    XML3 line joined to its claim (XML1) and to the facility price list
+    (``ref_services``), aggregated;
+(b) **engine**: ``giamdinh.engine.run.assess`` with the whole rule set: build the
+    logical views, the one findings query, line and claim decisions.
+
+It prints lines/s of both, the ratio (b)/(a), findings, and the peak RSS of each
+process. Goals (2-core machine): engine ≥ 1 M lines/s, 10 M costs ≤ 11x 1 M,
+peak RSS < 4 GB at 10 M.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+CACHE = Path(tempfile.gettempdir()) / "giamdinh-bench-engine"
+TEMPLATE_CLAIMS = 600
+IDENTITY = ("ma_lk", "ma_bn", "ma_the_bhyt", "so_cccd", "ho_ten")
+
+
+def template() -> Path:
+    """Generate (once) the template province and save its tables as Parquet."""
+    done = CACHE / "template" / "DONE"
+    if done.is_file():
+        return done.parent
+    from giamdinh.services.assessment import expand_paths
+    from giamdinh.services.province import load_reference
+    from giamdinh.services.synth import run_synth
+    from giamdinh.standard.reader import read_batch
+
+    out = CACHE / "province"
+    if out.exists():
+        import shutil
+
+        shutil.rmtree(out)
+    run_synth(claims=TEMPLATE_CLAIMS, seed=1, out=out, facilities=5, dicom_files=0)
+    batch = read_batch([str(p) for p in expand_paths([out / "claims"])])
+    folder = CACHE / "template"
+    (folder / "claims").mkdir(parents=True, exist_ok=True)
+    (folder / "reference").mkdir(parents=True, exist_ok=True)
+    for name, table in batch.tables.items():
+        pq.write_table(table, folder / "claims" / f"{name}.parquet")
+    for name, table in load_reference(out / "reference").tables().items():
+        pq.write_table(table, folder / "reference" / f"{name}.parquet")
+    done.write_text("ok\n", encoding="utf-8")
+    return folder
+
+
+def _tiled(
+    folder: Path, lines: int, columns: frozenset[str] | None
+) -> tuple[dict[str, pa.Table], int]:
+    """Return claim tables tiled to about ``lines`` service lines."""
+    con = duckdb.connect()
+    tables: dict[str, pa.Table] = {}
+    raw = {
+        p.stem: pq.read_table(p) for p in sorted((folder / "claims").glob("*.parquet"))
+    }
+    base_lines = sum(raw[t].num_rows for t in ("XML2", "XML3") if t in raw)
+    copies = max(1, math.ceil(lines / base_lines))
+    for name, table in raw.items():
+        keep = [
+            c
+            for c in table.column_names
+            if columns is None or c.lower() in columns or c.lower() in IDENTITY
+        ]
+        con.register("t", table.select(keep))
+        renamed = ", ".join(
+            f'"{c}" || \'-\' || cast(i as varchar) as "{c}"'
+            for c in keep
+            if c.lower() in IDENTITY
+        )
+        sql = (
+            f"select * replace ({renamed}) from t, range({copies}) as r(i)"  # noqa: S608
+            if renamed
+            else f"select t.* from t, range({copies}) as r(i)"  # noqa: S608
+        )
+        tables[name] = con.sql(sql).to_arrow_table()
+        con.unregister("t")
+    con.close()
+    total = sum(tables[t].num_rows for t in ("XML2", "XML3") if t in tables)
+    return tables, total
+
+
+def _reference(folder: Path) -> dict[str, pa.Table]:
+    return {
+        p.stem: pq.read_table(p)
+        for p in sorted((folder / "reference").glob("*.parquet"))
+    }
+
+
+BARE = """
+with l as (
+    select ma_lk, ma_dich_vu as code, t_bhtt, cast(ngay_yl as date) as d from xml3
+    union all
+    select ma_lk, ma_thuoc as code, t_bhtt, cast(ngay_yl as date) as d from xml2
+)
+select count(*), sum(l.t_bhtt), count(p.don_gia)
+from l
+join xml1 as h on h.ma_lk = l.ma_lk
+left join ref_services as p
+  on p.ma_cskcb = h.ma_cskcb and p.ma_dich_vu = l.code
+ and l.d >= p.valid_from and (p.valid_to is null or l.d <= p.valid_to)
+"""
+
+
+def child(mode: str, lines: int, threads: int) -> dict[str, Any]:
+    """Run one measurement in this process and return its figures."""
+    from giamdinh.backends.duck import DuckDBBackend
+    from giamdinh.engine.run import assess
+    from giamdinh.engine.sql import referenced_columns
+    from giamdinh.engine.views import logical_views
+    from giamdinh.rules.registry import load_rule_set
+
+    rule_set = load_rule_set()
+    folder = template()
+    claims, total = _tiled(folder, lines, referenced_columns(rule_set.rules))
+    reference = _reference(folder)
+    backend = DuckDBBackend(threads=threads)
+    start = time.perf_counter()
+    if mode == "bare":
+        backend.register("xml1", claims["XML1"])
+        backend.register("xml2", claims["XML2"])
+        backend.register("xml3", claims["XML3"])
+        backend.register("ref_services", reference["ref_services"])
+        backend.query(BARE)
+        findings = 0
+    else:
+        views = logical_views(claims=claims, reference=reference, edits=rule_set.tables)
+        result = assess(backend, views, rule_set)
+        findings = result.findings.num_rows
+    seconds = time.perf_counter() - start
+    backend.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {
+        "mode": mode,
+        "lines": total,
+        "seconds": seconds,
+        "lines_per_s": total / seconds,
+        "findings": findings,
+        "peak_rss": peak,
+        "rules": len(rule_set.rules),
+        "rule_set": rule_set.version,
+    }
+
+
+def _run(mode: str, lines: int, threads: int) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", mode, "--steps", str(lines)]
+    cmd += ["--threads", str(threads)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr)
+        msg = f"{mode} {lines}: child failed"
+        raise SystemExit(msg)
+    figures: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def main() -> None:
+    """Parse arguments; run every step in fresh processes; print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--child", choices=["bare", "engine"])
+    parser.add_argument("--json", type=Path, help="Also write the figures here.")
+    args = parser.parse_args()
+    if args.child:
+        figures = child(args.child, args.steps[0], args.threads)
+        sys.stdout.write(json.dumps(figures) + "\n")
+        return
+    template()
+    rows = []
+    for lines in args.steps:
+        bare = _run("bare", lines, args.threads)
+        engine = _run("engine", lines, args.threads)
+        rows.append({"bare": bare, "engine": engine})
+        sys.stdout.write(
+            f"{engine['lines']:>11,} lines | engine {engine['seconds']:7.2f} s "
+            f"{engine['lines_per_s']:>12,.0f} lines/s peak "
+            f"{engine['peak_rss'] / 2**30:5.2f} GiB, {engine['findings']:,} findings "
+            f"({engine['rules']} rule versions) | bare {bare['seconds']:6.2f} s "
+            f"{bare['lines_per_s']:>12,.0f} lines/s peak "
+            f"{bare['peak_rss'] / 2**30:5.2f} GiB | ratio "
+            f"{engine['seconds'] / bare['seconds']:5.1f}x\n"
+        )
+        sys.stdout.flush()
+    if len(rows) > 1:
+        first, last = rows[0]["engine"], rows[-1]["engine"]
+        scale = last["lines"] / first["lines"]
+        cost = last["seconds"] / first["seconds"]
+        sys.stdout.write(
+            f"{scale:.1f}x the lines cost {cost:.1f}x the time (goal ≤ 1.1x linear)\n"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
