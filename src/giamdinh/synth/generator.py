@@ -475,10 +475,16 @@ class Generator:
             "machine_outside_period",
             "machine_lent_after_stop",
         }:
-            key = {
-                "machine_outside_period": "retired",
-                "machine_lent_after_stop": "lent",
-            }.get(pattern)
+            key: str | None = None
+            if pattern == "machine_outside_period":
+                key = "retired"
+            elif pattern == "machine_lent_after_stop":
+                lent = [
+                    k
+                    for k in ("lent", "lent_signed_after")
+                    if k in facility.odd_machines
+                ]
+                key = rng.choice(lent) if lent else "lent"
             for x in lines:
                 odd = facility.odd_machines.get(key or f"undeclared_{x.group}")
                 if (

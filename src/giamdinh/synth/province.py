@@ -576,7 +576,8 @@ class ProvinceBuilder:
             facility.machines[code_group] = pool
         month = self.month_start
         # Analysers lent by reagent suppliers: one contract ended before payments
-        # stopped (M06 row closed), one runs past it (still declared).
+        # stopped (M06 row closed), one runs past it and one was signed after it
+        # (both still declared).
         if "SH" in groups and facility.tier is not Tier.COMMUNE:
             ended = self._new_machine(
                 facility,
@@ -600,6 +601,20 @@ class ProvinceBuilder:
             ongoing.flaw = "lent_ongoing"
             facility.odd_machines["lent_ended"] = ended
             facility.odd_machines["lent"] = ongoing
+            if month - LENT_STOPPED_FROM > timedelta(days=60):
+                # A contract signed after payments stopped (still lent, still billed).
+                signed = LENT_STOPPED_FROM + timedelta(
+                    days=rng.randrange(30, (month - LENT_STOPPED_FROM).days - 1)
+                )
+                late = self._new_machine(
+                    facility,
+                    "SH",
+                    form="muon_nha_thau",
+                    contract=(signed.replace(day=1), date(month.year + 2, 12, 31)),
+                    supplier=rng.choice(REAGENT_SUPPLIERS),
+                )
+                late.flaw = "lent_ongoing"
+                facility.odd_machines["lent_signed_after"] = late
         # A retired machine whose M06 row ended before the month.
         retired_group = "XQ" if "XQ" in groups else "SA"
         retired = self._new_machine(
