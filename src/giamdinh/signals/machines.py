@@ -136,16 +136,27 @@ iv as (
 ),
 ordered as (
     select *,
-           max(e) over w as prev_e,
-           arg_max({'ma_lk': ma_lk, 'stt': stt, 's': s, 'e': e}, e) over w as prev
+           row_number() over w0 as rn,
+           max(e) over (w0 rows between unbounded preceding and 1 preceding)
+               as prev_e
     from iv
-    window w as (partition by machine order by s, e, ma_lk, stt
-                 rows between unbounded preceding and 1 preceding)
+    window w0 as (partition by machine order by s, e, ma_lk, stt)
+),
+hit0 as (select * from ordered where s < prev_e),
+-- the earlier study still running (the one with the latest end), looked up for the
+-- few overlapping studies only rather than carried through the whole window
+prevs as (
+    select h.machine, h.rn,
+           arg_max({'ma_lk': o.ma_lk, 'stt': o.stt, 's': o.s, 'e': o.e}, o.rn)
+               as prev
+    from hit0 as h
+    join ordered as o on o.machine = h.machine and o.e = h.prev_e and o.rn < h.rn
+    group by h.machine, h.rn
 ),
 hits as (
-    select *, s::date as day,
-           date_diff('second', s, least(e, prev.e)) / 60.0 as overlap_min
-    from ordered where s < prev_e
+    select h.*, p.prev, h.s::date as day,
+           date_diff('second', h.s, least(h.e, p.prev.e)) / 60.0 as overlap_min
+    from hit0 as h join prevs as p using (machine, rn)
 ),
 per_day as (
     select machine, day, count(*) as n, any_value(source) as source,

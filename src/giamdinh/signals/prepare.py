@@ -283,21 +283,19 @@ with performers as (
     from sg_lines where nguoi_thuc_hien is not null and day is not null
 ),
 reads as (
-    -- only services that take a reader's time: a laboratory test has many result
-    -- rows (one per indicator) and no reading minutes
-    select distinct x.ma_lk::varchar as ma_lk, x.ma_dich_vu::varchar as ma_dich_vu,
-           cast(x.ngay_kq as date) as read_day,
-           trim(unnest(string_split(x.ma_bs_doc_kq::varchar, ';'))) as raw_code
-    from sg_in_xml4 as x
-    semi join (select distinct ma_lk, ma_dich_vu from sg_lines
-               where read_minutes > 0) as t
-      on t.ma_lk = x.ma_lk and t.ma_dich_vu = x.ma_dich_vu
-    where x.ma_bs_doc_kq is not null
+    -- a service read in several result rows (a laboratory test has one per
+    -- indicator) counts once per reader, on the day of its first result
+    select ma_lk::varchar as ma_lk, ma_dich_vu::varchar as ma_dich_vu,
+           ma_bs_doc_kq::varchar as readers, min(cast(ngay_kq as date)) as read_day
+    from sg_in_xml4 where ma_bs_doc_kq is not null
+    group by all
 ),
 readers as (
+    -- only services that take a reader's time (no reading minutes for a lab test)
     select l.ma_lk, l.stt, l.ma_cskcb, coalesce(r.read_day, l.day) as day,
            l.t_start, l.t_result, l.tech_key, l.money,
-           l.read_minutes as minutes, 'reader' as role, r.raw_code,
+           l.read_minutes as minutes, 'reader' as role,
+           trim(unnest(string_split(r.readers, ';'))) as raw_code,
            l.nguoi_thuc_hien
     from reads as r
     join sg_lines as l on l.ma_lk = r.ma_lk and l.ma_dich_vu = r.ma_dich_vu
