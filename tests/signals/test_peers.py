@@ -102,5 +102,5 @@ def test_lead_shows_expected_count_and_poisson_test(
     claims.install(con)
     (lead,) = leads_from_table(run_signals(con, codes=["SG008"]))
     assert lead.evidence["expected_lines"] == 20  # median 200 / 1,000 × 100 visits
-    assert lead.evidence["poisson_z"] > 3.09  # noqa: PLR2004 - p = 0.001
+    assert lead.evidence["poisson_z"] > 3.09  # p = 0.001
     assert "60 lines against 20 expected" in lead.message_en
