@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import gc
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -347,3 +348,19 @@ def test_claim_content_hash_follows_the_records_not_the_file(
     empty = xml4.replace(field, b"<KET_LUAN />")
     contents = {read_bytes(data).claims[0].content for data in (xml4, without, empty)}
     assert len(contents) == 3
+
+
+def test_read_batch_gives_the_garbage_collector_back_as_it_was(
+    write_envelope_file: Callable[..., Path],
+    claim_factory: Callable[..., ClaimRecords],
+) -> None:
+    path = write_envelope_file([claim_factory("LK1")])
+    assert gc.isenabled()
+    assert read_batch([path, ("junk.xml", b"<x")]).files[0].claims
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        read_batch([path])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
