@@ -132,7 +132,7 @@ left join ref_services as p
 """
 
 
-def child(mode: str, lines: int, threads: int) -> dict[str, Any]:
+def child(mode: str, lines: int, threads: int, memory: str) -> dict[str, Any]:
     """Run one measurement in this process and return its figures."""
     from giamdinh.backends.duck import DuckDBBackend
     from giamdinh.engine.run import assess
@@ -144,7 +144,7 @@ def child(mode: str, lines: int, threads: int) -> dict[str, Any]:
     folder = template()
     claims, total = _tiled(folder, lines, referenced_columns(rule_set.rules))
     reference = _reference(folder)
-    backend = DuckDBBackend(threads=threads)
+    backend = DuckDBBackend(threads=threads, memory_limit=memory)
     start = time.perf_counter()
     if mode == "bare":
         backend.register("xml1", claims["XML1"])
@@ -172,9 +172,9 @@ def child(mode: str, lines: int, threads: int) -> dict[str, Any]:
     }
 
 
-def _run(mode: str, lines: int, threads: int) -> dict[str, Any]:
+def _run(mode: str, lines: int, threads: int, memory: str) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--child", mode, "--steps", str(lines)]
-    cmd += ["--threads", str(threads)]
+    cmd += ["--threads", str(threads), "--memory-limit", memory]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         sys.stderr.write(out.stderr)
@@ -189,18 +189,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--memory-limit", default="2GB", help="DuckDB's limit.")
     parser.add_argument("--child", choices=["bare", "engine"])
     parser.add_argument("--json", type=Path, help="Also write the figures here.")
     args = parser.parse_args()
     if args.child:
-        figures = child(args.child, args.steps[0], args.threads)
+        figures = child(args.child, args.steps[0], args.threads, args.memory_limit)
         sys.stdout.write(json.dumps(figures) + "\n")
         return
     template()
     rows = []
     for lines in args.steps:
-        bare = _run("bare", lines, args.threads)
-        engine = _run("engine", lines, args.threads)
+        bare = _run("bare", lines, args.threads, args.memory_limit)
+        engine = _run("engine", lines, args.threads, args.memory_limit)
         rows.append({"bare": bare, "engine": engine})
         sys.stdout.write(
             f"{engine['lines']:>11,} lines | engine {engine['seconds']:7.2f} s "
