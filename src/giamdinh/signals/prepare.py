@@ -312,17 +312,19 @@ everyone as (
                 then 0 else minutes end as minutes
     from readers
 ),
-codes as (
-    select raw_code, sg_person(raw_code) as person,
-           regexp_matches(raw_code, '\\.C\\.\\d{5}') as mobilised
-    from (select distinct raw_code from everyone where raw_code <> '')
+people as (
+    -- a plain code is the person; only codes with a name in brackets or a
+    -- mobilisation suffix (.C.XXXXX) go through the regular expressions
+    select case when contains(raw_code, '(') or contains(raw_code, '.C.')
+                then sg_person(raw_code) else raw_code end as person,
+           raw_code,
+           contains(raw_code, '.C.')
+               and regexp_matches(raw_code, '\\.C\\.\\d{5}') as mobilised,
+           role, ma_lk, stt, ma_cskcb, day, t_start, t_result, tech_key, money,
+           coalesce(minutes, 0) as minutes
+    from everyone where raw_code <> ''
 )
-select c.person, e.raw_code, c.mobilised,
-       e.role, e.ma_lk, e.stt, e.ma_cskcb, e.day, e.t_start, e.t_result,
-       e.tech_key, e.money, coalesce(e.minutes, 0) as minutes
-from everyone as e
-join codes as c using (raw_code)
-where c.person <> '';
+select * from people where person <> '';
 """
 
 _MACHINES = """
