@@ -1195,8 +1195,10 @@ RECIPES: tuple[Recipe, ...] = (
     ),
     Recipe(
         "pregnancy",
-        "Z34.9",
-        "Khám thai định kỳ",
+        # Z34.x (supervision of normal pregnancy) may not be the main diagnosis
+        # (QĐ 4469/QĐ-BYT annex A2), so the visit is coded in chapter O.
+        "O26.8",
+        "Khám thai, theo dõi thai nghén",
         "13.27",
         "K27",
         (
