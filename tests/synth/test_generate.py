@@ -71,6 +71,12 @@ def test_layout(small: SynthResult) -> None:
             "licences.csv",
             "equipment_sources.csv",
         }
+    with (out / "reference" / "facilities.csv").open(encoding="utf-8-sig") as handle:
+        tiers = {r["MA_CSKCB"]: r["TIER"] for r in csv.DictReader(handle)}
+    assert set(tiers) == set(small.facilities)
+    assert {"central", "provincial", "district", "commune", "private"} <= set(
+        tiers.values()
+    )
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["seed"] == 11
     assert manifest["claims"] == 600

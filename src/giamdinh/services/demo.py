@@ -23,7 +23,7 @@ from giamdinh.services.assessment import assess_store, summarise_store
 from giamdinh.services.ingest import ingest_paths
 from giamdinh.services.norms import progress as norms_progress
 from giamdinh.services.norms import run_demo as norms_demo
-from giamdinh.services.signals import compute_leads, top_leads
+from giamdinh.services.signals import compute_leads, province_inputs, top_leads
 from giamdinh.services.synth import run_synth
 
 if TYPE_CHECKING:
@@ -140,16 +140,15 @@ def run_demo(
         lambda: assess_store(store, reference_dir=province / "reference"),
     )
     summary = summarise_store(store, run=assessed.folder.name)
-    devices = [p for p in (province / "device_logs", province / "dicom") if p.is_dir()]
-    tiers = province / "facilities.csv"
+    inputs = province_inputs(province)
     signals = timed(
         "signals",
         "4/5 Tín hiệu định hướng thanh tra / computing the signals",
         lambda: compute_leads(
             store_dir=store,
-            refs=[province / "reference"],
-            devices=devices,
-            facilities=tiers if tiers.is_file() else None,
+            refs=inputs.refs,
+            devices=inputs.devices,
+            facilities=inputs.facilities,
         ),
     )
     timed(

@@ -13,6 +13,13 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from giamdinh.errors import ConfigError
+from giamdinh.refdata import (
+    FILE_SPECS,
+    FileReport,
+    load_folder,
+    load_national,
+)
+from giamdinh.refdata.facility import empty_table, raise_for_problems
 from giamdinh.refdata.reference_set import FACILITY_TABLES, ReferenceSet
 
 if TYPE_CHECKING:
@@ -22,6 +29,8 @@ if TYPE_CHECKING:
 _FORM_NAMES = frozenset(
     name.upper() for name in ("M01", "M02", "M03", "M04", "M05", "M06")
 )
+
+FILE_SPECS_BY_TABLE = {spec.table: spec for spec in FILE_SPECS.values()}
 
 
 def is_facility_folder(path: Path) -> bool:
@@ -77,17 +86,24 @@ def load_reference(path: Path | None) -> ReferenceSet:
     folders = facility_folders([path])
     if len(folders) == 1:
         return ReferenceSet.load(folders[0])
-    sets = [ReferenceSet.load(folder) for folder in folders]
-    tables = sets[0].tables()
+    parts: dict[str, list[pa.Table]] = {name: [] for name in FACILITY_TABLES}
+    reports: list[FileReport] = []
+    for folder in folders:
+        tables_of, reports_of = load_folder(folder)
+        reports.extend(reports_of)
+        for report in reports_of:
+            if not report.missing:
+                parts[report.table].append(tables_of[report.table])
+    # Every problem of every facility at once, each naming file, row and column.
+    raise_for_problems(reports)
+    tables = dict(load_national())
     for name in FACILITY_TABLES:
-        parts = [s.table(name) for s in sets if s.checked(name)]
-        if parts:
-            tables[name] = pa.concat_tables(parts, promote_options="permissive")
-    missing = frozenset(
-        name for name in FACILITY_TABLES if not any(s.checked(name) for s in sets)
-    )
-    reports = tuple(r for s in sets for r in s.reports)
-    return ReferenceSet(tables, folder=path, reports=reports, missing=missing)
+        if parts[name]:
+            tables[name] = pa.concat_tables(parts[name], promote_options="permissive")
+        else:
+            tables[name] = empty_table(FILE_SPECS_BY_TABLE[name])
+    missing = frozenset(name for name in FACILITY_TABLES if not parts[name])
+    return ReferenceSet(tables, folder=path, reports=tuple(reports), missing=missing)
 
 
 __all__ = ["facility_folders", "is_facility_folder", "load_reference"]

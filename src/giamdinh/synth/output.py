@@ -203,6 +203,11 @@ _SUPPLIES = (
 )
 
 
+#: The province's facility list with tiers (peer groups of the signals).
+FACILITIES_FILE = "facilities.csv"
+FACILITY_COLUMNS = ("MA_CSKCB", "TEN_CSKCB", "TIER")
+
+
 def _ymd(day: date | None) -> str:
     return "" if day is None else day.strftime("%Y%m%d")
 
@@ -237,7 +242,12 @@ def write_reference(province: Province, root: Path) -> int:
         for name, (columns, rows) in files.items():
             _write_csv(folder / name, columns, rows)
             written += 1
-    return written
+    tiers = [
+        {"MA_CSKCB": f.ma_cskcb, "TEN_CSKCB": f.name, "TIER": str(f.tier)}
+        for f in province.facilities
+    ]
+    _write_csv(root / FACILITIES_FILE, FACILITY_COLUMNS, tiers)
+    return written + 1
 
 
 def _m01(facility: Facility) -> list[dict[str, str]]:
