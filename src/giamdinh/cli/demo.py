@@ -81,10 +81,10 @@ def _print(result: DemoResult) -> None:
         title="Cơ sở nhiều tiền nhất / facilities with most money at stake",
         title_justify="left",
     )
-    for col in ("MA_CSKCB", "hồ sơ / claims", "đề nghị / claimed"):
-        facilities.add_column(col, justify="right" if col != "MA_CSKCB" else "left")
-    for col in ("từ chối / refused", "điều chỉnh / adjusted", "chờ / review"):
-        facilities.add_column(col, justify="right")
+    facilities.add_column("MA_CSKCB")
+    facilities.add_column("hồ sơ", justify="right")
+    for col in ("đề nghị / claimed", "từ chối / refused", "điều chỉnh", "chờ / review"):
+        facilities.add_column(col, justify="right", no_wrap=True)
     for f in s.facilities[:5]:
         facilities.add_row(
             f.ma_cskcb,
