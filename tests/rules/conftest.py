@@ -1,4 +1,4 @@
-"""The ``engine`` fixture: every rule case runs on DuckDB and (in CI) on Spark."""
+"""The ``case_engine`` fixture: the backend a rule case is parametrized with."""
 
 from __future__ import annotations
 
@@ -14,17 +14,19 @@ if TYPE_CHECKING:
     from giamdinh.backends.base import Backend
 
 
-@pytest.fixture(params=["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
-def engine(request: pytest.FixtureRequest) -> Iterator[Backend]:
-    """A backend to run rules on: DuckDB, or the session's local Spark."""
-    backend: Backend
-    if request.param == "spark":
+def _backend(request: pytest.FixtureRequest, name: str) -> Backend:
+    if name == "spark":
         session: Any = request.getfixturevalue("spark")
         from giamdinh.backends.spark import SparkBackend
 
-        backend = SparkBackend(session)
-    else:
-        backend = DuckDBBackend()
+        return SparkBackend(session)
+    return DuckDBBackend()
+
+
+@pytest.fixture
+def case_engine(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    """The backend named by the test's own parametrization (``duckdb``/``spark``)."""
+    backend = _backend(request, request.param)
     try:
         yield backend
     finally:
