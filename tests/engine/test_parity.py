@@ -62,13 +62,18 @@ def test_duckdb_and_spark_agree_finding_for_finding(
 ) -> None:
     duck = run_assessment(*facility)
     assert duck.findings.num_rows > 0
+    failure = ""
     try:
         other = _on_spark(facility, spark, None)
-    except BackendError:
+    except BackendError as exc:
         other = None
+        failure = (
+            f"the whole rule set failed on Spark: {str(exc).splitlines()[0][:500]}"
+        )
     same = other is not None and _rows(other.findings) == _rows(duck.findings)
     if not same:
-        pytest.fail("Spark differs: " + "; ".join(_differing_rules(facility, spark)))
+        detail = "; ".join(_differing_rules(facility, spark))
+        pytest.fail(f"Spark differs: {failure or 'findings differ'}; {detail}")
     assert other is not None
     assert duck.rule_set == other.rule_set
     lines = other.lines.cast(duck.lines.schema)
