@@ -784,8 +784,9 @@ INDICATIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("S30", "S39", "chấn thương bụng"),
         ("B15", "B19", "viêm gan virus"),
         # Abdominal imaging covers the kidneys, bladder and pelvis (siêu âm ổ bụng
-        # tổng quát: gan mật, tụy, lách, thận, bàng quang, tử cung - phần phụ).
-        ("N00", "N39", "bệnh thận, tiết niệu"),
+        # tổng quát: gan mật, tụy, lách, thận, bàng quang, tiền liệt tuyến, tử cung -
+        # phần phụ).
+        ("N00", "N51", "bệnh thận, tiết niệu, sinh dục nam (tiền liệt tuyến)"),
         ("R30", "R39", "triệu chứng tiết niệu"),
         ("N70", "N98", "bệnh phụ khoa vùng tiểu khung"),
         ("D25", "D28", "u lành sinh dục nữ"),
