@@ -28,6 +28,7 @@ from giamdinh.errors import ConfigError, StoreError
 from giamdinh.refdata import ReferenceSet
 from giamdinh.refdata.facility import find_file, load_file, raise_for_problems
 from giamdinh.refdata.specs import FILE_SPECS
+from giamdinh.services.province import is_facility_folder
 from giamdinh.signals import (
     LEADS_SCHEMA,
     SIGNALS,
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
 LEADS_DIR = "leads"
 LEADS_FILE = "leads.parquet"
 LEADS_META = "leads.json"
-_CATALOGUE_NAMES = ("M01", "M02", "M03", "M04", "M05", "M06")
 _REFERENCE_TABLES = ("ref_practitioners", "ref_machines")
 
 
@@ -156,7 +156,7 @@ def province_inputs(root: Path) -> SignalInputs:
     refs: tuple[Path, ...] = ()
     if reference.is_dir():
         refs = (reference,)
-    elif _is_facility_folder(root) or any(_is_facility_folder(p) for p in _dirs(root)):
+    elif is_facility_folder(root) or any(is_facility_folder(p) for p in _dirs(root)):
         refs = (root,)
     devices = tuple(
         root / name for name in PROVINCE_DEVICE_FOLDERS if (root / name).is_dir()
@@ -199,13 +199,13 @@ def reference_folders(paths: Iterable[Path]) -> list[Path]:
         if not path.is_dir():
             msg = f"reference folder {path} does not exist: fix --refs"
             raise ConfigError(msg)
-        if _is_facility_folder(path):
+        if is_facility_folder(path):
             found.append(path)
             continue
-        children = [p for p in _dirs(path) if _is_facility_folder(p)]
+        children = [p for p in _dirs(path) if is_facility_folder(p)]
         if not children and (path / PROVINCE_REFERENCE).is_dir():
             path = path / PROVINCE_REFERENCE
-            children = [p for p in _dirs(path) if _is_facility_folder(p)]
+            children = [p for p in _dirs(path) if is_facility_folder(p)]
         if not children:
             msg = (
                 f"{given} holds no facility catalogue (M01…M06) and no sub-folder "
@@ -233,12 +233,6 @@ def device_paths(paths: Iterable[Path]) -> list[Path]:
         subs = [path / n for n in PROVINCE_DEVICE_FOLDERS if (path / n).is_dir()]
         found.extend(subs or [path])
     return found
-
-
-def _is_facility_folder(path: Path) -> bool:
-    return path.is_dir() and any(
-        p.stem.upper() in _CATALOGUE_NAMES for p in path.iterdir() if p.is_file()
-    )
 
 
 def _facility_tables(folders: Sequence[Path]) -> dict[str, pa.Table]:
