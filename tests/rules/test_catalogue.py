@@ -9,6 +9,7 @@ import sqlglot
 
 from giamdinh.backends.duck import DuckDBBackend
 from giamdinh.engine.cases import load_all_cases
+from giamdinh.engine.run import prepare_views
 from giamdinh.engine.sql import hit_query, output_columns, referenced_views, with_params
 from giamdinh.engine.views import logical_views
 from giamdinh.rules.model import ID_RE, NAME_RE
@@ -65,8 +66,7 @@ def test_placeholders_are_output_columns(rule: object) -> None:
     views = logical_views(claims={}, reference={}, edits=RULE_SET.tables)
     backend = DuckDBBackend()
     try:
-        for name in referenced_views([rule]):
-            backend.register(name, views[name])
+        prepare_views(backend, views, [rule])
         described = backend.con.sql(f"describe {with_params(rule)}").fetchall()
     finally:
         backend.close()

@@ -20,6 +20,9 @@ class Backend(Protocol):
     def register(self, name: str, table: pa.Table) -> None:
         """Expose ``table`` to SQL under ``name`` (replacing any previous one)."""
 
+    def materialise(self, name: str, sql: str) -> None:
+        """Compute ``sql`` (DuckDB dialect) once and expose it under ``name``."""
+
     def query(self, sql: str) -> pa.Table:
         """Run ``sql`` (DuckDB dialect) and return the result as Arrow."""
 

@@ -65,6 +65,19 @@ class DuckDBBackend:
         if name not in self._names:
             self._names.append(name)
 
+    def materialise(self, name: str, sql: str) -> None:
+        """Run ``sql`` into the temporary table ``name`` (replacing it).
+
+        Raises:
+            BackendError: DuckDB rejected the query.
+        """
+        try:
+            self.con.execute(f'create or replace temp table "{name}" as {sql}')
+        except duckdb.Error as exc:
+            raise BackendError(f"DuckDB failed on view {name}: {exc}") from exc
+        if name not in self._names:
+            self._names.append(name)
+
     def query(self, sql: str) -> pa.Table:
         """Run ``sql`` and return Arrow.
 

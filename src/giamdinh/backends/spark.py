@@ -95,6 +95,20 @@ class SparkBackend:
         frame.createOrReplaceTempView(name)
         self._names.append(name)
 
+    def materialise(self, name: str, sql: str) -> None:
+        """Expose the translated ``sql`` as the temporary view ``name``.
+
+        Raises:
+            BackendError: translation or planning failed.
+        """
+        spark_sql = to_spark_sql(sql)
+        try:
+            frame: Any = self.session.sql(spark_sql)
+            frame.createOrReplaceTempView(name)
+        except Exception as exc:
+            raise BackendError(f"Spark failed on view {name}: {exc}") from exc
+        self._names.append(name)
+
     def query(self, sql: str) -> pa.Table:
         """Translate ``sql`` and run it on Spark.
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from giamdinh.domain import Finding, Location, Severity
+from giamdinh.engine.derived import closure
 from giamdinh.engine.sql import (
     CLAIMS_QUERY,
     DECISIONS_QUERY,
@@ -218,6 +219,22 @@ def decide_all(
     return lines, claims.sort_by([("ma_lk", "ascending")])
 
 
+def prepare_views(
+    backend: Backend, views: Mapping[str, pa.Table], rules: Sequence[Rule]
+) -> None:
+    """Register the logical views ``rules`` read; materialise the derived ones.
+
+    Derived views (``giamdinh.engine.derived``) are computed once here, after the
+    logical views they read, so every rule reading them shares the work.
+    """
+    base, derived = closure(referenced_views(rules))
+    for name, table in views.items():
+        if name in base:
+            backend.register(name, table)
+    for view in derived:
+        backend.materialise(view.name, view.sql)
+
+
 def assess(
     backend: Backend,
     views: Mapping[str, pa.Table],
@@ -240,10 +257,7 @@ def assess(
         rule_set_label: the version to record; ``rule_set.version`` by default.
         decide: also compute line and claim decisions (else they are empty).
     """
-    needed = referenced_views(rule_set.rules)
-    for name, table in views.items():
-        if name in needed:
-            backend.register(name, table)
+    prepare_views(backend, views, rule_set.rules)
     findings = run_rules(backend, rule_set.rules, batch=batch)
     if batch is not None and not rule_set.rules:
         backend.register(

@@ -31,6 +31,7 @@ import sqlglot
 from sqlglot import exp
 
 from giamdinh.domain import Grain
+from giamdinh.engine.derived import closure
 from giamdinh.errors import RuleDefinitionError
 
 if TYPE_CHECKING:
@@ -191,6 +192,8 @@ def referenced_columns(rules: Sequence[Rule]) -> frozenset[str] | None:
     column may be dropped.
     """
     names: set[str] = set(WRAPPER_COLUMNS)
+    for view in closure(referenced_views(rules))[1]:
+        names.update(view.columns_read())
     for rule in rules:
         tree = parse(rule)
         ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}

@@ -63,33 +63,13 @@ RULE = Rule(
     table="XML3",
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.EDIT_TABLE}),
     sql="""
-        with diag_raw as (
-            select h.ma_lk, h.ma_benh_chinh as code from xml1 as h
-            union all
-            select h.ma_lk, unnest(string_split(h.ma_benh_kt, ';')) as code
-            from xml1 as h
-            union all
-            select x.ma_lk, unnest(string_split(x.ma_benh, ';')) as code
-            from xml3 as x
-        ),
-        diag as (
-            select distinct ma_lk, upper(replace(trim(code), '.', '')) as icd
-            from diag_raw
-            where coalesce(trim(code), '') <> ''
+        with diag as (
+            select distinct ma_lk, icd from claim_diagnoses
         ),
         members as (
-            select distinct x.ma_lk, x.stt, g.group_name
-            from xml3 as x
-            join edit_code_groups as g
-              on g.source_table = 'XML3'
-             and cast(x.ngay_yl as date) >= g.valid_from
-             and (g.valid_to is null or cast(x.ngay_yl as date) <= g.valid_to)
-             and lower(
-                 case g.field
-                     when 'ten_dich_vu' then x.ten_dich_vu
-                     else x.ma_dich_vu
-                 end
-             ) like g.pattern
+            select ma_lk, stt, group_name
+            from code_group_members
+            where tbl = 'XML3'
         ),
         rows_of_line as (
             select l.ma_lk, l.stt, l.ma_dich_vu, e.code, e.icd_prefix, e.topic,

@@ -54,19 +54,8 @@ RULE = Rule(
     table="XML3",
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
     sql="""
-        with diag_raw as (
-            select h.ma_lk, h.ma_benh_chinh as code from xml1 as h
-            union all
-            select h.ma_lk, unnest(string_split(h.ma_benh_kt, ';')) as code
-            from xml1 as h
-            union all
-            select x.ma_lk, unnest(string_split(x.ma_benh, ';')) as code
-            from xml3 as x
-        ),
-        diag as (
-            select distinct ma_lk, upper(replace(trim(code), '.', '')) as icd
-            from diag_raw
-            where coalesce(trim(code), '') <> ''
+        with diag as (
+            select distinct ma_lk, icd from claim_diagnoses
         ),
         guidance as (
             select

@@ -62,41 +62,11 @@ RULE = Rule(
     table="XML3",
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
     sql=r"""
-        with lines as (
-            select l.ma_lk, l.stt, l.ma_dich_vu, h.ma_cskcb, l.ma_bac_si,
-                   l.nguoi_thuc_hien, cast(l.ngay_yl as date) as ngay_yl,
-                   cast(coalesce(l.ngay_th_yl, l.ngay_yl) as date) as ngay_th
-            from xml3 as l
-            join xml1 as h on h.ma_lk = l.ma_lk
-            where coalesce(l.ma_vat_tu, '') = ''
-        ),
-        roles as (
-            select ma_lk, stt, ma_dich_vu, ma_cskcb, 'MA_BAC_SI' as vai_tro,
-                   ngay_yl as ngay, trim(x.code) as raw
-            from lines cross join unnest(string_split(ma_bac_si, ';')) as x(code)
-            union all
-            select ma_lk, stt, ma_dich_vu, ma_cskcb, 'NGUOI_THUC_HIEN',
-                   ngay_th, trim(x.code)
-            from lines
-            cross join unnest(string_split(nguoi_thuc_hien, ';')) as x(code)
-            union all
-            select l.ma_lk, l.stt, l.ma_dich_vu, l.ma_cskcb, 'MA_BS_DOC_KQ',
-                   cast(coalesce(r.ngay_kq, l.ngay_th) as date), trim(x.code)
-            from lines as l
-            join xml4 as r on r.ma_lk = l.ma_lk and r.ma_dich_vu = l.ma_dich_vu
-            cross join unnest(string_split(r.ma_bs_doc_kq, ';')) as x(code)
-        ),
-        people as (
-            select distinct
-                ma_lk, stt, ma_dich_vu, ma_cskcb, vai_tro, ngay,
-                regexp_replace(
-                    trim(regexp_replace(raw, '\(.*\)', '')), '\.C\.\d{5}$', ''
-                ) as macchn,
-                coalesce(
-                    nullif(regexp_extract(raw, '\.C\.(\d{5})', 1), ''), ma_cskcb
-                ) as noi_khai_bao
-            from roles
-            where trim(regexp_replace(raw, '\(.*\)', '')) <> ''
+        with people as (
+            select ma_lk, stt, code as ma_dich_vu, ma_cskcb, vai_tro, ngay, macchn,
+                   noi_khai_bao
+            from line_practitioners
+            where tbl = 'XML3'
         ),
         missing as (
             select p.*

@@ -66,39 +66,14 @@ RULE = Rule(
     params={"general_scope": "29"},
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
     sql=r"""
-        with raw_roles as (
-            select
-                l.ma_lk, l.stt, l.ma_dich_vu, h.ma_cskcb,
-                'NGUOI_THUC_HIEN' as vai_tro,
-                cast(coalesce(l.ngay_th_yl, l.ngay_yl) as date) as ngay,
-                trim(x.code) as raw
-            from xml3 as l
-            join xml1 as h on h.ma_lk = l.ma_lk
-            cross join unnest(string_split(l.nguoi_thuc_hien, ';')) as x(code)
-            where coalesce(l.ma_vat_tu, '') = ''
-            union all
-            select
-                l.ma_lk, l.stt, l.ma_dich_vu, h.ma_cskcb, 'MA_BS_DOC_KQ',
-                cast(coalesce(r.ngay_kq, l.ngay_th_yl, l.ngay_yl) as date),
-                trim(x.code)
-            from xml3 as l
-            join xml1 as h on h.ma_lk = l.ma_lk
-            join xml4 as r on r.ma_lk = l.ma_lk and r.ma_dich_vu = l.ma_dich_vu
-            cross join unnest(string_split(r.ma_bs_doc_kq, ';')) as x(code)
-            where coalesce(l.ma_vat_tu, '') = ''
-        ),
-        performers as (
+        with performers as (
             select distinct
-                ma_lk, stt, ma_dich_vu, ma_cskcb, vai_tro, ngay,
-                left(ma_dich_vu, 2) as chuong,
-                regexp_replace(
-                    trim(regexp_replace(raw, '\(.*\)', '')), '\.C\.\d{5}$', ''
-                ) as macchn,
-                coalesce(
-                    nullif(regexp_extract(raw, '\.C\.(\d{5})', 1), ''), ma_cskcb
-                ) as noi_khai_bao
-            from raw_roles
-            where regexp_matches(ma_dich_vu, '^\d{2}\.\d{4}\.\d{4}')
+                ma_lk, stt, code as ma_dich_vu, ma_cskcb, vai_tro, ngay,
+                left(code, 2) as chuong, macchn, noi_khai_bao
+            from line_practitioners
+            where tbl = 'XML3'
+              and vai_tro in ('NGUOI_THUC_HIEN', 'MA_BS_DOC_KQ')
+              and regexp_matches(code, '^\d{2}\.\d{4}\.\d{4}')
         ),
         scopes as (
             select

@@ -56,24 +56,11 @@ RULE = Rule(
     table="XML2",
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
     sql=r"""
-        with roles as (
-            select d.ma_lk, d.stt, d.ma_thuoc, h.ma_cskcb,
-                   cast(d.ngay_yl as date) as ngay, trim(x.code) as raw
-            from xml2 as d
-            join xml1 as h on h.ma_lk = d.ma_lk
-            cross join unnest(string_split(d.ma_bac_si, ';')) as x(code)
-        ),
-        people as (
-            select distinct
-                ma_lk, stt, ma_thuoc, ma_cskcb, ngay,
-                regexp_replace(
-                    trim(regexp_replace(raw, '\(.*\)', '')), '\.C\.\d{5}$', ''
-                ) as macchn,
-                coalesce(
-                    nullif(regexp_extract(raw, '\.C\.(\d{5})', 1), ''), ma_cskcb
-                ) as noi_khai_bao
-            from roles
-            where trim(regexp_replace(raw, '\(.*\)', '')) <> ''
+        with people as (
+            select distinct ma_lk, stt, code as ma_thuoc, ma_cskcb, ngay, macchn,
+                   noi_khai_bao
+            from line_practitioners
+            where tbl = 'XML2'
         ),
         missing as (
             select p.*

@@ -58,15 +58,9 @@ RULE = Rule(
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
     sql=r"""
         with people as (
-            select distinct
-                d.ma_lk, d.stt, d.ma_thuoc, cast(d.ngay_yl as date) as ngay,
-                regexp_replace(
-                    trim(regexp_replace(trim(x.code), '\(.*\)', '')),
-                    '\.C\.\d{5}$', ''
-                ) as macchn
-            from xml2 as d
-            cross join unnest(string_split(d.ma_bac_si, ';')) as x(code)
-            where trim(regexp_replace(trim(x.code), '\(.*\)', '')) <> ''
+            select distinct ma_lk, stt, code as ma_thuoc, ngay, macchn
+            from line_practitioners
+            where tbl = 'XML2'
         ),
         judged as (
             select

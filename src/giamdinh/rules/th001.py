@@ -56,15 +56,9 @@ RULE = Rule(
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.EDIT_TABLE, Evidence.CATALOGUE}),
     sql="""
         with group_hits as (
-            select distinct d.ma_lk, g.group_name
-            from xml2 as d
-            join edit_code_groups as g
-              on g.source_table = 'XML2'
-             and cast(d.ngay_yl as date) >= g.valid_from
-             and (g.valid_to is null or cast(d.ngay_yl as date) <= g.valid_to)
-             and lower(
-                 case g.field when 'ma_thuoc' then d.ma_thuoc else d.ten_thuoc end
-             ) like g.pattern
+            select distinct ma_lk, group_name
+            from code_group_members
+            where tbl = 'XML2'
         )
         select
             l.ma_lk, l.stt, l.ma_dich_vu, h.ma_cskcb,

@@ -70,19 +70,9 @@ RULE = Rule(
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.EDIT_TABLE, Evidence.CATALOGUE}),
     sql="""
         with group_hits as (
-            select distinct x.ma_lk, x.stt, g.group_name
-            from xml3 as x
-            join edit_code_groups as g
-              on g.source_table = 'XML3'
-             and cast(x.ngay_yl as date) >= g.valid_from
-             and (g.valid_to is null or cast(x.ngay_yl as date) <= g.valid_to)
-             and lower(
-                 case g.field
-                     when 'ma_dich_vu' then x.ma_dich_vu
-                     when 'ten_dich_vu' then x.ten_dich_vu
-                     else x.ma_vat_tu
-                 end
-             ) like g.pattern
+            select ma_lk, stt, group_name
+            from code_group_members
+            where tbl = 'XML3'
         ),
         flagged as (
             select

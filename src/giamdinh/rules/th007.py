@@ -58,14 +58,9 @@ RULE = Rule(
             from xml3 as x
         ),
         members as (
-            select distinct l.ma_lk, l.stt, g.group_name
-            from lines as l
-            join edit_code_groups as g
-              on g.source_table = 'XML3'
-             and l.ngay >= g.valid_from
-             and (g.valid_to is null or l.ngay <= g.valid_to)
-             and (case g.field when 'ten_dich_vu' then l.ten else l.ma end)
-                 like g.pattern
+            select ma_lk, stt, group_name
+            from code_group_members
+            where tbl = 'XML3'
         ),
         valid_items as (
             select * from edit_included_items where included_table = 'XML3'

@@ -58,19 +58,9 @@ RULE = Rule(
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.EDIT_TABLE}),
     sql="""
         with members as (
-            select distinct x.ma_lk, x.stt
-            from xml3 as x
-            join edit_code_groups as g
-              on g.group_name = 'outpatient_only'
-             and g.source_table = 'XML3'
-             and cast(x.ngay_yl as date) >= g.valid_from
-             and (g.valid_to is null or cast(x.ngay_yl as date) <= g.valid_to)
-             and lower(
-                 case g.field
-                     when 'ten_dich_vu' then x.ten_dich_vu
-                     else x.ma_dich_vu
-                 end
-             ) like g.pattern
+            select ma_lk, stt
+            from code_group_members
+            where tbl = 'XML3' and group_name = 'outpatient_only'
         )
         select l.ma_lk, l.stt, l.ma_dich_vu, h.ma_loai_kcb
         from xml3 as l

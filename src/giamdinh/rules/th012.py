@@ -58,14 +58,9 @@ RULE = Rule(
             from xml3 as x
         ),
         service_groups as (
-            select distinct s.ma_lk, s.stt, g.group_name
-            from services as s
-            join edit_code_groups as g
-              on g.source_table = 'XML3'
-             and s.ngay >= g.valid_from
-             and (g.valid_to is null or s.ngay <= g.valid_to)
-             and (case g.field when 'ten_dich_vu' then s.ten else s.ma end)
-                 like g.pattern
+            select ma_lk, stt, group_name
+            from code_group_members
+            where tbl = 'XML3'
         ),
         valid_items as (
             select * from edit_included_items where included_table = 'XML2'

@@ -1,0 +1,229 @@
+r"""Derived views: facts several rules need, computed once per run by the engine.
+
+A rule may read these like any logical view. The engine materialises only the ones
+the rule set reads (and what they read), once, before the findings query, so the
+work they hold is done once per run instead of once per rule:
+
+* ``code_group_members``: which XML2/XML3 line belongs to which group of
+  ``edit_code_groups`` on its date. The ``LIKE`` patterns are matched against the
+  *distinct* codes and names of the batch (hundreds), not against every line
+  (millions), then joined back to the lines by equality.
+* ``claim_diagnoses``: every ICD-10 code of a claim, normalised (trimmed, upper
+  case, no dot), with where it was written.
+* ``line_practitioners``: one row per person named on a line (``MA_BAC_SI``,
+  ``NGUOI_THUC_HIEN``, ``MA_BS_DOC_KQ`` of the matching XML4 result), with the
+  practising-certificate number and the facility it was declared at, parsed once
+  per distinct text instead of once per line and rule.
+
+The SQL below is DuckDB dialect over logical views only, like rule SQL; the Spark
+backend translates it. The columns are documented in ``docs/engine/views.md``.
+
+NOTE: a name is parsed with the conventions of contract 4 for list fields: ``;``
+separates people, ``(…)`` after a code is a comment, a suffix ``.C.12345`` names
+the facility (``MA_CSKCB``) where the person is declared when it is not the
+claim's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedView:
+    """A view the engine computes from logical views before the rules run.
+
+    Attributes:
+        name: the view name rules use.
+        sql: one DuckDB-dialect SELECT over logical (or earlier derived) views.
+        doc: one line for the docs.
+    """
+
+    name: str
+    sql: str
+    doc: str
+
+    def sources(self) -> frozenset[str]:
+        """Return the views this view reads (CTE names excluded)."""
+        tree = sqlglot.parse_one(self.sql, read="duckdb")
+        ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+        return frozenset(t.name for t in tree.find_all(exp.Table) if t.name not in ctes)
+
+    def columns_read(self) -> frozenset[str]:
+        """Return every column name the view's SQL mentions (lower case)."""
+        tree = sqlglot.parse_one(self.sql, read="duckdb")
+        return frozenset(
+            c.name.lower() for c in tree.find_all(exp.Column) if c.name
+        ) | frozenset(i.name.lower() for i in tree.find_all(exp.Identifier))
+
+
+CODE_GROUP_MEMBERS = DerivedView(
+    name="code_group_members",
+    doc=(
+        "XML2/XML3 lines in a group of edit_code_groups on their date: "
+        "tbl, ma_lk, stt, group_name"
+    ),
+    sql="""
+with keys3 as (
+    select distinct ma_dich_vu, ten_dich_vu, ma_vat_tu from xml3
+),
+groups3 as (
+    select k.ma_dich_vu, k.ten_dich_vu, k.ma_vat_tu, g.group_name,
+           g.valid_from, g.valid_to
+    from keys3 as k
+    join edit_code_groups as g
+      on g.source_table = 'XML3'
+     and lower(
+         case g.field
+             when 'ma_dich_vu' then k.ma_dich_vu
+             when 'ten_dich_vu' then k.ten_dich_vu
+             when 'ma_vat_tu' then k.ma_vat_tu
+         end
+     ) like g.pattern
+),
+keys2 as (
+    select distinct ma_thuoc, ten_thuoc from xml2
+),
+groups2 as (
+    select k.ma_thuoc, k.ten_thuoc, g.group_name, g.valid_from, g.valid_to
+    from keys2 as k
+    join edit_code_groups as g
+      on g.source_table = 'XML2'
+     and lower(
+         case g.field
+             when 'ma_thuoc' then k.ma_thuoc
+             when 'ten_thuoc' then k.ten_thuoc
+         end
+     ) like g.pattern
+)
+select distinct 'XML3' as tbl, x.ma_lk, x.stt, m.group_name
+from xml3 as x
+join groups3 as m
+  on m.ma_dich_vu is not distinct from x.ma_dich_vu
+ and m.ten_dich_vu is not distinct from x.ten_dich_vu
+ and m.ma_vat_tu is not distinct from x.ma_vat_tu
+where cast(x.ngay_yl as date) >= m.valid_from
+  and (m.valid_to is null or cast(x.ngay_yl as date) <= m.valid_to)
+union all
+select distinct 'XML2' as tbl, d.ma_lk, d.stt, m.group_name
+from xml2 as d
+join groups2 as m
+  on m.ma_thuoc is not distinct from d.ma_thuoc
+ and m.ten_thuoc is not distinct from d.ten_thuoc
+where cast(d.ngay_yl as date) >= m.valid_from
+  and (m.valid_to is null or cast(d.ngay_yl as date) <= m.valid_to)
+""",
+)
+
+CLAIM_DIAGNOSES = DerivedView(
+    name="claim_diagnoses",
+    doc=(
+        "ICD-10 codes of a claim, normalised (upper case, no dot): ma_lk, icd, "
+        "source ('MA_BENH_CHINH', 'MA_BENH_KT' or 'MA_BENH' of an XML3 line)"
+    ),
+    sql="""
+with raw as (
+    select h.ma_lk, 'MA_BENH_CHINH' as source, h.ma_benh_chinh as code
+    from xml1 as h
+    union all
+    select h.ma_lk, 'MA_BENH_KT' as source, x.code
+    from xml1 as h
+    cross join unnest(string_split(h.ma_benh_kt, ';')) as x(code)
+    union all
+    select l.ma_lk, 'MA_BENH' as source, x.code
+    from xml3 as l
+    cross join unnest(string_split(l.ma_benh, ';')) as x(code)
+)
+select distinct ma_lk, upper(replace(trim(code), '.', '')) as icd, source
+from raw
+where coalesce(trim(code), '') <> ''
+""",
+)
+
+LINE_PRACTITIONERS = DerivedView(
+    name="line_practitioners",
+    doc=(
+        "People named on a service (XML3 without MA_VAT_TU) or drug (XML2) line: "
+        "tbl, ma_lk, stt, code, ma_cskcb, vai_tro, ngay, macchn, noi_khai_bao"
+    ),
+    sql=r"""
+with lines as (
+    select l.ma_lk, l.stt, l.ma_dich_vu, h.ma_cskcb, l.ma_bac_si,
+           l.nguoi_thuc_hien,
+           cast(l.ngay_yl as date) as ngay_yl,
+           cast(coalesce(l.ngay_th_yl, l.ngay_yl) as date) as ngay_th
+    from xml3 as l
+    left join xml1 as h on h.ma_lk = l.ma_lk
+    where coalesce(l.ma_vat_tu, '') = ''
+),
+roles as (
+    select 'XML3' as tbl, ma_lk, stt, ma_dich_vu as code, ma_cskcb,
+           'MA_BAC_SI' as vai_tro, ngay_yl as ngay, trim(x.raw) as raw
+    from lines cross join unnest(string_split(ma_bac_si, ';')) as x(raw)
+    union all
+    select 'XML3', ma_lk, stt, ma_dich_vu, ma_cskcb, 'NGUOI_THUC_HIEN', ngay_th,
+           trim(x.raw)
+    from lines cross join unnest(string_split(nguoi_thuc_hien, ';')) as x(raw)
+    union all
+    select 'XML3', l.ma_lk, l.stt, l.ma_dich_vu, l.ma_cskcb, 'MA_BS_DOC_KQ',
+           cast(coalesce(r.ngay_kq, l.ngay_th) as date), trim(x.raw)
+    from lines as l
+    join xml4 as r on r.ma_lk = l.ma_lk and r.ma_dich_vu = l.ma_dich_vu
+    cross join unnest(string_split(r.ma_bs_doc_kq, ';')) as x(raw)
+    union all
+    select 'XML2', d.ma_lk, d.stt, d.ma_thuoc, h.ma_cskcb, 'MA_BAC_SI',
+           cast(d.ngay_yl as date), trim(x.raw)
+    from xml2 as d
+    left join xml1 as h on h.ma_lk = d.ma_lk
+    cross join unnest(string_split(d.ma_bac_si, ';')) as x(raw)
+),
+names as (
+    select
+        raw,
+        regexp_replace(
+            trim(regexp_replace(raw, '\(.*\)', '')), '\.C\.\d{5}$', ''
+        ) as macchn,
+        nullif(regexp_extract(raw, '\.C\.(\d{5})', 1), '') as noi_ghi
+    from (select distinct raw from roles) as d
+    where trim(regexp_replace(raw, '\(.*\)', '')) <> ''
+)
+select distinct
+    r.tbl, r.ma_lk, r.stt, r.code, r.ma_cskcb, r.vai_tro, r.ngay, n.macchn,
+    coalesce(n.noi_ghi, r.ma_cskcb) as noi_khai_bao
+from roles as r
+join names as n on n.raw = r.raw
+""",
+)
+
+DERIVED_VIEWS: dict[str, DerivedView] = {
+    v.name: v for v in (CODE_GROUP_MEMBERS, CLAIM_DIAGNOSES, LINE_PRACTITIONERS)
+}
+"""Every derived view, in an order where a view comes after the views it reads."""
+
+
+def closure(names: frozenset[str]) -> tuple[frozenset[str], tuple[DerivedView, ...]]:
+    """Return the logical views and the derived views (in order) ``names`` need.
+
+    Args:
+        names: views read by the rules (logical and derived).
+
+    Returns:
+        The logical (non-derived) views to register, and the derived views to
+        materialise, each after the views it reads.
+    """
+    wanted: set[str] = set()
+    pending = [n for n in names if n in DERIVED_VIEWS]
+    while pending:
+        name = pending.pop()
+        if name in wanted:
+            continue
+        wanted.add(name)
+        pending.extend(s for s in DERIVED_VIEWS[name].sources() if s in DERIVED_VIEWS)
+    ordered = tuple(v for v in DERIVED_VIEWS.values() if v.name in wanted)
+    base = {n for n in names if n not in DERIVED_VIEWS}
+    for view in ordered:
+        base.update(s for s in view.sources() if s not in DERIVED_VIEWS)
+    return frozenset(base), ordered
