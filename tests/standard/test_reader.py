@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
+from lxml import etree
 
 from giamdinh.config import Settings
 from giamdinh.standard.reader import (
@@ -364,3 +365,45 @@ def test_read_batch_gives_the_garbage_collector_back_as_it_was(
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def _reordered(data: bytes, *, extra: bool) -> bytes:
+    """The same inner file with every record's fields in reverse order."""
+    root = etree.fromstring(data)
+    records = [root] if len(root) and not len(root[0]) else list(root.iter())
+    for record in records:
+        fields = [child for child in record if not len(child)]
+        if len(fields) != len(record) or not fields:
+            continue
+        for child in fields:
+            record.remove(child)
+        record.extend(reversed(fields))
+        if extra:
+            etree.SubElement(record, "EXTRA").text = "x"
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
+
+
+def test_usual_and_irregular_records_read_alike(
+    claim_factory: Callable[..., ClaimRecords],
+) -> None:
+    claims = [claim_factory("LK1", lines=3), claim_factory("LK2")]
+    claims[1]["XML3"][0]["SO_LUONG"] = "x"  # kept as raw text either way
+    data = envelope_bytes(claims, ma_cskcb="99001", ngay_lap="1")
+    irregular = data
+    for table, rows in claims[0].items():
+        inner = render_table(table, rows)
+        changed = _reordered(inner, extra=table == "XML3")
+        assert changed != inner
+        irregular = irregular.replace(
+            base64.b64encode(inner), base64.b64encode(changed), 1
+        )
+    assert irregular != data
+    usual = read_batch([("f.xml", data)])
+    careful = read_batch([("f.xml", irregular)])
+    assert careful.files[0].findings[0].code == "IN040"
+    assert [c.content for c in usual.files[0].claims] == [
+        c.content for c in careful.files[0].claims
+    ]
+    assert usual.tables.keys() == careful.tables.keys()
+    for name, table in usual.tables.items():
+        assert table.equals(careful.tables[name]), name

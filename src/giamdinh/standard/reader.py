@@ -57,7 +57,6 @@ import functools
 import gc
 import hashlib
 import io
-import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -95,8 +94,10 @@ ARROW_TYPES: dict[FieldKind, pa.DataType] = {
     FieldKind.TIMESTAMP: pa.timestamp("s"),
 }
 PROVENANCE_COLUMNS = ("_file", "_hoso", "_envelope_cskcb")
-Source = Path | str | tuple[str, bytes]
-"""A file to read: a path, or ``(name, content)`` for bytes already in memory."""
+Source = Path | str | tuple[str, bytes] | tuple[str, bytes, str]
+"""A file to read: a path, or ``(name, content)`` for bytes already in memory, or
+``(name, content, sha256)`` when the caller has already hashed them (hex SHA-256 of
+``content``; it becomes ``FileResult.sha256`` as given)."""
 ENVELOPE_ROOT = "GIAMDINHHS"
 
 # QĐ 4210 names with a plain 4750 counterpart, per table (research note §9). Only
@@ -345,6 +346,8 @@ class _Staged:
     findings: list[Finding] = field(default_factory=list)
     legacy: dict[str, set[str]] = field(default_factory=dict)
     unknown: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Per table, the rows as one text (see ``_joined``), once they are final.
+    joined: dict[str, str] = field(default_factory=dict)
 
 
 _INDEX: dict[str, dict[str, int]] = {
@@ -502,11 +505,68 @@ def _loc(base: Location, **changes: Any) -> Location:
     )
 
 
+# Tags of a whole inner file in the usual shape, in document order: the root, the
+# list element (list tables only), then per record its element and every field.
+_HEAD: dict[str, list[str]] = {
+    name: [spec.root_tag]
+    if spec.single_record
+    else [spec.root_tag, spec.list_tag or spec.root_tag]
+    for name, spec in TABLES.items()
+}
+_RECORD: dict[str, list[str]] = {
+    name: ([] if spec.single_record else [spec.record_tag or ""])
+    + list(spec.field_names)
+    for name, spec in TABLES.items()
+}
+_PATTERNS: dict[tuple[str, int], list[str]] = {}
+
+
+def _pattern(table: str, count: int) -> list[str]:
+    """Return the tags of ``count`` usual records of ``table`` (cached for small)."""
+    key = (table, count)
+    found = _PATTERNS.get(key)
+    if found is None:
+        found = _RECORD[table] * count
+        if count <= 64:  # noqa: PLR2004 - the usual claims; larger files are rare
+            _PATTERNS[key] = found
+    return found
+
+
+def _usual_records(root: etree._Element, table: str) -> list[list[str | None]] | None:
+    """Return the records of an inner file in the usual shape, else None.
+
+    The usual shape: the spec's root (and list) element, then records whose fields
+    are every spec field, in spec order, once, without child elements. One pass over
+    the tree gives every element's tag and text (the parser dropped comments and
+    processing instructions, so these are all elements); the tags must be exactly
+    the expected sequence. Anything else takes the careful path, which reports what
+    is irregular.
+    """
+    elements = list(root.iter())
+    head = _HEAD[table]
+    per = len(_RECORD[table])
+    count, extra = divmod(len(elements) - len(head), per)
+    if extra or count < 0 or (count != 1 and TABLES[table].single_record):
+        return None
+    tags = [element.tag for element in elements]
+    if tags[: len(head)] != head or tags[len(head) :] != _pattern(table, count):
+        return None
+    texts: list[str | None] = [
+        "" if (text := element.text) is None else text for element in elements
+    ]
+    first = len(head) + per - len(_NAMES[table])  # the first field of the first record
+    width = len(_NAMES[table])
+    return [texts[start : start + width] for start in range(first, len(texts), per)]
+
+
 def _records_of(
     root: etree._Element, table: str, staged: _Staged, loc: Location
 ) -> list[list[str | None]]:
     """Return the records of one parsed inner file whose root is already checked."""
     spec = TABLES[table]
+    usual = _usual_records(root, table)
+    if usual is not None:
+        return usual
     if spec.single_record:
         nested = bool(_DEPTH_2(root))
         return [_extract(root, table, staged, loc, legacy_shape=False, nested=nested)]
@@ -551,7 +611,11 @@ class _Batch:
     """Accumulates accepted rows of many files; builds Arrow arrays once."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, list[list[str | None]]] = {name: [] for name in TABLES}
+        # Per table, the accepted rows of each unit as one text (``_joined``): far
+        # cheaper to keep and to hand to Arrow than one string object per field.
+        self.texts: dict[str, list[str]] = {name: [] for name in TABLES}
+        # Whether any of those rows has a missing field (``_MISSING``).
+        self.missing: dict[str, bool] = dict.fromkeys(TABLES, False)
         self.hoso: dict[str, list[int]] = {name: [] for name in TABLES}
         self.file_index: dict[str, list[int]] = {name: [] for name in TABLES}
         self.files: list[str] = []
@@ -563,19 +627,28 @@ class _Batch:
         return len(self.files) - 1
 
     def accept(self, file_index: int, hoso: int, staged: _Staged) -> None:
+        joined = _joined_tables(staged)
         for table, rows in staged.rows.items():
-            self.rows[table].extend(rows)
+            if not rows:
+                continue
+            text = joined[table]
+            self.texts[table].append(text)
+            if _MISSING in text:
+                self.missing[table] = True
             self.hoso[table].extend([hoso] * len(rows))
             self.file_index[table].extend([file_index] * len(rows))
 
-    def mark(self) -> dict[str, int]:
-        return {name: len(rows) for name, rows in self.rows.items()}
+    def mark(self) -> dict[str, tuple[int, int]]:
+        return {
+            name: (len(texts), len(self.hoso[name]))
+            for name, texts in self.texts.items()
+        }
 
-    def rollback(self, mark: dict[str, int]) -> None:
-        for name, length in mark.items():
-            del self.rows[name][length:]
-            del self.hoso[name][length:]
-            del self.file_index[name][length:]
+    def rollback(self, mark: dict[str, tuple[int, int]]) -> None:
+        for name, (units, rows) in mark.items():
+            del self.texts[name][units:]
+            del self.hoso[name][rows:]
+            del self.file_index[name][rows:]
 
     def set_cskcb(self, file_index: int, cskcb: str | None) -> None:
         self.cskcb[file_index] = cskcb
@@ -584,13 +657,14 @@ class _Batch:
         files = pa.array(self.files, pa.string())
         cskcb = pa.array(self.cskcb, pa.string())
         tables: dict[str, pa.Table] = {}
-        for name, rows in self.rows.items():
-            if not rows:
+        for name, texts in self.texts.items():
+            if not texts:
                 continue
             take = pa.array(self.file_index[name], pa.int32())
             tables[name] = _build_table(
                 name,
-                rows,
+                texts,
+                missing=self.missing[name],
                 file_column=pc.take(files, take),
                 hoso=pa.array(self.hoso[name], pa.int32()),
                 cskcb_column=pc.take(cskcb, take),
@@ -666,37 +740,84 @@ def _typed(kind: FieldKind, text: pa.Array) -> tuple[pa.Array, pa.Array]:
 
 def _build_table(
     table: str,
-    rows: list[list[str | None]],
+    texts: list[str],
     *,
+    missing: bool,
     file_column: pa.Array,
     hoso: pa.Array,
     cskcb_column: pa.Array,
 ) -> pa.Table:
     spec = TABLES[table]
     width = len(spec.fields)
-    size = len(rows)
-    # Every row has one text per field: convert all texts to Arrow at once, then take
-    # each column out with a stride (about twice as fast as zip(*rows) per column).
-    flat = pa.array(itertools.chain.from_iterable(rows), pa.string(), size=size * width)
+    size = len(hoso)
+    # Every row has one text per field: split the joined texts into one array of all
+    # fields in C++ (much cheaper than converting a Python string per field), then
+    # take each column out with a stride.
+    flat = pc.split_pattern(
+        pc.replace_substring(pa.array(texts, pa.string()), _ROW_SEP, _FIELD_SEP),
+        _FIELD_SEP,
+    ).flatten()
+    if len(flat) != size * width:  # pragma: no cover - XML text holds no separator
+        msg = f"{table}: {len(flat)} field texts for {size} rows of {width}"
+        raise AssertionError(msg)
+    if missing:
+        flat = pc.if_else(
+            pc.equal(flat, pa.scalar(_MISSING, pa.string())),
+            pa.nulls(len(flat), pa.string()),
+            flat,
+        )
+    # One take puts the texts in column order, string fields first, then the typed
+    # fields grouped by kind; each column is then a zero-copy slice. The typed
+    # fields of one kind are parsed together, as one long array: the same work in a
+    # few calls instead of a dozen per field.
+    order = _COLUMN_ORDER[table]
     starts = np.arange(0, size * width, width, dtype=np.int64)
-    arrays: list[pa.Array] = []
-    raws: list[pa.Array] = []
-    for position, field_spec in enumerate(spec.fields):
-        text = flat.take(pa.array(starts + position))
-        if field_spec.kind is FieldKind.STRING or field_spec.is_list:
-            arrays.append(text)
-            continue
+    by_column = flat.take(pa.array((order[:, None] + starts[None, :]).ravel()))
+    columns: list[pa.Array | None] = [None] * width
+    raw_of: dict[int, pa.Array] = {}
+    strings = _STRING_POSITIONS[table]
+    for n, position in enumerate(strings):
+        columns[position] = by_column.slice(n * size, size)
+    offset = len(strings) * size
+    for kind, positions in _TYPED_POSITIONS[table].items():
+        text = by_column.slice(offset, len(positions) * size)
+        offset += len(positions) * size
         if not pc.max(pc.utf8_length(text)).as_py():
             # Every value missing or empty: nothing to parse.
-            typed = pa.nulls(size, ARROW_TYPES[field_spec.kind])
-            raw = pa.nulls(size, pa.string())
+            typed = pa.nulls(len(text), ARROW_TYPES[kind])
+            raw = pa.nulls(len(text), pa.string())
         else:
-            typed, raw = _typed(field_spec.kind, text)
-        arrays.append(typed)
-        raws.append(raw)
+            typed, raw = _typed(kind, text)
+        for n, position in enumerate(positions):
+            columns[position] = typed.slice(n * size, size)
+            raw_of[position] = raw.slice(n * size, size)
+    raws = [raw_of[p] for p in sorted(raw_of)]
     return pa.Table.from_arrays(
-        [*arrays, *raws, file_column, hoso, cskcb_column], schema=table_schema(table)
+        [*columns, *raws, file_column, hoso, cskcb_column], schema=table_schema(table)
     )
+
+
+_STRING_POSITIONS: dict[str, list[int]] = {
+    name: [
+        i for i, f in enumerate(spec.fields) if f.kind is FieldKind.STRING or f.is_list
+    ]
+    for name, spec in TABLES.items()
+}
+_TYPED_POSITIONS: dict[str, dict[FieldKind, list[int]]] = {}
+for _name, _spec in TABLES.items():
+    _kinds: dict[FieldKind, list[int]] = {}
+    for _i, _f in enumerate(_spec.fields):
+        if _f.kind is not FieldKind.STRING and not _f.is_list:
+            _kinds.setdefault(_f.kind, []).append(_i)
+    _TYPED_POSITIONS[_name] = _kinds
+_COLUMN_ORDER: dict[str, np.ndarray[Any, np.dtype[np.int64]]] = {
+    name: np.array(
+        _STRING_POSITIONS[name]
+        + [p for positions in _TYPED_POSITIONS[name].values() for p in positions],
+        dtype=np.int64,
+    )
+    for name in TABLES
+}
 
 
 def concat_tables(parts: Iterable[dict[str, pa.Table]]) -> dict[str, pa.Table]:
@@ -729,7 +850,8 @@ class _FileReader:
         file_index = self.batch.add_file(name, None)
         try:
             if isinstance(source, tuple):
-                data = self._given(source[1], result, loc)
+                digest = source[2] if len(source) == 3 else None  # noqa: PLR2004
+                data = self._given(source[1], result, loc, digest)
             else:
                 data = self._load(Path(source), result, loc)
             root = _check_bytes(data, loc)
@@ -774,12 +896,14 @@ class _FileReader:
             ) from error
         return self._given(data, result, loc)
 
-    def _given(self, data: bytes, result: FileResult, loc: Location) -> bytes:
+    def _given(
+        self, data: bytes, result: FileResult, loc: Location, digest: str | None = None
+    ) -> bytes:
         result.size = len(data)
         limit = self.settings.max_file_bytes
         if len(data) > limit:
             raise _RefusedError(_finding("IN004", loc, size=len(data), limit=limit))
-        result.sha256 = hashlib.sha256(data).hexdigest()
+        result.sha256 = digest or hashlib.sha256(data).hexdigest()
         return data
 
     # ---------------------------------------------------------------- envelope
@@ -900,7 +1024,7 @@ class _FileReader:
             return None
         result.findings.extend(staged.findings)
         result.claims.append(
-            ClaimRef(ma_lk=ma_lk or "", hoso=index, content=_content(staged.rows))
+            ClaimRef(ma_lk=ma_lk or "", hoso=index, content=_content(staged))
         )
         return staged
 
@@ -1069,7 +1193,7 @@ class _FileReader:
             unit = _Staged(rows={table: groups[ma_lk]})
             units.append((index, unit))
             result.claims.append(
-                ClaimRef(ma_lk=ma_lk, hoso=index, content=_content(unit.rows))
+                ClaimRef(ma_lk=ma_lk, hoso=index, content=_content(unit))
             )
         cskcb_index = _INDEX[table].get("MA_CSKCB")
         if cskcb_index is not None:
@@ -1084,22 +1208,45 @@ class _FileReader:
         self._unit_notes([(0, staged_summary)], result, loc)
 
 
-def _content(rows: dict[str, list[list[str | None]]]) -> str:
+_FIELD_SEP = "\x1f"
+_ROW_SEP = "\x1e"
+_TABLE_SEP = "\x1d"
+_MISSING = "\x00"
+
+
+def _joined(rows: list[list[str | None]]) -> str:
+    """Return rows as one text: fields joined with U+001F, rows with U+001E.
+
+    A missing field (None) is U+0000. None of these can occur in XML 1.0 text, so
+    the text is unambiguous (and splits back into exactly the fields).
+    """
+    try:
+        return _ROW_SEP.join(map(_FIELD_SEP.join, rows))  # type: ignore[arg-type]
+    except TypeError:  # a missing field (None)
+        return _ROW_SEP.join(
+            _FIELD_SEP.join([_MISSING if v is None else v for v in row]) for row in rows
+        )
+
+
+def _joined_tables(staged: _Staged) -> dict[str, str]:
+    """Return (and keep) ``_joined`` of every table of a unit whose rows are final."""
+    joined = staged.joined
+    for table, rows in staged.rows.items():
+        if table not in joined:
+            joined[table] = _joined(rows)
+    return joined
+
+
+def _content(staged: _Staged) -> str:
     """Return the SHA-256 of a claim's records (see ``ClaimRef.content``).
 
-    Fields are joined with U+001F, records with U+001E and tables with U+001D, a
-    missing field is U+0000: none of these can occur in XML 1.0 text, so the
-    rendering is unambiguous. Much cheaper than hashing the typed Arrow values later.
+    Per table in name order: U+001D, the table name, U+001E and its ``_joined``
+    rows. Much cheaper than hashing the typed Arrow values later.
     """
+    joined = _joined_tables(staged)
     digest = hashlib.sha256()
-    for table in sorted(rows):
-        lines: list[str] = []
-        for row in rows[table]:
-            try:
-                lines.append("\x1f".join(row))  # type: ignore[arg-type]
-            except TypeError:  # a missing field (None)
-                lines.append("\x1f".join(["\x00" if v is None else v for v in row]))
-        digest.update(f"\x1d{table}\x1e{chr(0x1E).join(lines)}".encode())
+    for table in sorted(joined):
+        digest.update(f"{_TABLE_SEP}{table}{_ROW_SEP}{joined[table]}".encode())
     return digest.hexdigest()
 
 
