@@ -339,3 +339,31 @@ def test_claim_status_values() -> None:
         "unchanged",
         "file_rejected",
     }
+
+
+def test_version_index_gives_back_what_it_was_given() -> None:
+    from giamdinh.store.store import _Version, _VersionIndex
+
+    index = _VersionIndex("20260101T000000000000Z-abcdef")
+    digest = "0123456789abcdef" * 4
+    kept = {
+        ("claim", "79001", "LK1"): _Version(
+            1, digest, "20260101T000000000000Z-abcdef-0000042"
+        ),
+        ("claim", "79001", "LK2"): _Version(
+            3, "not-a-digest", "an-earlier-batch-0000001"
+        ),
+        ("checkin", "79001", "LK1"): _Version(2, digest.upper(), "x-0000001"),
+        ("claim", "unknown", "Lê Thị"): _Version(
+            7, "", "20260101T000000000000Z-abcdef-12"
+        ),
+    }
+    for key, version in kept.items():
+        index.put(key, version)
+    assert len(index) == len(kept)
+    for key, version in kept.items():
+        assert index.get(key) == version
+    assert index.get(("claim", "79002", "LK1")) is None
+    index.put(("claim", "79001", "LK1"), _Version(2, digest, "b-0000002"))
+    assert len(index) == len(kept)
+    assert index.get(("claim", "79001", "LK1")) == _Version(2, digest, "b-0000002")
