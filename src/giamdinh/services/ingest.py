@@ -14,6 +14,7 @@ finding; a file "would be rejected" when any finding about it is ``refuse``.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,9 +24,9 @@ from giamdinh.config import Settings, get_settings
 from giamdinh.domain import Finding, Severity
 from giamdinh.errors import ConfigError
 from giamdinh.standard import codes as ingest_codes
-from giamdinh.standard.reader import FileResult, read_batch
+from giamdinh.standard.reader import FileResult, Source, read_batch
 from giamdinh.standard.reception import check_reception, rejected_hosos
-from giamdinh.store import BatchStats, ClaimStore, SourceFile, file_sha256
+from giamdinh.store import Batch, BatchStats, ClaimStore, SourceFile, file_sha256
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -96,6 +97,53 @@ def _chunks(files: Iterable[Path], limit: int) -> Iterator[list[Path]]:
         yield chunk
 
 
+def _loaded(path: Path, max_bytes: int) -> tuple[Source, str, int]:
+    """Return the file as the reader takes it, its hex SHA-256 and its size.
+
+    The bytes are read once, hashed and handed to the reader with their hash, so a
+    file is neither read nor hashed twice. A file over ``max_bytes`` is hashed in
+    blocks and handed over by path: the reader refuses it by its size, unread.
+    """
+    size = path.stat().st_size
+    if size > max_bytes:
+        return path, file_sha256(path), size
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    return (str(path), data, digest), digest, len(data)
+
+
+def _fresh_chunks(
+    files: Iterable[Path],
+    batch: Batch,
+    settings: Settings,
+    limit: int,
+    progress: Callable[[int], None] | None,
+) -> Iterator[tuple[list[Source], dict[str, str]]]:
+    """Yield chunks of about ``limit`` bytes of the files not yet in the store.
+
+    A file whose hash the store (or this batch) already knows is counted as
+    unchanged (and reported to ``progress``) and left out. Each chunk comes with the
+    hash of each of its files, by path.
+    """
+    chunk: list[Source] = []
+    digests: dict[str, str] = {}
+    size = 0
+    for path in files:
+        source, digest, length = _loaded(path, settings.max_file_bytes)
+        if not batch.claim_file(digest):
+            if progress is not None:
+                progress(1)
+            continue
+        chunk.append(source)
+        digests[str(path)] = digest
+        size += length
+        if size >= limit:
+            yield chunk, digests
+            chunk, digests, size = [], {}, 0
+    if chunk:
+        yield chunk, digests
+
+
 def _hoso_scope(code: str) -> bool:
     spec = ingest_codes.CODES.get(code)
     return spec is not None and spec.scope == "hoso"
@@ -118,7 +166,7 @@ def _with_hoso(result: FileResult) -> list[Finding]:
 
 
 def _check_chunk(
-    paths: Sequence[Path], settings: Settings
+    paths: Sequence[Source], settings: Settings
 ) -> tuple[list[FileResult], dict[str, pa.Table], list[Finding]]:
     """Read a chunk of files and run reception; return results, tables, findings."""
     batch = read_batch(paths, settings=settings)
@@ -172,15 +220,9 @@ def ingest_paths(
     started = time.perf_counter()
     by_severity: Counter[str] = Counter()
     with store.begin() as batch:
-        fresh: list[tuple[Path, str]] = []
-        for path in files:
-            digest = file_sha256(path)
-            if batch.claim_file(digest):
-                fresh.append((path, digest))
-            elif progress is not None:
-                progress(1)
-        digests = {str(p): d for p, d in fresh}
-        for chunk in _chunks((p for p, _ in fresh), chunk_bytes):
+        for chunk, digests in _fresh_chunks(
+            files, batch, active, chunk_bytes, progress
+        ):
             results, tables, reception = _check_chunk(chunk, active)
             sources = {
                 r.path: SourceFile(path=r.path, sha256=digests[r.path]) for r in results
