@@ -12,7 +12,11 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 #: Rates high enough that every pattern appears in a small run.
-HIGH_RATES = {"practitioner_two_places": 0.02, "frequency_over_limit": 0.01}
+HIGH_RATES = {
+    "practitioner_two_places": 0.02,
+    "frequency_over_limit": 0.01,
+    "machine_overlap": 0.01,
+}
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ per pattern against ``ground_truth.csv``.
 from __future__ import annotations
 
 import csv
+import itertools
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,7 +20,12 @@ import pytest
 
 from giamdinh.standard.reader import read_batch
 from giamdinh.synth import PATTERN_DESCRIPTIONS, PATTERN_NAMES, SynthConfig, generate
-from giamdinh.synth.anomalies import PATTERNS, make_plan, pattern_rates
+from giamdinh.synth.anomalies import (
+    BUSY_DAY_CLAIMS,
+    PATTERNS,
+    make_plan,
+    pattern_rates,
+)
 from giamdinh.synth.clinical import (
     ABDOMINAL_US,
     AFB_CODE,
@@ -54,6 +60,7 @@ class Province:
     m06: dict[str, dict[str, tuple[date, date | None]]]
     lent: set[str]
     licences: dict[str, dict[str, str]]
+    out: Path
 
     def labelled(self, pattern: str) -> set[Key]:
         """Return the ``(MA_LK, STT)`` of the lines labelled with ``pattern``."""
@@ -112,7 +119,7 @@ def read_province(result: SynthResult) -> Province:
             licences[r["MACCHN"]] = r
     with (out / "ground_truth.csv").open(encoding="utf-8", newline="") as handle:
         truth = list(csv.DictReader(handle))
-    return Province(xml1, xml2, xml3, xml4, truth, m05, m06, lent, licences)
+    return Province(xml1, xml2, xml3, xml4, truth, m05, m06, lent, licences, out)
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +207,14 @@ def _defective(p: Province, pattern: str, key: Key) -> bool:  # noqa: PLR0911, P
 LINE_PATTERNS = tuple(
     name
     for name in PATTERN_NAMES
-    if name not in {"practitioner_two_places", "impossible_day", "volume_outlier"}
+    if name
+    not in {
+        "practitioner_two_places",
+        "impossible_day",
+        "volume_outlier",
+        "machine_overlap",
+        "busy_honest",
+    }
 )
 
 
@@ -317,7 +331,12 @@ def test_planned_counts_follow_the_rates() -> None:
         claims=20_000,
         seed=9,
         anomaly_rate=0.1,
-        rates={"impossible_day": 0.02, "practitioner_two_places": 0.004},
+        rates={
+            "impossible_day": 0.02,
+            "practitioner_two_places": 0.004,
+            "machine_overlap": 0.004,
+            "busy_honest": 0.02,
+        },
     )
     rates = pattern_rates(config)
     counts = day_counts(config)
@@ -336,6 +355,12 @@ def test_planned_counts_follow_the_rates() -> None:
             assert len(clusters) == round(0.02 * 20_000 / 120) == 3
             want = 120 * len(clusters)
             assert got[i] == want
+        elif pattern.name == "busy_honest":
+            want = BUSY_DAY_CLAIMS * round(0.02 * 20_000 / BUSY_DAY_CLAIMS)
+            assert got[i] == want == 400
+            busy_days = {d for d, (a, b) in enumerate(ranges) if i in plan[a:b]}
+            assert len(busy_days) == 5
+            assert not busy_days & set(clusters)
         else:
             want = round(rates[pattern.name] * config.claims)
             assert got[i] == want, pattern.name
@@ -378,3 +403,102 @@ def test_ground_truth_tables_match_patterns(province: Province) -> None:
     tables = {p.name: p.table for p in PATTERNS}
     for row in province.truth:
         assert row["table"] == tables[row["pattern"]], row
+
+
+@pytest.fixture(scope="module")
+def signal_province(tmp_path_factory: pytest.TempPathFactory) -> Province:
+    """A 3,000-claim province with only the signal patterns planted."""
+    result = generate(
+        SynthConfig(
+            claims=3000,
+            seed=4,
+            facilities=8,
+            anomaly_rate=0.0,
+            rates={"machine_overlap": 0.01, "busy_honest": 0.03},
+            dicom_files=0,
+        ),
+        tmp_path_factory.mktemp("synth") / "signals",
+    )
+    assert result.planned["machine_overlap"] == round(0.01 * 3000) == 30
+    assert result.labels["machine_overlap"] == result.planned["machine_overlap"]
+    assert result.planned["busy_honest"] == BUSY_DAY_CLAIMS
+    assert result.labels["busy_honest"] == BUSY_DAY_CLAIMS
+    return read_province(result)
+
+
+def _device_rows(p: Province) -> dict[str, list[tuple[datetime, datetime, Key]]]:
+    folder = p.out / "device_logs"
+    by_machine: dict[str, list[tuple[datetime, datetime, Key]]] = defaultdict(list)
+    for path in sorted(folder.glob("*.csv")):
+        for row in _rows(path):
+            by_machine[row["MA_MAY"]].append(
+                (
+                    datetime.fromisoformat(row["START"]),
+                    datetime.fromisoformat(row["END"]),
+                    (row["MA_LK"], int(row["STT"])),
+                )
+            )
+    return by_machine
+
+
+def _overlapping(items: list[tuple[datetime, datetime, Key]]) -> set[Key]:
+    """Return the items that start before an earlier item (by start) has ended."""
+    found: set[Key] = set()
+    latest: datetime | None = None
+    for start, end, key in sorted(items):
+        if latest is not None and start < latest:
+            found.add(key)
+        latest = end if latest is None else max(latest, end)
+    return found
+
+
+def test_machine_overlap(signal_province: Province) -> None:
+    """Each labelled study starts on its machine while the previous study runs, in
+    the claim times and in the device log; no other study overlaps anything."""
+    p = signal_province
+    labelled = p.labelled("machine_overlap")
+    assert len(labelled) == 30
+    logs = _device_rows(p)
+    claim_times: dict[str, list[tuple[datetime, datetime, Key]]] = defaultdict(list)
+    for key, row in p.xml3.items():
+        if row["MA_MAY"] in logs:
+            claim_times[str(row["MA_MAY"])].append(
+                (row["NGAY_TH_YL"], row["NGAY_KQ"], key)
+            )
+    in_claims = set().union(*(_overlapping(v) for v in claim_times.values()))
+    in_logs = set().union(*(_overlapping(v) for v in logs.values()))
+    assert in_claims == labelled
+    assert in_logs == labelled
+    for key in labelled:
+        row = p.xml3[key]
+        assert SERVICES[str(row["MA_DICH_VU"])].kind in IMAGING_KINDS | {
+            Kind.ECG,
+            Kind.ENDO,
+            Kind.ENDO_BIOPSY,
+        }
+        assert row["NGAY_YL"] <= row["NGAY_TH_YL"] < row["NGAY_KQ"]
+
+
+def test_busy_honest(signal_province: Province) -> None:
+    """One radiographer, 80 short X-rays on one day, one at a time, all labelled;
+    registered at the hospital and doing nothing else: clean."""
+    p = signal_province
+    labelled = p.labelled("busy_honest")
+    assert len(labelled) == BUSY_DAY_CLAIMS
+    rows = [p.xml3[k] for k in labelled]
+    assert {SERVICES[str(r["MA_DICH_VU"])].kind for r in rows} == {Kind.XRAY}
+    people = {str(r["NGUOI_THUC_HIEN"]) for r in rows}
+    assert len(people) == 1
+    person = people.pop()
+    assert len({r["NGAY_TH_YL"].date() for r in rows}) == 1
+    assert {k for k, r in p.xml3.items() if r["NGUOI_THUC_HIEN"] == person} == labelled
+    spans = sorted((r["NGAY_TH_YL"], r["NGAY_KQ"]) for r in rows)
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        assert end <= start  # one study at a time
+    minutes = sum((e - s).total_seconds() / 60 for s, e in spans)
+    assert 2 * 60 < minutes < 8 * 60
+    facilities = {p.facility(k) for k in labelled}
+    assert len(facilities) == 1
+    m02 = _rows(p.out / "reference" / facilities.pop() / "M02.csv")
+    assert person in {r["MACCHN"] for r in m02}
+    assert _licence_valid(p.licences.get(person), rows[0]["NGAY_TH_YL"].date())

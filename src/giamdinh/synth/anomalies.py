@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from giamdinh.synth.config import SynthConfig
 
 
+#: Claims of one busy-but-honest day (one X-ray each, one radiographer).
+BUSY_DAY_CLAIMS = 80
+
+
 @dataclass(frozen=True, slots=True)
 class Pattern:
     """One kind of planted anomaly.
@@ -179,6 +183,25 @@ PATTERNS: tuple[Pattern, ...] = (
         "patients far more than its peers; the extra lines are labelled and one "
         "facility-level row names the service",
     ),
+    Pattern(
+        "machine_overlap",
+        0.0,
+        "XML3",
+        "NGAY_TH_YL",
+        "an imaging study starts on one machine while the machine's previous study "
+        "is still running, in the claim times (NGAY_TH_YL) and in the device log; "
+        "the later study is labelled (for the signals; planted only by --rate)",
+    ),
+    Pattern(
+        "busy_honest",
+        0.0,
+        "XML3",
+        "NGUOI_THUC_HIEN",
+        f"not an anomaly: one radiographer performs {BUSY_DAY_CLAIMS} short X-rays "
+        "on one day, each at its own time on a free machine; every such line is "
+        "labelled so that a signal flagging one is a false positive (planted only "
+        "by --rate)",
+    ),
 )
 PATTERN_NAMES: tuple[str, ...] = tuple(p.name for p in PATTERNS)
 """Stable names of the planted patterns, as written in ``ground_truth.csv``."""
@@ -191,6 +214,8 @@ IMPOSSIBLE_DAY_CLAIMS = 120
 #: A day takes an impossible-day cluster only if it has this many claims, so the
 #: cluster is at most 5/6 of that day's arrivals.
 _CLUSTER_DAY_CLAIMS = IMPOSSIBLE_DAY_CLAIMS * 6 // 5
+#: Patterns planted in whole days (clusters), not claim by claim.
+_CLUSTERED = frozenset({"impossible_day", "practitioner_two_places", "busy_honest"})
 
 
 def render_patterns_markdown() -> str:
@@ -239,6 +264,8 @@ def make_plan(
 ) -> tuple[bytearray, dict[int, int]]:
     """Return the pattern code of every claim (0 = clean) and the impossible days.
 
+    Busy-but-honest days take whole days too, never an impossible day's.
+
     Args:
         config: the run.
         day_ranges: ``(first index, end index)`` of the claims of each day.
@@ -272,7 +299,7 @@ def make_plan(
             plan[i + 1] = PAIR_SECOND
             pairs -= 1
     for pattern in PATTERNS:
-        if pattern.name in {"impossible_day", "practitioner_two_places"}:
+        if pattern.name in _CLUSTERED:
             continue
         count = round(rates.get(pattern.name, 0.0) * n)
         placed = 0
@@ -283,10 +310,26 @@ def make_plan(
             if plan[i] == 0:
                 plan[i] = PATTERN_CODE[pattern.name]
                 placed += 1
+    # Busy-but-honest days last, among the claims still clean (no draw at rate 0, so
+    # a configuration without them gives the same plan as before they existed).
+    busy = round(rates.get("busy_honest", 0.0) * n / BUSY_DAY_CLAIMS)
+    if busy:
+        free_days = [
+            (d, free)
+            for d, (a, b) in enumerate(day_ranges)
+            if d not in clusters
+            and len(free := [i for i in range(a, b) if plan[i] == 0])
+            >= BUSY_DAY_CLAIMS * 6 // 5
+        ]
+        rng.shuffle(free_days)
+        for _, free in free_days[:busy]:
+            for i in rng.sample(free, BUSY_DAY_CLAIMS):
+                plan[i] = PATTERN_CODE["busy_honest"]
     return plan, clusters
 
 
 __all__ = [
+    "BUSY_DAY_CLAIMS",
     "IMPOSSIBLE_DAY_CLAIMS",
     "PAIR_SECOND",
     "PATTERNS",

@@ -123,6 +123,9 @@ class Line:
     machine_override: Machine | None = None
     hidden_performer: bool = False
     anchor: int | None = None
+    #: Planted machine overlap: the machine's previous study (start, end minutes,
+    #: log start, end seconds) this line starts inside, at ``anchor``.
+    overlap: tuple[int, int, int, int] | None = None
 
 
 @dataclass(slots=True)
@@ -185,6 +188,14 @@ class Episode:
     notes: list[Note] = field(default_factory=list)
     labels: list[Label] = field(default_factory=list)
     muc_huong: int = 100
+
+
+def _book_tail(machine: Machine, previous_end: int, end: int) -> None:
+    """Book what a planted overlapping study adds after the previous one ends."""
+    if end > previous_end:
+        length = end - previous_end
+        if machine.timeline.earliest(previous_end, length) == previous_end:
+            machine.timeline.book(previous_end, length)
 
 
 def _tri(rng: random.Random, lo: int, mode: int, hi: int) -> int:
@@ -374,7 +385,13 @@ class Builder:
                 [] if line.hidden_performer else [person.timeline]
             )
             for m in candidates:
-                tl = [*timelines, m.timeline] if m is not None else timelines
+                # a planted overlap starts while the machine is busy: only the
+                # person must be free
+                tl = (
+                    [*timelines, m.timeline]
+                    if m is not None and line.overlap is None
+                    else timelines
+                )
                 t = earliest_common(tl, start_at, duration) if tl else start_at
                 if line.anchor is not None and t != line.anchor:
                     continue
@@ -385,6 +402,7 @@ class Builder:
         if best is None and line.anchor is not None:
             # The anchor could not be kept: the caller sees ``anchor`` cleared.
             line.anchor = None
+            line.overlap = None
             self.book_service(rng, facility, line, earliest)
             return
         assert best is not None  # noqa: S101 - every facility has the staff it bills
@@ -392,7 +410,10 @@ class Builder:
         if not line.hidden_performer:
             person.timeline.book(start, duration, counted=counted)
         if m is not None:
-            m.timeline.book(start, duration)
+            if line.overlap is None:
+                m.timeline.book(start, duration)
+            else:
+                _book_tail(m, line.overlap[1], start + duration)
             line.ma_may = m.ma_may
         line.th = start
         line.kq = start + duration
@@ -409,6 +430,59 @@ class Builder:
             seconds = max(20, int(duration * 60 * share))
             offset = rng.randint(0, max(0, duration * 60 - seconds - 1))
             line.log = (start * 60 + offset, start * 60 + offset + seconds)
+            if line.overlap is not None:
+                # the device also records this study starting inside the previous
+                # one's log, never before this study's own start
+                begin = start * 60 + max(0, line.overlap[3] - start * 60) // 2
+                end = min(begin + seconds, (start + duration) * 60)
+                line.log = (begin, max(end, begin + 1))
+            if m.last is None or start + duration >= m.last[1]:
+                m.last = (start, start + duration, *line.log)
+
+    def overlap_target(
+        self, rng: random.Random, facility: Facility, lines: list[Line]
+    ) -> Line | None:
+        """Plant a machine overlap on one line of ``lines``; return it, or ``None``.
+
+        The line is anchored to start on a machine while the machine's latest
+        logged study of the same day is still running, in the claim times and in
+        the device log (the log starts inside the previous study's log).
+        """
+        day = self.clock // DAY
+        options: list[tuple[Line, Machine, int]] = []
+        for x in lines:
+            if x.kind not in LOGGED_KINDS or x.kind is Kind.EXAM:
+                continue
+            for m in facility.machines.get(x.group, []):
+                if m.flaw or not m.declared or m.last is None:
+                    continue
+                start, end, log_start, log_end = m.last
+                anchor = -(-log_start // 60)  # first whole minute inside the log
+                if (
+                    start // DAY == day
+                    and anchor < end
+                    and log_end - anchor * 60 > 1
+                    and self._someone_free(facility, x.kind, anchor)
+                ):
+                    options.append((x, m, anchor))
+        if not options:
+            return None
+        line, machine, anchor = rng.choice(options)
+        line.machine_override = machine
+        line.anchor = anchor
+        line.overlap = machine.last
+        return line
+
+    def _someone_free(self, facility: Facility, kind: Kind, start: int) -> bool:
+        """Whether a performer of ``kind`` is free from ``start`` long enough.
+
+        Long enough is the longest duration of ``kind``, so an anchored study holds.
+        """
+        longest = KIND_PROFILES[kind].process[2]
+        return any(
+            p.timeline.earliest(start, longest) == start
+            for p in self.staff(facility, performer_role(facility, kind))
+        )
 
     def _pick_pool_machine(
         self, rng: random.Random, facility: Facility, group: str
@@ -504,6 +578,7 @@ class Builder:
             and order_time >= anchored.anchor
         ):
             anchored.anchor = None
+            anchored.overlap = None
         for line in lines:
             if line.day == 0:
                 yl = order_time

@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, cast
 from giamdinh.standard.writer import envelope_bytes
 from giamdinh.synth import dicom
 from giamdinh.synth.anomalies import (
+    BUSY_DAY_CLAIMS,
     IMPOSSIBLE_DAY_CLAIMS,
     PAIR_SECOND,
+    PATTERN_CODE,
     PATTERN_NAMES,
     PATTERNS,
     make_plan,
@@ -128,6 +130,7 @@ class Generator:
         self.clock = Clock(config.month, days=len(self.counts) + 60)
         self.volume_facility = self._volume_facility()
         self.day_doctors = self._impossible_day_setup()
+        self.busy_people = self._busy_setup()
         self.builder = Builder(self.province, config)
         self.labels = dict.fromkeys(PATTERN_NAMES, 0)
         self.planned = dict.fromkeys(PATTERN_NAMES, 0)
@@ -144,6 +147,8 @@ class Generator:
         self._file_no: dict[str, int] = {}
         self._folders: dict[str, Path] = {}
         self._pending_second: Episode | None = None
+        #: Planted overlaps whose anchor could not be kept, owed by later claims.
+        self._owed_overlaps = 0
 
     # -- setup ------------------------------------------------------------------------
 
@@ -187,6 +192,40 @@ class Generator:
             out[day] = (facility, doctor)
         return out
 
+    def _busy_setup(self) -> dict[int, tuple[Facility, Practitioner]]:
+        """Pick the hospital and the radiographer of each busy-but-honest day.
+
+        The radiographer is registered (M02) at the hospital for the whole month
+        and performs only that day's X-rays, one after another on the hospital's
+        own X-ray machines: a long, honest day.
+        """
+        code = PATTERN_CODE["busy_honest"]
+        days = [d for d, (a, b) in enumerate(self.day_ranges) if code in self.plan[a:b]]
+        hosts = [
+            f
+            for f in self.province.facilities
+            if f.tier in {Tier.DISTRICT, Tier.PROVINCIAL, Tier.CENTRAL}
+            and f.has_group("XQ")
+            and any(SERVICES[c].kind is Kind.XRAY for c in f.catalogue if c in SERVICES)
+        ]
+        out: dict[int, tuple[Facility, Practitioner]] = {}
+        if not days or not hosts:
+            return out
+        builder = ProvinceBuilder(
+            seed=self.config.seed + 7927,
+            month_start=self.config.month,
+            facilities=1,
+            claims=1,
+            province_code=self.config.province,
+        )
+        builder._cchn = 800_000
+        for ordinal, day in enumerate(days):
+            facility = hosts[ordinal % len(hosts)]
+            person = builder._new_practitioner(facility, Role.RAD_TECH)
+            self.province.practitioners.append(person)
+            out[day] = (facility, person)
+        return out
+
     # -- run --------------------------------------------------------------------------
 
     def run(self) -> SynthResult:
@@ -218,9 +257,16 @@ class Generator:
                         index += 1
                         continue
                     self.builder.clock = minute + day * 1440
+                    overlap = PATTERN_CODE["machine_overlap"]
+                    if code == 0 and self._owed_overlaps:
+                        code = overlap  # a failed overlap moves to the next clean claim
                     ep = self._claim(
                         index, day * 1440 + minute, emergency=emergency, code=code
                     )
+                    if code == overlap:
+                        kept = any(x.pattern == "machine_overlap" for x in ep.labels)
+                        late = self.plan[index] == 0
+                        self._owed_overlaps += (0 if kept else 1) - (1 if late else 0)
                     self._emit(ep, truth, logs)
                     index += 1
             self._facility_rows(truth)
@@ -304,6 +350,8 @@ class Generator:
         b = self.builder
         if pattern == "volume_outlier" and self.volume_facility is None:
             return None
+        if pattern == "busy_honest" and day not in self.busy_people:
+            return None
         dual: tuple[Practitioner, str, str] | None = None
         for _ in range(60):
             forced: Facility | None = None
@@ -328,6 +376,9 @@ class Generator:
                     f for f in self.province.facilities if f.ma_cskcb == dual[1]
                 )
                 force = frozenset({Kind.US, Kind.ECHO})
+            elif pattern == "busy_honest":
+                forced = self.busy_people[day][0]
+                force = frozenset({Kind.XRAY})
             elif pattern == "diagnosis_not_supporting":
                 allowed = set(UNSUPPORTED_INDICATION)
             elif pattern == "frequency_over_limit":
@@ -347,6 +398,9 @@ class Generator:
                     return None
                 continue
             inpatient = facility.has_beds and rng.random() < recipe.inpatient
+            if pattern == "machine_overlap":
+                # an outpatient's study comes soon after arrival, so the anchor holds
+                inpatient = False
             lines = b.plan(rng, facility, recipe, inpatient=inpatient, force=force)
             target = self._prepare(rng, pattern, facility, recipe.key, lines)
             if target is None:
@@ -372,6 +426,7 @@ class Generator:
                 recipe=recipe,
                 lines=lines,
                 inpatient=inpatient,
+                anchored=target if target.overlap is not None else None,
             )
             label = self._post(rng, pattern, ep, target)
             if label is None:
@@ -510,6 +565,14 @@ class Generator:
         if pattern == "practitioner_two_places":
             us = [x for x in lines if x.kind in {Kind.US, Kind.ECHO}]
             return us[0] if us else None
+        if pattern == "machine_overlap":
+            return b.overlap_target(rng, facility, lines)
+        if pattern == "busy_honest":
+            xr = [x for x in lines if x.kind is Kind.XRAY]
+            if not xr:
+                return None
+            xr[0].performer_override = self.busy_people[b.clock // 1440][1]
+            return xr[0]
         return None
 
     def _post(  # noqa: PLR0911, PLR0912, PLR0915 - one branch per pattern
@@ -627,6 +690,24 @@ class Generator:
             return Label(
                 pattern,
                 f"{line.performer} billed for {IMPOSSIBLE_DAY_CLAIMS} echo studies",
+                line=line,
+            )
+        if pattern == "machine_overlap":
+            previous = line.overlap
+            if line.anchor is None or previous is None or line.th != line.anchor:
+                return None  # the anchor could not be kept: a clean claim
+            return Label(
+                pattern,
+                f"{line.ma_may} starts {self.clock.iso_seconds(line.th * 60)} "
+                f"while its previous study runs until "
+                f"{self.clock.iso_seconds(previous[1] * 60)}",
+                line=line,
+            )
+        if pattern == "busy_honest":
+            return Label(
+                pattern,
+                f"{line.performer}: one of {BUSY_DAY_CLAIMS} X-rays that day, "
+                "clean (must not be flagged)",
                 line=line,
             )
         return None
@@ -864,6 +945,7 @@ _NEEDS: dict[str, frozenset[Kind]] = {
     "machine_undeclared": frozenset({Kind.XRAY, Kind.US, Kind.ECHO, Kind.CT}),
     "machine_outside_period": frozenset({Kind.XRAY, Kind.US, Kind.ECHO}),
     "machine_lent_after_stop": frozenset({Kind.LAB}),
+    "machine_overlap": frozenset({Kind.XRAY, Kind.US, Kind.ECHO, Kind.CT}),
 }
 
 

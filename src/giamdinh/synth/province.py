@@ -178,6 +178,9 @@ class Machine:
     slices: int = 0
     declared: bool = True
     timeline: Timeline = field(default_factory=Timeline)
+    #: The logged study with the latest end so far: (start, end) in minutes and its
+    #: device-log (start, end) in seconds; a planted overlap starts inside it.
+    last: tuple[int, int, int, int] | None = None
 
 
 @dataclass(slots=True)
