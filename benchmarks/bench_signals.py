@@ -222,10 +222,13 @@ def run(folder: Path, *, threads: int = 2) -> tuple[float, pa.Table]:
         con.read_parquet(str(folder / f"{name}.parquet")).create_view(name)
     load = os.getloadavg()[0]
     started, cpu = time.perf_counter(), time.process_time()
-    leads = run_signals(con)
+    timings: dict[str, float] = {}
+    leads = run_signals(con, timings=timings)
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu
     con.close()
+    for phase, spent in timings.items():
+        print(f"  {phase:32} {spent:6.1f} s")
     print(
         f"signals CPU {cpu:.1f} s (user+sys, all threads); load average "
         f"{load:.1f} → {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"

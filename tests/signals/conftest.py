@@ -65,12 +65,19 @@ class Claims:
         money: str = "100000",
         reader: str | None = None,
         ma_lk: str | None = None,
+        diagnosis: str | None = None,
     ) -> tuple[str, int]:
-        """Add one service line (and its claim when new); return (MA_LK, STT)."""
+        """Add one service line (and its claim when new); return (MA_LK, STT).
+
+        ``diagnosis`` is the claim's main diagnosis (``MA_BENH_CHINH``), set when the
+        claim is new.
+        """
         self._n += 1
         key = ma_lk or f"LK{self._n:07d}"
         if not any(r["ma_lk"] == key for r in self.xml1):
-            self.xml1.append({"ma_lk": key, "ma_cskcb": facility})
+            self.xml1.append(
+                {"ma_lk": key, "ma_cskcb": facility, "ma_benh_chinh": diagnosis}
+            )
         stt = 1 + sum(1 for r in self.xml3 if r["ma_lk"] == key)
         self.xml3.append(
             {
@@ -127,7 +134,13 @@ class Claims:
             "xml1",
             pa.Table.from_pylist(
                 self.xml1,
-                schema=pa.schema([("ma_lk", pa.string()), ("ma_cskcb", pa.string())]),
+                schema=pa.schema(
+                    [
+                        ("ma_lk", pa.string()),
+                        ("ma_cskcb", pa.string()),
+                        ("ma_benh_chinh", pa.string()),
+                    ]
+                ),
             ),
         )
         con.register("xml3", pa.Table.from_pylist(self.xml3, schema=XML3_SCHEMA))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -15,6 +15,7 @@ from giamdinh.signals import (
     SIGNALS,
     Lead,
     LineRef,
+    SignalParams,
     leads_from_table,
     leads_to_table,
     run_signals,
@@ -23,6 +24,8 @@ from giamdinh.signals.prepare import declared_minutes
 
 if TYPE_CHECKING:
     import duckdb
+
+T0 = datetime(2026, 3, 2, 8, 0)  # noqa: DTZ001 - claim times are naive local clock
 
 
 def _lead() -> Lead:
@@ -39,6 +42,7 @@ def _lead() -> Lead:
         practitioner="000001/BYT-CCHN",
         evidence={"total_minutes": 6},
         lines=(LineRef(ma_lk="A", stt=1), LineRef(ma_lk="A", stt=2)),
+        n_lines=2,
     )
 
 
@@ -88,3 +92,18 @@ def test_declared_minutes(
     per_day: str | None, kind: str | None, minutes: float | None
 ) -> None:
     assert declared_minutes(per_day, kind) == minutes
+
+
+def test_a_capped_lead_still_counts_every_line(
+    con: duckdb.DuckDBPyConnection, claims: Any
+) -> None:
+    """80 MRIs in one day (80 × 20 counted minutes > 24 h); 10 lines listed."""
+    for i in range(80):
+        claims.line(code="18.0004.0001", start=T0 + timedelta(minutes=5 * i))
+    claims.install(con)
+    table = run_signals(con, params=SignalParams(max_lines_per_lead=10))
+    (lead,) = leads_from_table(table)
+    assert lead.code == "SG001"
+    assert len(lead.lines) == 10
+    assert lead.n_lines == 80
+    assert lead.evidence["lines"] == 80

@@ -1,9 +1,12 @@
-"""Peer comparison per 1,000 visits, PEPPER style, with LOF as a secondary column."""
+"""Peer comparison for the same patients, PEPPER style, LOF as a secondary column."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+import pytest
 
 from giamdinh.signals import leads_from_table, run_signals
 
@@ -40,11 +43,11 @@ def test_inflated_facility_is_a_lead_ranked_by_money(
     (lead,) = leads_from_table(run_signals(con, codes=["SG008"]))
     assert (lead.ma_cskcb, lead.ma_dich_vu) == ("99003", "18.0003.0001")
     assert lead.evidence["volume_per_1000"] == 600
-    assert lead.evidence["volume_peer_median"] == 200
-    assert lead.evidence["volume_percentile"] == 1
-    # (300,000,000 − 100,000,000) per 1,000 visits × 100 visits / 1,000
-    # = 40 CTs above the peer median × 500,000
-    assert lead.amount == 20000000
+    # the 9 peers bill 179 CTs for 900 visits: 179 / 9 expected for 100 visits
+    assert lead.evidence["expected_lines"] == pytest.approx(179 / 9)
+    assert lead.evidence["volume_ratio_percentile"] == 1
+    # 60 × 500,000 billed − 179 / 9 × 500,000 expected
+    assert lead.amount == Decimal("20055555.56")
     assert lead.outlier_score is not None
     assert lead.outlier_score > 1
     assert len(lead.lines) == 60
@@ -101,6 +104,56 @@ def test_lead_shows_expected_count_and_poisson_test(
     _province(claims, inflated=60)
     claims.install(con)
     (lead,) = leads_from_table(run_signals(con, codes=["SG008"]))
-    assert lead.evidence["expected_lines"] == 20  # median 200 / 1,000 × 100 visits
+    assert lead.evidence["expected_lines"] == pytest.approx(179 / 9)
     assert lead.evidence["poisson_z"] > 3.09  # p = 0.001
-    assert "60 lines against 20 expected" in lead.message_en
+    assert "60 lines against 19.9 expected" in lead.arithmetic
+
+
+def _mixed(claims: Any, *, digestive: int, ultrasounds: int) -> None:
+    """Ten facilities of 100 visits, digestive (K29) and hypertensive (I10) patients.
+
+    Peers see 50 digestive patients and order an abdominal ultrasound for 25 ± 1 of
+    them; facility 99003 sees ``digestive`` of them and orders ``ultrasounds``.
+    """
+    for f in range(10):
+        facility = f"990{f:02d}"
+        k29 = digestive if f == 3 else 50
+        us = ultrasounds if f == 3 else 25 + (f % 3) - 1
+        for v in range(100):
+            key, _ = claims.line(
+                facility=facility,
+                code="18.0001.0001",
+                start=T0 + timedelta(v),
+                diagnosis="K29.7" if v < k29 else "I10",
+            )
+            if v < us:
+                claims.line(
+                    facility=facility,
+                    code="18.0015.0001",
+                    ma_lk=key,
+                    money="200000",
+                    start=T0 + timedelta(v),
+                )
+
+
+def test_patient_mix_explains_volume(
+    con: duckdb.DuckDBPyConnection, claims: Any
+) -> None:
+    """Nearly twice the peers' ultrasounds per visit, for nearly twice their
+    digestive patients, at the peers' rate per digestive patient: no lead."""
+    _mixed(claims, digestive=90, ultrasounds=45)
+    claims.install(con)
+    assert run_signals(con, codes=["SG008"]).num_rows == 0
+
+
+def test_more_services_for_the_same_patients_is_a_lead(
+    con: duckdb.DuckDBPyConnection, claims: Any
+) -> None:
+    """The peers' patient mix, an ultrasound for every digestive patient: a lead."""
+    _mixed(claims, digestive=50, ultrasounds=50)
+    claims.install(con)
+    (lead,) = leads_from_table(run_signals(con, codes=["SG008"]))
+    assert (lead.ma_cskcb, lead.ma_dich_vu) == ("99003", "18.0015.0001")
+    # peers: 225 ultrasounds for 450 digestive patients, 0 for hypertension
+    assert lead.evidence["expected_lines"] == pytest.approx(25)
+    assert lead.amount == Decimal(25 * 200000)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from giamdinh.signals.prepare import lines_by, timed_execute
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -30,14 +32,22 @@ billed as (
     select distinct machine,
            regexp_extract(machine, '^[A-ZĐ]{2,3}\.(?:[12]\.\d{5}|3[^.]*)\.(.+)$', 1)
                as serial
-    from sg_mlines
+    from sg_machine_map
+),
+codes as (
+    -- each distinct device code resolved once, not per record
+    select ma_may, sg_mgroup(ma_may) is not null as full_code
+    from (select distinct ma_may from raw)
+),
+code_map as (
+    select c.ma_may, case when c.full_code then c.ma_may else b.machine end
+               as machine
+    from codes as c
+    left join billed as b on not c.full_code and b.serial = c.ma_may
 ),
 resolved as (
-    select coalesce(case when sg_mgroup(r.ma_may) is not null then r.ma_may end,
-                    b.machine) as machine, r.*
-    from raw as r
-    left join billed as b
-      on sg_mgroup(r.ma_may) is null and b.serial = r.ma_may
+    select m.machine, r.*
+    from raw as r join code_map as m using (ma_may)
 )
 select machine,
        coalesce(study_uid, ma_lk || '#' || stt, t_start::varchar) as study,
@@ -57,19 +67,34 @@ ml as (
 )
 """
 
+# Machine-days are summed once, with plain aggregates; only the few days over the
+# capacity go on to the costly parts (facilities, terms, line lists).
+MACHINE_DAY = """
+create or replace temp table sg_mday_over as
+select machine, day, sum(minutes) as total, count(*) as n, sum(money) as money
+from sg_mlines where day is not null
+group by machine, day
+having sum(minutes) > getvariable('sg_day')
+"""
+
 SG003 = """
 create or replace temp table sg_lead_sg003 as
-with __ML__,
-per_day as (
-    select machine, day, sum(minutes) as total, count(*) as n, sum(money) as money,
-           string_agg(distinct ma_cskcb, ';' order by ma_cskcb) as facilities
-    from ml where day is not null group by machine, day
+with ml as (
+    select m.machine, m.ma_lk, m.stt, m.day, m.tech_key, m.minutes, m.ma_cskcb,
+           m.t_start
+    from sg_mlines as m
+    semi join sg_mday_over as f using (machine, day)
 ),
-flagged as (select * from per_day where total > getvariable('sg_day')),
+flagged as (
+    select f.*, x.facilities
+    from sg_mday_over as f
+    join (select machine, day,
+                 string_agg(distinct ma_cskcb, ';' order by ma_cskcb) as facilities
+          from ml group by machine, day) as x using (machine, day)
+),
 terms as (
-    select ml.machine, ml.day, ml.tech_key, ml.minutes, count(*) as n
-    from ml semi join flagged as f on f.machine = ml.machine and f.day = ml.day
-    group by all
+    select machine, day, tech_key, minutes, count(*) as n
+    from ml group by all
 ),
 arith as (
     select machine, day,
@@ -80,11 +105,9 @@ arith as (
     from terms group by machine, day
 ),
 line_lists as (
-    select ml.machine, ml.day,
-           list({'ma_lk': ml.ma_lk, 'stt': ml.stt} order by ml.t_start, ml.ma_lk,
-                ml.stt) as lines
-    from ml semi join flagged as f on f.machine = ml.machine and f.day = ml.day
-    group by ml.machine, ml.day
+    select machine, day,
+           list({'ma_lk': ma_lk, 'stt': stt} order by t_start, ma_lk, stt) as lines
+    from ml group by machine, day
 )
 select 'SG003' as code, null::varchar as practitioner, f.machine,
        f.facilities as ma_cskcb, null::varchar as ma_dich_vu,
@@ -107,6 +130,7 @@ select 'SG003' as code, null::varchar as practitioner, f.machine,
        to_json({'day': f.day, 'total_minutes': f.total,
                 'capacity_minutes': getvariable('sg_day'), 'studies': f.n,
                 'machine_fraction': getvariable('sg_mf')})::varchar as evidence,
+       len(l.lines) as n_lines,
        list_slice(l.lines, 1, getvariable('sg_max_lines')) as lines,
        null::double as outlier_score
 from flagged as f
@@ -117,8 +141,10 @@ join line_lists as l using (machine, day)
 # Overlaps: device intervals where the machine has device records, otherwise the
 # claim's start time plus the conservative machine minutes, never past NGAY_KQ.
 # Laboratory analysers (0 minutes) run many samples at once and are not checked.
-SG004 = """
-create or replace temp table sg_lead_sg004 as
+# Overlapping studies are found in one window pass and kept in a small table, so the
+# evidence and line lists that follow never join the whole machine-line table blind.
+SG004_HITS = """
+create or replace temp table sg_mhits as
 with __ML__,
 logged as (select distinct machine from sg_device),
 iv as (
@@ -152,12 +178,15 @@ prevs as (
     from hit0 as h
     join ordered as o on o.machine = h.machine and o.e = h.prev_e and o.rn < h.rn
     group by h.machine, h.rn
-),
-hits as (
-    select h.*, p.prev, h.s::date as day,
-           date_diff('second', h.s, least(h.e, p.prev.e)) / 60.0 as overlap_min
-    from hit0 as h join prevs as p using (machine, rn)
-),
+)
+select h.*, p.prev, h.s::date as day,
+       date_diff('second', h.s, least(h.e, p.prev.e)) / 60.0 as overlap_min
+from hit0 as h join prevs as p using (machine, rn)
+"""
+
+SG004 = """
+create or replace temp table sg_lead_sg004 as
+with hits as (select * from sg_mhits),
 per_day as (
     select machine, day, count(*) as n, any_value(source) as source,
            sum(overlap_min) as overlap_min,
@@ -176,6 +205,12 @@ hit_lines as (
     union
     select machine, day, prev.ma_lk, prev.stt, false from hits
     where prev.ma_lk is not null
+),
+ml as (
+    select m.machine, m.ma_lk, m.stt, m.money, m.ma_cskcb
+    from sg_mlines as m
+    semi join (select distinct machine, ma_lk, stt from hit_lines) as h
+        using (machine, ma_lk, stt)
 ),
 lines as (
     select h.machine, h.day,
@@ -206,6 +241,7 @@ select 'SG004' as code, null::varchar as practitioner, p.machine,
        to_json({'day': p.day, 'overlaps': p.n, 'overlap_minutes': p.overlap_min,
                 'source': p.source,
                 'machine_fraction': getvariable('sg_mf')})::varchar as evidence,
+       len(coalesce(l.lines, [])) as n_lines,
        list_slice(coalesce(l.lines, []), 1, getvariable('sg_max_lines')) as lines,
        null::double as outlier_score
 from per_day as p
@@ -237,11 +273,10 @@ machine_span as (
            count(ma_lk) as linked from dev group by machine
 ),
 cand as (
-    select distinct m.machine, m.ma_lk, m.stt, m.day, m.money, m.ma_cskcb
+    select m.machine, m.ma_lk, m.stt, m.day, m.money, m.ma_cskcb
     from sg_mlines as m
     join fac_span as f on f.ma_cskcb = m.ma_cskcb and m.day between f.d0 and f.d1
-    join fac_groups as g on g.ma_cskcb = m.ma_cskcb
-                        and g.mgroup = sg_mgroup(m.machine)
+    join fac_groups as g on g.ma_cskcb = m.ma_cskcb and g.mgroup = m.mgroup
 ),
 absent as (
     select c.*, 'machine' as kind from cand as c
@@ -259,7 +294,7 @@ agg as (
     select machine, kind, any_value(ma_cskcb) as ma_cskcb,
            min(day) as period_start, max(day) as period_end, count(*) as n,
            count(distinct day) as n_days, sum(money) as money,
-           list({'ma_lk': ma_lk, 'stt': stt} order by day, ma_lk, stt) as lines
+           __LINES_BY_DAY__ as lines
     from both_kinds group by machine, kind
 )
 select 'SG005' as code, null::varchar as practitioner, machine, ma_cskcb,
@@ -286,23 +321,32 @@ select 'SG005' as code, null::varchar as practitioner, machine, ma_cskcb,
        format('{} billed studies on {}, 0 matching device records', n, machine)
            as arithmetic,
        to_json({'kind': kind, 'studies': n, 'days': n_days})::varchar as evidence,
+       len(lines) as n_lines,
        list_slice(lines, 1, getvariable('sg_max_lines')) as lines,
        null::double as outlier_score
 from agg
 """
 
-SG003 = SG003.replace("__ML__", _ML)
-SG004 = SG004.replace("__ML__", _ML)
+SG005 = SG005.replace("__LINES_BY_DAY__", lines_by("day", ""))
+SG004_HITS = SG004_HITS.replace("__ML__", _ML)
 
-STATEMENTS = {"SG003": SG003, "SG004": SG004, "SG005": SG005}
+STATEMENTS = {
+    "SG003": MACHINE_DAY + ";\n" + SG003,
+    "SG004": SG004_HITS + ";\n" + SG004,
+    "SG005": SG005,
+}
 
 
-def run(con: duckdb.DuckDBPyConnection, codes: frozenset[str]) -> list[str]:
+def run(
+    con: duckdb.DuckDBPyConnection,
+    codes: frozenset[str],
+    timings: dict[str, float] | None = None,
+) -> list[str]:
     """Run the machine signals among ``codes``; return their lead tables."""
-    con.execute(DEVICE)
+    timed_execute(con, DEVICE, "device records", timings)
     tables: list[str] = []
     for code, sql in STATEMENTS.items():
         if code in codes:
-            con.execute(sql)
+            timed_execute(con, sql, code, timings)
             tables.append(f"sg_lead_{code.lower()}")
     return tables

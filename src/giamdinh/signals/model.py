@@ -96,9 +96,10 @@ SIGNALS: dict[str, SignalSpec] = {
         SignalSpec(
             code="SG008",
             name="facility.peer_outlier",
-            title="Facility volume or money per 1,000 visits far above its peers",
-            title_vi="Cơ sở có số lượng/chi phí trên 1.000 lượt vượt xa"
-            " cơ sở cùng hạng",
+            title="Facility bills a service far more than its peers would for the "
+            "same patients",
+            title_vi="Cơ sở chỉ định dịch vụ vượt xa các cơ sở cùng hạng với cùng"
+            " nhóm người bệnh",
             entity="facility",
         ),
     )
@@ -139,7 +140,8 @@ class Lead:
         message_en: the same in English.
         arithmetic: the computation alone (``count × minutes = total``).
         evidence: the numbers behind the message.
-        lines: the claim lines involved.
+        lines: the claim lines involved (at most ``max_lines_per_lead`` listed).
+        n_lines: how many lines are involved in all (``None``: as many as listed).
         amount: insurer money at stake, in đồng (2 decimals).
         score: how far past the threshold (ratio or robust z), for ranking.
         outlier_score: unsupervised local-outlier factor, a secondary column only.
@@ -161,6 +163,7 @@ class Lead:
     ma_dich_vu: str | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
     lines: tuple[LineRef, ...] = ()
+    n_lines: int | None = None
     outlier_score: float | None = None
 
     @property
@@ -237,6 +240,7 @@ def leads_from_table(table: pa.Table) -> list[Lead]:
                     LineRef(ma_lk=item["ma_lk"], stt=int(item["stt"]))
                     for item in row["lines"] or ()
                 ),
+                n_lines=row["n_lines"],
                 amount=Decimal(raw_amount) if raw_amount is not None else Decimal(0),
                 score=float(row["score"] or 0.0),
                 outlier_score=row["outlier_score"],
@@ -266,7 +270,7 @@ def leads_to_table(leads: Iterable[Lead]) -> pa.Table:
             "message_en": lead.message_en,
             "arithmetic": lead.arithmetic,
             "evidence": json.dumps(lead.evidence, ensure_ascii=False, default=str),
-            "n_lines": len(lead.lines),
+            "n_lines": len(lead.lines) if lead.n_lines is None else lead.n_lines,
             "claims": list(lead.claims),
             "lines": [{"ma_lk": x.ma_lk, "stt": x.stt} for x in lead.lines],
             "outlier_score": lead.outlier_score,

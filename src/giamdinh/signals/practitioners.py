@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from giamdinh.signals.prepare import lines_by, timed_execute
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -102,6 +104,7 @@ select 'SG001' as code, f.person as practitioner, null::varchar as machine,
                 'lines_read': f.n_read, 'facilities': f.facilities,
                 'performer_fraction': getvariable('sg_pf'),
                 'reader_fraction': getvariable('sg_rf')})::varchar as evidence,
+       len(l.lines) as n_lines,
        list_slice(l.lines, 1, getvariable('sg_max_lines')) as lines,
        null::double as outlier_score
 from flagged as f
@@ -166,6 +169,7 @@ select 'SG002' as code, f.person as practitioner, null::varchar as machine,
                 'declared_minutes': f.declared, 'limit_minutes': f.limit_minutes,
                 'declared_by_facility': f.detail, 'lines': f.n,
                 'facilities': f.facilities})::varchar as evidence,
+       len(l.lines) as n_lines,
        list_slice(l.lines, 1, getvariable('sg_max_lines')) as lines,
        null::double as outlier_score
 from flagged as f
@@ -283,6 +287,7 @@ select 'SG006' as code, a.person as practitioner, null::varchar as machine,
                 'overlap_minutes': p.overlap_min, 'facilities': a.facilities,
                 'travel_minutes': getvariable('sg_travel'),
                 'performer_fraction': getvariable('sg_pf')})::varchar as evidence,
+       len(a.lines) as n_lines,
        list_slice(a.lines, 1, getvariable('sg_max_lines')) as lines,
        null::double as outlier_score
 from agg as a
@@ -323,7 +328,7 @@ elsewhere as (
 agg as (
     select person, ma_cskcb, min(day) as period_start, max(day) as period_end,
            count(*) as n, count(distinct day) as n_days, sum(money) as money,
-           list({'ma_lk': ma_lk, 'stt': stt} order by day, ma_lk, stt) as lines
+           __LINES_BY_DAY__ as lines
     from unregistered group by person, ma_cskcb
 )
 select 'SG007' as code, a.person as practitioner, null::varchar as machine,
@@ -344,12 +349,14 @@ select 'SG007' as code, a.person as practitioner, null::varchar as machine,
            as arithmetic,
        to_json({'facility': a.ma_cskcb, 'lines': a.n, 'days': a.n_days,
                 'registered_at': e.at})::varchar as evidence,
+       len(a.lines) as n_lines,
        list_slice(a.lines, 1, getvariable('sg_max_lines')) as lines,
        null::double as outlier_score
 from agg as a
 left join elsewhere as e using (person)
 """
 
+SG007 = SG007.replace("__LINES_BY_DAY__", lines_by("day", ""))
 SG001 = SG001.replace("__PERSON_LINES__", _PERSON_LINES).replace(
     "__DAY_TERMS__", _DAY_TERMS
 )
@@ -360,13 +367,17 @@ SG002 = SG002.replace("__PERSON_LINES__", _PERSON_LINES).replace(
 STATEMENTS = {"SG001": SG001, "SG002": SG002, "SG006": SG006, "SG007": SG007}
 
 
-def run(con: duckdb.DuckDBPyConnection, codes: frozenset[str]) -> list[str]:
+def run(
+    con: duckdb.DuckDBPyConnection,
+    codes: frozenset[str],
+    timings: dict[str, float] | None = None,
+) -> list[str]:
     """Run the practitioner signals among ``codes``; return their lead tables."""
     tables: list[str] = []
     if codes & {"SG001", "SG002"}:
-        con.execute(PERSON_DAY)
+        timed_execute(con, PERSON_DAY, "SG001/SG002: person-days", timings)
     for code, sql in STATEMENTS.items():
         if code in codes:
-            con.execute(sql)
+            timed_execute(con, sql, code, timings)
             tables.append(f"sg_lead_{code.lower()}")
     return tables

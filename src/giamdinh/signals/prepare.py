@@ -13,7 +13,9 @@ Working tables (temporary, prefixed ``sg_``):
   and conservative minutes (performer, reader, machine).
 - ``sg_people``: one row per person and line, performer (``NGUOI_THUC_HIEN``) or reader
   (``MA_BS_DOC_KQ`` of XML4), with the person's code normalised.
-- ``sg_mlines``: one row per machine (``MA_MAY``) and line.
+- ``sg_mlines``: one row per machine (``MA_MAY``) and line, with the machine group.
+- ``sg_person_map`` / ``sg_machine_map``: each distinct ``NGUOI_THUC_HIEN`` /
+  ``MA_BS_DOC_KQ`` and ``MA_MAY`` value split into its codes, normalised once.
 - ``sg_declared``: declared daily working minutes per M02 registration.
 - ``sg_code_map`` / ``sg_may_map``: each distinct ``MA_DICH_VU`` and ``MA_MAY``
   normalised once (technique key, machine group), so no regular expression runs per
@@ -23,6 +25,7 @@ Working tables (temporary, prefixed ``sg_``):
 from __future__ import annotations
 
 import re
+import time
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -43,6 +46,19 @@ def relation_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
         {"n": name},
     ).fetchall()
     return any(count for (count,) in row)
+
+
+def timed_execute(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    phase: str,
+    timings: dict[str, float] | None,
+) -> None:
+    """Execute ``sql`` on ``con``; add its wall seconds to ``timings[phase]``."""
+    started = time.perf_counter()
+    con.execute(sql)
+    if timings is not None:
+        timings[phase] = timings.get(phase, 0.0) + time.perf_counter() - started
 
 
 def columns_of(con: duckdb.DuckDBPyConnection, name: str) -> set[str]:
@@ -93,6 +109,19 @@ create or replace temp macro sg_mgroup(x) as
 """
 
 
+def lines_by(key: str, prefix: str = "") -> str:
+    """Return SQL aggregating a lead's lines, ordered by ``key`` then line.
+
+    Sorting the finished list costs about half an ``ORDER BY`` inside the aggregate
+    on large groups.
+    """
+    items = f"{{'k': {key}, 'ma_lk': {prefix}ma_lk, 'stt': {prefix}stt}}"
+    return (
+        f"list_transform(list_sort(list({items})), "
+        "lambda x: {'ma_lk': x.ma_lk, 'stt': x.stt})"
+    )
+
+
 _EMPTY_INPUTS = {
     "xml4": "select null::varchar as ma_lk, null::varchar as ma_dich_vu, "
     "null::varchar as ma_bs_doc_kq, null::timestamp as ngay_kq where false",
@@ -127,14 +156,32 @@ def _ensure_optional(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(template.replace("__EMPTY__", empty).replace("__NAME__", name))
 
 
-_XML3_TEMPLATE = """
-select null::varchar as ma_lk, null::bigint as stt, null::varchar as ma_dich_vu,
-       null::decimal(18, 2) as t_bhtt, null::decimal(18, 2) as thanh_tien_bh,
-       null::timestamp as ngay_yl, null::timestamp as ngay_th_yl,
-       null::timestamp as ngay_kq, null::varchar as nguoi_thuc_hien,
-       null::varchar as ma_may
-where false
-"""
+#: The XML3 columns the signals read, with the type of the null that stands in for a
+#: missing one. Present columns are read as they are (no union with a typed template,
+#: which would widen a DECIMAL(18, 3) money column to a 128-bit DECIMAL(19, 3)).
+_XML3_COLUMNS = {
+    "ma_lk": "varchar",
+    "stt": "bigint",
+    "ma_dich_vu": "varchar",
+    "t_bhtt": "decimal(18, 2)",
+    "thanh_tien_bh": "decimal(18, 2)",
+    "ngay_yl": "timestamp",
+    "ngay_th_yl": "timestamp",
+    "ngay_kq": "timestamp",
+    "nguoi_thuc_hien": "varchar",
+    "ma_may": "varchar",
+}
+
+
+def _xml3_select(columns: set[str]) -> str:
+    """Return the select list of XML3 with a typed null for each missing column."""
+    parts = [
+        f"{name}" if name in columns else f"null::{kind} as {name}"
+        for name, kind in _XML3_COLUMNS.items()
+    ]
+    extra = sorted({"_ingest_id", "_file", "_hoso"} & columns)
+    return ", ".join(parts + extra)
+
 
 # How a line finds its claim header: by the store's ingest id, by the reader's
 # provenance (file and envelope index), or by MA_LK alone.
@@ -144,9 +191,28 @@ _JOINS = {
     "": "l.ma_lk = h.ma_lk",
 }
 
-_LINES_RAW = """
-create or replace temp table sg_lines_raw as
-with l as (__XML3__ union all by name select * from xml3)
+# The distinct (code, day, machine) keys of the lines: few, so codes and machine codes
+# are normalised and matched to their minutes once per key, not once per line.
+_KEYS = """
+create or replace temp table sg_line_keys as
+with l as (select __XML3__ from xml3)
+select distinct l.ma_dich_vu::varchar as ma_dich_vu,
+       cast(coalesce(l.ngay_th_yl, l.ngay_yl) as date) as day,
+       l.ma_may::varchar as ma_may
+from l where l.ma_dich_vu is not null;
+create or replace temp table sg_code_map as
+select ma_dich_vu, sg_tech(ma_dich_vu) as tech_key
+from (select distinct ma_dich_vu from sg_line_keys)
+where not ends_with(trim(ma_dich_vu), '_TB');
+create or replace temp table sg_may_map as
+select ma_may, sg_mgroup(ma_may) as line_group
+from (select distinct ma_may from sg_line_keys where ma_may is not null);
+"""
+
+# One pass over XML3: header, technique key and minutes joined in, written once.
+_LINES = """
+create or replace temp table sg_lines as
+with l as (select __XML3__ from xml3)
 select
     l.ma_lk::varchar as ma_lk,
     l.stt::bigint as stt,
@@ -155,24 +221,30 @@ select
     coalesce(l.ngay_th_yl, l.ngay_yl)::timestamp as t_start,
     l.ngay_kq::timestamp as t_result,
     cast(coalesce(l.ngay_th_yl, l.ngay_yl) as date) as day,
-    cast(coalesce(l.t_bhtt, l.thanh_tien_bh, 0) as decimal(18, 2)) as money,
+    -- each amount narrowed first: coalescing DECIMAL(18, 3) with DECIMAL(18, 2)
+    -- would compute in 128 bits
+    coalesce(l.t_bhtt::decimal(18, 2), l.thanh_tien_bh::decimal(18, 2),
+             0::decimal(18, 2)) as money,
     l.nguoi_thuc_hien::varchar as nguoi_thuc_hien,
-    l.ma_may::varchar as ma_may
+    l.ma_may::varchar as ma_may,
+    -- the ICD-10 category of the claim's main diagnosis: the patient-mix group of
+    -- the peer comparison
+    __DX__ as dx,
+    c.tech_key, t.perf_minutes, t.read_minutes, t.machine_minutes,
+    t.minutes_source, t.mgroup
 from l
 join xml1 as h on __JOIN__
-where l.ma_dich_vu is not null;
--- codes and machine codes are few: normalise each distinct value once, not per line
-create or replace temp table sg_code_map as
-select ma_dich_vu, sg_tech(ma_dich_vu) as tech_key
-from (select distinct ma_dich_vu from sg_lines_raw)
-where not ends_with(trim(ma_dich_vu), '_TB');
-create or replace temp table sg_may_map as
-select ma_may, sg_mgroup(ma_may) as line_group
-from (select distinct ma_may from sg_lines_raw where ma_may is not null);
+join sg_code_map as c on c.ma_dich_vu = l.ma_dich_vu::varchar
+left join sg_may_map as m on m.ma_may = l.ma_may::varchar
+left join sg_tech_day as t
+  on t.tech_key = c.tech_key
+ and t.day = cast(coalesce(l.ngay_th_yl, l.ngay_yl) as date)
+ and t.line_group is not distinct from m.line_group;
+drop table sg_line_keys;
 """
 
 
-def _lines(con: duckdb.DuckDBPyConnection) -> None:
+def _lines(con: duckdb.DuckDBPyConnection, timings: dict[str, float] | None) -> None:
     xml1_cols = columns_of(con, "xml1")
     xml3_cols = columns_of(con, "xml3")
     missing = {"ma_lk", "stt", "ma_dich_vu"} - xml3_cols
@@ -189,8 +261,31 @@ def _lines(con: duckdb.DuckDBPyConnection) -> None:
         join = _JOINS["_file"]
     else:
         join = _JOINS[""]
-    con.execute(
-        _LINES_RAW.replace("__XML3__", _XML3_TEMPLATE).replace("__JOIN__", join)
+    select = _xml3_select(xml3_cols)
+    dx = (
+        "nullif(upper(left(trim(h.ma_benh_chinh::varchar), 3)), '')"
+        if "ma_benh_chinh" in xml1_cols
+        else "null::varchar"
+    )
+    timed_execute(con, _KEYS.replace("__XML3__", select), "prepare: line keys", timings)
+    timed_execute(con, _MINUTES, "prepare: minutes", timings)
+    timed_execute(
+        con,
+        _LINES.replace("__XML3__", select)
+        .replace("__JOIN__", join)
+        .replace("__DX__", dx),
+        "prepare: lines",
+        timings,
+    )
+    timed_execute(
+        con,
+        "create or replace temp table sg_visits as "
+        "select h.ma_cskcb::varchar as ma_cskcb, __DX__ as dx, "
+        "count(distinct h.ma_lk) as visits from xml1 as h group by all".replace(
+            "__DX__", dx
+        ),
+        "prepare: visits",
+        timings,
     )
 
 
@@ -198,7 +293,7 @@ _MINUTES = """
 create or replace temp table sg_tech_day as
 with keys as (
     select distinct c.tech_key, l.day, m.line_group
-    from sg_lines_raw as l
+    from sg_line_keys as l
     join sg_code_map as c using (ma_dich_vu)
     left join sg_may_map as m using (ma_may)
     where l.day is not null
@@ -261,26 +356,37 @@ from joined as j
 left join sg_floor as f on f.mgroup = j.mgroup;
 """
 
-_LINES = """
-create or replace temp table sg_lines as
-select l.*, c.tech_key, t.perf_minutes, t.read_minutes, t.machine_minutes,
-       t.minutes_source, t.mgroup
-from sg_lines_raw as l
-join sg_code_map as c using (ma_dich_vu)
-left join sg_may_map as m using (ma_may)
-left join sg_tech_day as t
-  on t.tech_key = c.tech_key and t.day = l.day
- and t.line_group is not distinct from m.line_group;
-drop table sg_lines_raw;
-"""
 
+# A code field (NGUOI_THUC_HIEN, MA_BS_DOC_KQ, MA_MAY) takes few distinct values: each
+# is split and normalised once into a map, which the lines then join (no string
+# splitting or regular expression per line).
 _PEOPLE = """
+create or replace temp table sg_person_map as
+with raw as (
+    select distinct nguoi_thuc_hien as codes from sg_lines
+    where nguoi_thuc_hien is not null
+    union
+    select distinct ma_bs_doc_kq::varchar from sg_in_xml4
+    where ma_bs_doc_kq is not null
+),
+split as (
+    select distinct codes, trim(unnest(string_split(codes, ';'))) as raw_code
+    from raw
+)
+select codes, raw_code,
+       case when contains(raw_code, '(') or contains(raw_code, '.C.')
+            then sg_person(raw_code) else raw_code end as person,
+       contains(raw_code, '.C.')
+           and regexp_matches(raw_code, '\\.C\\.\\d{5}') as mobilised
+from split where raw_code <> '';
 create or replace temp table sg_people as
 with performers as (
-    select ma_lk, stt, ma_cskcb, day, t_start, t_result, tech_key, money,
-           perf_minutes as minutes, 'performer' as role,
-           trim(unnest(string_split(nguoi_thuc_hien, ';'))) as raw_code
-    from sg_lines where nguoi_thuc_hien is not null and day is not null
+    select l.ma_lk, l.stt, l.ma_cskcb, l.day, l.t_start, l.t_result, l.tech_key,
+           l.money, coalesce(l.perf_minutes, 0) as minutes, 'performer' as role,
+           m.raw_code, m.person, m.mobilised
+    from sg_lines as l
+    join sg_person_map as m on m.codes = l.nguoi_thuc_hien
+    where l.day is not null
 ),
 reads as (
     -- a service read in several result rows (a laboratory test has one per
@@ -291,55 +397,43 @@ reads as (
     group by all
 ),
 readers as (
-    -- only services that take a reader's time (no reading minutes for a lab test)
+    -- only services that take a reader's time (no reading minutes for a lab
+    -- test); the performer who also reads a line counts it once, as performer
     select l.ma_lk, l.stt, l.ma_cskcb, coalesce(r.read_day, l.day) as day,
            l.t_start, l.t_result, l.tech_key, l.money,
-           l.read_minutes as minutes, 'reader' as role,
-           trim(unnest(string_split(r.readers, ';'))) as raw_code,
-           l.nguoi_thuc_hien
+           case when position(';' || m.raw_code || ';'
+                              in ';' || replace(coalesce(l.nguoi_thuc_hien, ''),
+                                                ' ', '') || ';') > 0
+                then 0 else coalesce(l.read_minutes, 0) end as minutes,
+           'reader' as role, m.raw_code, m.person, m.mobilised
     from reads as r
     join sg_lines as l on l.ma_lk = r.ma_lk and l.ma_dich_vu = r.ma_dich_vu
+    join sg_person_map as m on m.codes = r.readers
     where l.read_minutes > 0
-),
-everyone as (
-    select * from performers
-    union all by name
-    -- the performer who also reads a line counts it once, as performer (0 here)
-    select * exclude (nguoi_thuc_hien, minutes),
-           case when position(';' || raw_code || ';'
-                              in ';' || replace(coalesce(nguoi_thuc_hien, ''), ' ',
-                                                '') || ';') > 0
-                then 0 else minutes end as minutes
-    from readers
-),
-people as (
-    -- a plain code is the person; only codes with a name in brackets or a
-    -- mobilisation suffix (.C.XXXXX) go through the regular expressions
-    select case when contains(raw_code, '(') or contains(raw_code, '.C.')
-                then sg_person(raw_code) else raw_code end as person,
-           raw_code,
-           contains(raw_code, '.C.')
-               and regexp_matches(raw_code, '\\.C\\.\\d{5}') as mobilised,
-           role, ma_lk, stt, ma_cskcb, day, t_start, t_result, tech_key, money,
-           coalesce(minutes, 0) as minutes
-    from everyone where raw_code <> ''
 )
-select * from people where person <> '';
+select person, raw_code, mobilised, role, ma_lk, stt, ma_cskcb, day, t_start,
+       t_result, tech_key, money, minutes
+from performers where person <> ''
+union all
+select person, raw_code, mobilised, role, ma_lk, stt, ma_cskcb, day, t_start,
+       t_result, tech_key, money, minutes
+from readers where person <> '';
 """
 
 _MACHINES = """
-create or replace temp table sg_mlines as
-with m as (
-    select ma_lk, stt, ma_cskcb, day, t_start, t_result, tech_key, money,
-           machine_minutes,
-           trim(unnest(string_split(ma_may, ';'))) as machine
-    from sg_lines where ma_may is not null and day is not null
+create or replace temp table sg_machine_map as
+with split as (
+    select distinct ma_may, trim(unnest(string_split(ma_may, ';'))) as machine
+    from sg_may_map
 )
-select machine, ma_lk, stt, ma_cskcb, day, t_start, t_result, tech_key, money,
-       coalesce(machine_minutes, 0) as minutes
-from m
-semi join (select machine from (select distinct machine from m)
-           where sg_mgroup(machine) is not null) as g using (machine);
+select ma_may, machine, sg_mgroup(machine) as mgroup
+from split where sg_mgroup(machine) is not null;
+create or replace temp table sg_mlines as
+select m.machine, m.mgroup, l.ma_lk, l.stt, l.ma_cskcb, l.day, l.t_start,
+       l.t_result, l.tech_key, l.money, coalesce(l.machine_minutes, 0) as minutes
+from sg_lines as l
+join sg_machine_map as m on m.ma_may = l.ma_may
+where l.day is not null;
 """
 
 
@@ -436,8 +530,14 @@ def declared_minutes(
     return None
 
 
-def prepare(con: duckdb.DuckDBPyConnection, params: SignalParams) -> None:
+def prepare(
+    con: duckdb.DuckDBPyConnection,
+    params: SignalParams,
+    timings: dict[str, float] | None = None,
+) -> None:
     """Create the ``sg_*`` working tables on ``con`` from the logical views.
+
+    ``timings``, when given, receives the wall seconds of each step.
 
     Raises:
         BackendError: when ``xml1`` or ``xml3`` is missing or lacks its key columns.
@@ -449,9 +549,10 @@ def prepare(con: duckdb.DuckDBPyConnection, params: SignalParams) -> None:
     _set_params(con, params)
     con.execute(_MACROS)
     _ensure_optional(con)
-    _lines(con)
-    con.execute(_MINUTES)
-    con.execute(_LINES)
-    con.execute(_PEOPLE)
-    con.execute(_MACHINES)
+    _lines(con, timings)
+    timed_execute(con, _PEOPLE, "prepare: people", timings)
+    timed_execute(con, _MACHINES, "prepare: machines", timings)
+    started = time.perf_counter()
     _declared(con, params)
+    if timings is not None:
+        timings["prepare: declared"] = time.perf_counter() - started

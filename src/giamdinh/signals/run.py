@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -19,7 +20,8 @@ if TYPE_CHECKING:
 
 _UNION_COLUMNS = (
     "code, practitioner, machine, ma_cskcb, ma_dich_vu, period_start, period_end, "
-    "score, amount, message, message_en, arithmetic, evidence, lines, outlier_score"
+    "score, amount, message, message_en, arithmetic, evidence, n_lines, lines, "
+    "outlier_score"
 )
 
 _EMPTY_LEAD = """
@@ -29,7 +31,7 @@ select null::varchar as code, null::varchar as practitioner, null::varchar as ma
        null::date as period_start, null::date as period_end, null::double as score,
        null::decimal(18, 2) as amount, null::varchar as message,
        null::varchar as message_en, null::varchar as arithmetic,
-       null::varchar as evidence,
+       null::varchar as evidence, null::bigint as n_lines,
        null::struct(ma_lk varchar, stt bigint)[] as lines,
        null::double as outlier_score
 where false
@@ -68,7 +70,8 @@ select md5(concat_ws('|', u.code, coalesce(u.practitioner, ''),
        u.period_start::date as period_start, u.period_end::date as period_end,
        u.practitioner, u.machine, u.ma_cskcb, u.ma_dich_vu,
        u.message, u.message_en, u.arithmetic, u.evidence,
-       len(u.lines)::bigint as n_lines,
+       -- every line counts; the list itself stops at max_lines_per_lead
+       u.n_lines::bigint as n_lines,
        list_distinct(list_transform(u.lines, lambda x: x.ma_lk)) as claims,
        u.lines, u.outlier_score::double as outlier_score
 from sg_leads_union as u
@@ -82,6 +85,7 @@ def run_signals(
     *,
     params: SignalParams | None = None,
     codes: Iterable[str] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> pa.Table:
     """Compute the leads over the logical views on ``con``, ranked by money at stake.
 
@@ -94,6 +98,8 @@ def run_signals(
         params: thresholds and conservative fractions; the documented defaults when
             omitted.
         codes: the signals to run (``SG001``…); all when omitted.
+        timings: when given, receives the wall seconds of each phase (working
+            tables, each signal, ranking), for the benchmark.
 
     Returns:
         One row per lead, in ``LEADS_SCHEMA``, ``rank`` 1 = most money at stake.
@@ -108,10 +114,11 @@ def run_signals(
     if unknown:
         msg = f"unknown signal code(s) {sorted(unknown)}; known: {sorted(SIGNALS)}"
         raise ConfigError(msg)
-    prepare(con, params)
-    practitioners.run(con, wanted)
-    machines.run(con, wanted)
-    peers.run(con, wanted, params)
+    prepare(con, params, timings)
+    practitioners.run(con, wanted, timings)
+    machines.run(con, wanted, timings)
+    peers.run(con, wanted, params, timings)
+    started = time.perf_counter()
     names = pa.table(
         {"code": list(SIGNALS), "name": [s.name for s in SIGNALS.values()]}
     )
@@ -123,4 +130,6 @@ def run_signals(
         result = con.sql(_RANKED).to_arrow_table()
     finally:
         con.unregister("sg_signal_names")
+    if timings is not None:
+        timings["rank"] = time.perf_counter() - started
     return result.cast(LEADS_SCHEMA)
