@@ -53,7 +53,9 @@ select machine,
        coalesce(study_uid, ma_lk || '#' || stt, t_start::varchar) as study,
        min(t_start) as s, max(t_end) as e,
        any_value(ma_lk) as ma_lk, any_value(stt) as stt,
-       string_agg(distinct source, '+' order by source) as source
+       -- the kinds of record (csv, dicom): the first and last by name
+       min(source) || case when max(source) > min(source) then '+' || max(source)
+                           else '' end as source
 from resolved
 where machine is not null
 group by machine, study

@@ -309,13 +309,14 @@ reg as (
     from sg_declared where cskcb_khac is not null
 ),
 pl as (
-    select distinct person, ma_cskcb, ma_lk, stt, day, money
+    select person, ma_cskcb, ma_lk, stt, day, money
     from sg_people
     where role = 'performer' and not mobilised
       and ma_cskcb in (select ma_cskcb from loaded)
 ),
 unregistered as (
-    select pl.* from pl
+    -- de-duplicated after the anti join, on the few lines left
+    select distinct pl.* from pl
     anti join reg as r
       on r.person = pl.person and r.facility = pl.ma_cskcb
      and (r.valid_from is null or r.valid_from <= pl.day)

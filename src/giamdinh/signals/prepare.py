@@ -191,22 +191,24 @@ _JOINS = {
     "": "l.ma_lk = h.ma_lk",
 }
 
-# The distinct (code, day, machine) keys of the lines: few, so codes and machine codes
+# The distinct (code, day, machine group) keys of the lines: few, so codes and machines
 # are normalised and matched to their minutes once per key, not once per line.
 _KEYS = """
-create or replace temp table sg_line_keys as
-with l as (select __XML3__ from xml3)
-select distinct l.ma_dich_vu::varchar as ma_dich_vu,
-       cast(coalesce(l.ngay_th_yl, l.ngay_yl) as date) as day,
-       l.ma_may::varchar as ma_may
-from l where l.ma_dich_vu is not null;
 create or replace temp table sg_code_map as
 select ma_dich_vu, sg_tech(ma_dich_vu) as tech_key
-from (select distinct ma_dich_vu from sg_line_keys)
+from (select distinct ma_dich_vu::varchar as ma_dich_vu from xml3
+      where ma_dich_vu is not null)
 where not ends_with(trim(ma_dich_vu), '_TB');
 create or replace temp table sg_may_map as
 select ma_may, sg_mgroup(ma_may) as line_group
-from (select distinct ma_may from sg_line_keys where ma_may is not null);
+from (select distinct ma_may::varchar as ma_may from xml3 where ma_may is not null);
+-- keyed by the machine's group, not the machine: a few groups per code and day
+create or replace temp table sg_line_keys as
+with l as (select __XML3__ from xml3)
+select distinct l.ma_dich_vu::varchar as ma_dich_vu,
+       cast(coalesce(l.ngay_th_yl, l.ngay_yl) as date) as day, m.line_group
+from l left join sg_may_map as m on m.ma_may = l.ma_may::varchar
+where l.ma_dich_vu is not null;
 """
 
 # One pass over XML3: header, technique key and minutes joined in, written once.
@@ -292,10 +294,9 @@ def _lines(con: duckdb.DuckDBPyConnection, timings: dict[str, float] | None) -> 
 _MINUTES = """
 create or replace temp table sg_tech_day as
 with keys as (
-    select distinct c.tech_key, l.day, m.line_group
+    select distinct c.tech_key, l.day, l.line_group
     from sg_line_keys as l
     join sg_code_map as c using (ma_dich_vu)
-    left join sg_may_map as m using (ma_may)
     where l.day is not null
 ),
 ref as (
