@@ -388,6 +388,10 @@ def test_usual_and_irregular_records_read_alike(
 ) -> None:
     claims = [claim_factory("LK1", lines=3), claim_factory("LK2")]
     claims[1]["XML3"][0]["SO_LUONG"] = "x"  # kept as raw text either way
+    for claim in claims:  # blank text that is all of a field's content is kept
+        claim["XML1"][0]["GHI_CHU"] = " "
+        claim["XML3"][-1]["DU_PHONG"] = "\n\t "
+        claim["XML3"][0]["TEN_DICH_VU"] = " a  b "
     data = envelope_bytes(claims, ma_cskcb="99001", ngay_lap="1")
     irregular = data
     for table, rows in claims[0].items():
@@ -400,6 +404,8 @@ def test_usual_and_irregular_records_read_alike(
     assert irregular != data
     usual = read_batch([("f.xml", data)])
     careful = read_batch([("f.xml", irregular)])
+    assert usual.tables["XML1"].column("GHI_CHU").to_pylist() == [" ", " "]
+    assert usual.tables["XML3"].column("DU_PHONG").to_pylist()[2] == "\n\t "
     assert careful.files[0].findings[0].code == "IN040"
     assert [c.content for c in usual.files[0].claims] == [
         c.content for c in careful.files[0].claims
@@ -407,3 +413,22 @@ def test_usual_and_irregular_records_read_alike(
     assert usual.tables.keys() == careful.tables.keys()
     for name, table in usual.tables.items():
         assert table.equals(careful.tables[name]), name
+
+
+def test_comments_do_not_change_what_is_read(
+    claim_factory: Callable[..., ClaimRecords],
+) -> None:
+    claim = claim_factory("LK1")
+    claim["XML3"][0]["DU_PHONG"] = " "
+    data = envelope_bytes([claim], ma_cskcb="99001", ngay_lap="1")
+    inner = render_table("XML3", claim["XML3"])
+    field = b"<DU_PHONG> </DU_PHONG>"
+    assert field in inner
+    commented = inner.replace(field, b"<DU_PHONG> <!-- x --></DU_PHONG>").replace(
+        b"<STT>1</STT>", b"<STT>1</STT><?pi x?>\n <!-- y -->"
+    )
+    other = data.replace(base64.b64encode(inner), base64.b64encode(commented), 1)
+    assert other != data
+    plain, with_comments = read_batch([("f.xml", data), ("f.xml", other)]).files
+    assert plain.claims[0].content == with_comments.claims[0].content
+    assert with_comments.findings == []
