@@ -348,7 +348,10 @@ def _no_markup_but_elements(data: bytes) -> bool:
     only whitespace between tags: whitespace that is all of an element's content
     is followed by its end tag and kept.
     """
-    return b"<!" not in data and data.find(b"<?", 4) < 0
+    # One-byte searches (memchr) first: two-byte ones scan many times slower.
+    if data.find(b"!") >= 0 and b"<!" in data:
+        return False
+    return data.find(b"?", 4) < 0 or data.find(b"<?", 4) < 0
 
 
 # --------------------------------------------------------------------------- records
