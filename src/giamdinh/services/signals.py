@@ -436,6 +436,7 @@ def leads_as_json(leads: Sequence[Lead]) -> list[dict[str, Any]]:
             "message_en": lead.message_en,
             "arithmetic": lead.arithmetic,
             "evidence": lead.evidence,
+            "n_lines": len(lead.lines) if lead.n_lines is None else lead.n_lines,
             "claims": list(lead.claims),
             "lines": [{"ma_lk": x.ma_lk, "stt": x.stt} for x in lead.lines],
         }

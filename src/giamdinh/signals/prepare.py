@@ -9,8 +9,10 @@ column is null, so a signal that needs it finds nothing rather than failing.
 
 Working tables (temporary, prefixed ``sg_``):
 
-- ``sg_lines``: one row per service line with its facility, day, times, insurer money
-  and conservative minutes (performer, reader, machine).
+- ``sg_lines``: one row per service line with its facility, day, times, insurer money,
+  conservative minutes (performer, reader, machine) and the ICD-10 category of the
+  claim's main diagnosis (``dx``, the patient group of the peer comparison).
+- ``sg_visits``: claims per facility and ``dx``.
 - ``sg_people``: one row per person and line, performer (``NGUOI_THUC_HIEN``) or reader
   (``MA_BS_DOC_KQ`` of XML4), with the person's code normalised.
 - ``sg_mlines``: one row per machine (``MA_MAY``) and line, with the machine group.
@@ -195,13 +197,15 @@ _JOINS = {
 # are normalised and matched to their minutes once per key, not once per line.
 _KEYS = """
 create or replace temp table sg_code_map as
+with l as (select __XML3__ from xml3)
 select ma_dich_vu, sg_tech(ma_dich_vu) as tech_key
-from (select distinct ma_dich_vu::varchar as ma_dich_vu from xml3
+from (select distinct ma_dich_vu::varchar as ma_dich_vu from l
       where ma_dich_vu is not null)
 where not ends_with(trim(ma_dich_vu), '_TB');
 create or replace temp table sg_may_map as
+with l as (select __XML3__ from xml3)
 select ma_may, sg_mgroup(ma_may) as line_group
-from (select distinct ma_may::varchar as ma_may from xml3 where ma_may is not null);
+from (select distinct ma_may::varchar as ma_may from l where ma_may is not null);
 -- keyed by the machine's group, not the machine: a few groups per code and day
 create or replace temp table sg_line_keys as
 with l as (select __XML3__ from xml3)
