@@ -4,9 +4,13 @@ Every claim carries at most one pattern, so one anomaly never hides or creates a
 the clean majority uses only valid practitioners, declared machines in their period,
 catalogue prices and complete records. The plan decides, before any claim is built,
 which claim gets which pattern: the count of each pattern is ``round(rate × claims)``
-(clusters of 120 and pairs rounded to the nearest whole group; a cluster needs a day
-with at least 144 claims), placed at random positions drawn
-from the seed. It costs one byte per claim.
+(impossible-day clusters of 120, busy-but-honest days of 80 and pairs rounded to the
+nearest whole group; a cluster needs a day with 6/5 of its size in claims), placed at
+random positions drawn from the seed. It costs one byte per claim.
+
+``busy_honest`` is not an anomaly: its lines are clean and labelled so that a signal
+flagging one is a measured false positive. It and ``machine_overlap`` have weight 0:
+planted only when ``rates`` names them.
 """
 
 from __future__ import annotations
