@@ -416,11 +416,11 @@ readers as (
     join sg_person_map as m on m.codes = r.readers
     where l.read_minutes > 0
 )
-select person, raw_code, mobilised, role, ma_lk, stt, ma_cskcb, day, t_start,
+select person, mobilised, role, ma_lk, stt, ma_cskcb, day, t_start,
        t_result, tech_key, money, minutes
 from performers where person <> ''
 union all
-select person, raw_code, mobilised, role, ma_lk, stt, ma_cskcb, day, t_start,
+select person, mobilised, role, ma_lk, stt, ma_cskcb, day, t_start,
        t_result, tech_key, money, minutes
 from readers where person <> '';
 """
