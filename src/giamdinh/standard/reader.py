@@ -343,15 +343,19 @@ def _parser(*, remove_blank_text: bool = False) -> etree.XMLParser:
 def _no_markup_but_elements(data: bytes) -> bool:
     """Whether an XML text has no comment, CDATA or processing instruction.
 
-    Only the XML declaration may start with ``<?`` (it ends before offset 4, also
-    after a byte-order mark). In such a text libxml2's blank-text removal drops
-    only whitespace between tags: whitespace that is all of an element's content
-    is followed by its end tag and kept.
+    Only the XML declaration may start with ``<?``. In such a text libxml2's
+    blank-text removal drops only whitespace between tags: whitespace that is all
+    of an element's content is followed by its end tag and kept.
     """
     # One-byte searches (memchr) first: two-byte ones scan many times slower.
     if data.find(b"!") >= 0 and b"<!" in data:
         return False
-    return data.find(b"?", 4) < 0 or data.find(b"<?", 4) < 0
+    start = 0
+    if data.startswith((b"<?", b"\xef\xbb\xbf<?")):
+        start = data.find(b"?>") + 2  # the declaration (checked before parsing)
+        if start < 2:  # noqa: PLR2004 - unterminated: the parser will say so
+            return False
+    return data.find(b"?", start) < 0 or data.find(b"<?", start) < 0
 
 
 # --------------------------------------------------------------------------- records
