@@ -4,6 +4,10 @@ A rule may read these like any logical view. The engine materialises only the on
 the rule set reads (and what they read), once, before the findings query, so the
 work they hold is done once per run instead of once per rule:
 
+* ``service_lines``: each XML3 line with its claim's facility, its date and its
+  price code (the first 12 characters of ``MA_DICH_VU``), so that a join to the
+  facility's price list is one equality on two columns (the planner misjudged the
+  three-way join of lines, claims and prices and built millions of pairs).
 * ``code_group_members``: which XML2/XML3 line belongs to which group of
   ``edit_code_groups`` on its date. The ``LIKE`` patterns are matched against the
   *distinct* codes and names of the batch (hundreds), not against every line
@@ -13,7 +17,11 @@ work they hold is done once per run instead of once per rule:
 * ``line_practitioners``: one row per person named on a line (``MA_BAC_SI``,
   ``NGUOI_THUC_HIEN``, ``MA_BS_DOC_KQ`` of the matching XML4 result), with the
   practising-certificate number and the facility it was declared at, parsed once
-  per distinct text instead of once per line and rule.
+  per distinct text (``practitioner_codes``) instead of once per line and rule.
+  A person written twice in one role of a line gives two rows.
+* ``card_periods``: the validity periods of the cards of a claim, split once.
+* ``licence_days``: for each person named on a line and each day they are named,
+  whether a practice licence was active that day (``ref_licences``).
 
 The SQL below is DuckDB dialect over logical views only, like rule SQL; the Spark
 backend translates it. The columns are documented in ``docs/engine/views.md``.
@@ -59,6 +67,20 @@ class DerivedView:
             c.name.lower() for c in tree.find_all(exp.Column) if c.name
         ) | frozenset(i.name.lower() for i in tree.find_all(exp.Identifier))
 
+
+SERVICE_LINES = DerivedView(
+    name="service_lines",
+    doc=(
+        "Each XML3 line with its claim's facility, its date and its price code: "
+        "ma_lk, stt, ma_cskcb, ngay, ma_gia"
+    ),
+    sql="""
+select l.ma_lk, l.stt, h.ma_cskcb, cast(l.ngay_yl as date) as ngay,
+       left(l.ma_dich_vu, 12) as ma_gia
+from xml3 as l
+left join xml1 as h on h.ma_lk = l.ma_lk
+""",
+)
 
 CODE_GROUP_MEMBERS = DerivedView(
     name="code_group_members",
@@ -143,13 +165,46 @@ where coalesce(trim(code), '') <> ''
 """,
 )
 
+PRACTITIONER_CODES = DerivedView(
+    name="practitioner_codes",
+    doc=(
+        "Each distinct person text of the practitioner list fields, parsed: raw, "
+        "macchn, noi_ghi (the MA_CSKCB of a '.C.' suffix, else null)"
+    ),
+    sql=r"""
+with lists as (
+    select distinct s from (
+        select ma_bac_si as s from xml3
+        union all
+        select nguoi_thuc_hien from xml3
+        union all
+        select ma_bs_doc_kq from xml4
+        union all
+        select ma_bac_si from xml2
+    ) as a
+),
+texts as (
+    select distinct trim(x.raw) as raw
+    from lists cross join unnest(string_split(s, ';')) as x(raw)
+)
+select
+    raw,
+    regexp_replace(
+        trim(regexp_replace(raw, '\(.*\)', '')), '\.C\.\d{5}$', ''
+    ) as macchn,
+    nullif(regexp_extract(raw, '\.C\.(\d{5})', 1), '') as noi_ghi
+from texts
+where trim(regexp_replace(raw, '\(.*\)', '')) <> ''
+""",
+)
+
 LINE_PRACTITIONERS = DerivedView(
     name="line_practitioners",
     doc=(
         "People named on a service (XML3 without MA_VAT_TU) or drug (XML2) line: "
         "tbl, ma_lk, stt, code, ma_cskcb, vai_tro, ngay, macchn, noi_khai_bao"
     ),
-    sql=r"""
+    sql="""
 with lines as (
     select l.ma_lk, l.stt, l.ma_dich_vu, h.ma_cskcb, l.ma_bac_si,
            l.nguoi_thuc_hien,
@@ -171,7 +226,9 @@ roles as (
     select 'XML3', l.ma_lk, l.stt, l.ma_dich_vu, l.ma_cskcb, 'MA_BS_DOC_KQ',
            cast(coalesce(r.ngay_kq, l.ngay_th) as date), trim(x.raw)
     from lines as l
-    join xml4 as r on r.ma_lk = l.ma_lk and r.ma_dich_vu = l.ma_dich_vu
+    join (
+        select distinct ma_lk, ma_dich_vu, ngay_kq, ma_bs_doc_kq from xml4
+    ) as r on r.ma_lk = l.ma_lk and r.ma_dich_vu = l.ma_dich_vu
     cross join unnest(string_split(r.ma_bs_doc_kq, ';')) as x(raw)
     union all
     select 'XML2', d.ma_lk, d.stt, d.ma_thuoc, h.ma_cskcb, 'MA_BAC_SI',
@@ -179,27 +236,77 @@ roles as (
     from xml2 as d
     left join xml1 as h on h.ma_lk = d.ma_lk
     cross join unnest(string_split(d.ma_bac_si, ';')) as x(raw)
-),
-names as (
-    select
-        raw,
-        regexp_replace(
-            trim(regexp_replace(raw, '\(.*\)', '')), '\.C\.\d{5}$', ''
-        ) as macchn,
-        nullif(regexp_extract(raw, '\.C\.(\d{5})', 1), '') as noi_ghi
-    from (select distinct raw from roles) as d
-    where trim(regexp_replace(raw, '\(.*\)', '')) <> ''
 )
-select distinct
+select
     r.tbl, r.ma_lk, r.stt, r.code, r.ma_cskcb, r.vai_tro, r.ngay, n.macchn,
     coalesce(n.noi_ghi, r.ma_cskcb) as noi_khai_bao
 from roles as r
-join names as n on n.raw = r.raw
+join practitioner_codes as n on n.raw = r.raw
+""",
+)
+
+LICENCE_DAYS = DerivedView(
+    name="licence_days",
+    doc=(
+        "Each person of line_practitioners known to ref_licences, on each day they "
+        "are named: macchn, ngay, co_hieu_luc (1 when a licence row is active that "
+        "day), tinh_trang_ngay (the licence status that day, null when none)"
+    ),
+    sql="""
+with days as (
+    select distinct macchn, ngay
+    from line_practitioners
+    where macchn in (select k.macchn from ref_licences as k)
+)
+select
+    d.macchn, d.ngay,
+    max(case when r.trang_thai = 'active' then 1 else 0 end) as co_hieu_luc,
+    max(r.trang_thai) as tinh_trang_ngay
+from days as d
+left join ref_licences as r
+  on r.macchn = d.macchn
+ and d.ngay >= r.valid_from
+ and (r.valid_to is null or d.ngay <= r.valid_to)
+group by d.macchn, d.ngay
+""",
+)
+
+CARD_PERIODS = DerivedView(
+    name="card_periods",
+    doc=(
+        "Validity periods of the cards of a claim (up to six, from the ';' lists "
+        "MA_THE_BHYT, GT_THE_TU, GT_THE_DEN of XML1): ma_lk, ma_loai_kcb, "
+        "ngay_vao, the, tu, den (text yyyymmdd, den '' when open), mo_ta"
+    ),
+    sql=r"""
+with periods as (
+    select
+        h.ma_lk, h.ma_loai_kcb,
+        strftime(cast(h.ngay_vao as date), '%Y%m%d') as ngay_vao,
+        trim(split_part(h.ma_the_bhyt, ';', n.i)) as the,
+        trim(split_part(h.gt_the_tu, ';', n.i)) as tu,
+        trim(split_part(h.gt_the_den, ';', n.i)) as den
+    from xml1 as h
+    cross join (values (1), (2), (3), (4), (5), (6)) as n(i)
+    where coalesce(h.gt_the_tu, '') <> ''
+)
+select *, concat(the, ' ', tu, '–', den) as mo_ta
+from periods
+where regexp_matches(tu, '^\d{8}$')
 """,
 )
 
 DERIVED_VIEWS: dict[str, DerivedView] = {
-    v.name: v for v in (CODE_GROUP_MEMBERS, CLAIM_DIAGNOSES, LINE_PRACTITIONERS)
+    v.name: v
+    for v in (
+        SERVICE_LINES,
+        CODE_GROUP_MEMBERS,
+        CLAIM_DIAGNOSES,
+        PRACTITIONER_CODES,
+        LINE_PRACTITIONERS,
+        LICENCE_DAYS,
+        CARD_PERIODS,
+    )
 }
 """Every derived view, in an order where a view comes after the views it reads."""
 

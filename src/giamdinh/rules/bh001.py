@@ -60,44 +60,35 @@ RULE = Rule(
     table="XML3",
     evidence=frozenset({Evidence.CLAIM_DATA}),
     sql=r"""
-        with periods as (
-            select
-                h.ma_lk, h.ma_loai_kcb,
-                strftime(cast(h.ngay_vao as date), '%Y%m%d') as ngay_vao,
-                trim(split_part(h.ma_the_bhyt, ';', n.i)) as the,
-                trim(split_part(h.gt_the_tu, ';', n.i)) as tu,
-                trim(split_part(h.gt_the_den, ';', n.i)) as den
-            from xml1 as h
-            cross join (values (1), (2), (3), (4), (5), (6)) as n(i)
-            where coalesce(h.gt_the_tu, '') <> ''
-        ),
-        cards as (
-            select *, concat(the, ' ', tu, '–', den) as mo_ta
-            from periods
-            where regexp_matches(tu, '^\d{8}$')
-        ),
-        lines as (
+        with lines as (
             select
                 l.ma_lk, l.stt, coalesce(l.ma_vat_tu, l.ma_dich_vu) as ma_dich_vu,
                 cast(l.ngay_yl as date) as ngay_chi_dinh,
                 strftime(cast(l.ngay_yl as date), '%Y%m%d') as ngay
             from xml3 as l
             where l.ngay_yl is not null
+        ),
+        covered as (
+            select distinct l.ma_lk, l.stt
+            from lines as l
+            join card_periods as c on c.ma_lk = l.ma_lk
+            where (l.ngay >= c.tu and (c.den = '' or l.ngay <= c.den))
+               or (
+                   c.ma_loai_kcb in ('03', '04', '09')
+                   and c.ngay_vao >= c.tu and (c.den = '' or c.ngay_vao <= c.den)
+                   and l.ngay > c.den
+               )
+        ),
+        uncovered as (
+            select l.*
+            from lines as l
+            anti join covered as v on v.ma_lk = l.ma_lk and v.stt = l.stt
         )
         select
             l.ma_lk, l.stt, l.ma_dich_vu, l.ngay_chi_dinh,
             array_to_string(list_sort(list(c.mo_ta)), '; ') as the_bhyt
-        from lines as l
-        join cards as c on c.ma_lk = l.ma_lk
+        from uncovered as l
+        join card_periods as c on c.ma_lk = l.ma_lk
         group by l.ma_lk, l.stt, l.ma_dich_vu, l.ngay_chi_dinh
-        having max(
-            case
-                when l.ngay >= c.tu and (c.den = '' or l.ngay <= c.den) then 1
-                when c.ma_loai_kcb in ('03', '04', '09')
-                 and c.ngay_vao >= c.tu and (c.den = '' or c.ngay_vao <= c.den)
-                 and l.ngay > c.den then 1
-                else 0
-            end
-        ) = 0
     """,
 )

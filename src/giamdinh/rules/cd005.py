@@ -71,21 +71,21 @@ RULE = Rule(
              and cast(l.ngay_yl as date) >= t.valid_from
              and (t.valid_to is null or cast(l.ngay_yl as date) <= t.valid_to)
         ),
-        matched as (
-            select g.*, d.icd
+        covered as (
+            select distinct g.ma_lk, g.stt
             from guidance as g
-            left join diag as d
+            join diag as d
               on d.ma_lk = g.ma_lk
              and left(d.icd, 3) between g.icd_from and g.icd_to
         )
         select
-            ma_lk, stt, ma_dich_vu,
+            g.ma_lk, g.stt, g.ma_dich_vu,
             string_agg(
-                distinct icd_from || '-' || icd_to, ', '
-                order by icd_from || '-' || icd_to
+                distinct g.icd_from || '-' || g.icd_to, ', '
+                order by g.icd_from || '-' || g.icd_to
             ) as chi_dinh
-        from matched
-        group by ma_lk, stt, ma_dich_vu
-        having count(icd) = 0
+        from guidance as g
+        anti join covered as c on c.ma_lk = g.ma_lk and c.stt = g.stt
+        group by g.ma_lk, g.stt, g.ma_dich_vu
     """,
 )

@@ -57,15 +57,15 @@ RULE = Rule(
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
     sql="""
         select
-            l.ma_lk, l.stt, l.ma_dich_vu, h.ma_cskcb,
+            l.ma_lk, l.stt, l.ma_dich_vu, s.ma_cskcb,
             l.don_gia_bh, p.don_gia as gia_phe_duyet
         from xml3 as l
-        join xml1 as h on h.ma_lk = l.ma_lk
+        join service_lines as s on s.ma_lk = l.ma_lk and s.stt = l.stt
         join ref_services as p
-          on p.ma_cskcb = h.ma_cskcb
-         and p.ma_dich_vu = left(l.ma_dich_vu, 12)
-         and cast(l.ngay_yl as date) >= p.valid_from
-         and (p.valid_to is null or cast(l.ngay_yl as date) <= p.valid_to)
+          on p.ma_cskcb = s.ma_cskcb
+         and p.ma_dich_vu = s.ma_gia
+         and s.ngay >= p.valid_from
+         and (p.valid_to is null or s.ngay <= p.valid_to)
         where coalesce(l.ma_vat_tu, '') = ''
           and l.don_gia_bh > p.don_gia + (select tolerance from params)
     """,

@@ -59,28 +59,39 @@ RULE = Rule(
     table="XML3",
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
     sql=r"""
-        with named as (
+        with billed as (
             select
-                l.ma_lk, l.stt, l.ma_dich_vu, l.ten_dich_vu as ten_thanh_toan,
-                p.ten_dich_vu as ten_phe_duyet,
-                lower(trim(regexp_replace(l.ten_dich_vu, '\s+', ' ', 'g'))) as billed,
-                lower(trim(regexp_replace(p.ten_dich_vu, '\s+', ' ', 'g'))) as name_a,
-                lower(trim(regexp_replace(p.ten_dvkt_gia, '\s+', ' ', 'g')))
-                    as name_b
+                l.ma_lk, l.stt, l.ma_dich_vu, l.ten_dich_vu, s.ma_cskcb, s.ngay,
+                s.ma_gia
             from xml3 as l
-            join xml1 as h on h.ma_lk = l.ma_lk
-            join ref_services as p
-              on p.ma_cskcb = h.ma_cskcb
-             and p.ma_dich_vu = left(l.ma_dich_vu, 12)
-             and cast(l.ngay_yl as date) >= p.valid_from
-             and (p.valid_to is null or cast(l.ngay_yl as date) <= p.valid_to)
+            join service_lines as s on s.ma_lk = l.ma_lk and s.stt = l.stt
             where coalesce(l.ma_vat_tu, '') = ''
               and coalesce(trim(l.ten_dich_vu), '') <> ''
-              and coalesce(p.ten_dich_vu, p.ten_dvkt_gia) is not null
+        ),
+        billed_names as (
+            select ten, lower(trim(regexp_replace(ten, '\s+', ' ', 'g'))) as billed
+            from (select distinct ten_dich_vu as ten from billed) as d
+        ),
+        approved as (
+            select
+                ma_cskcb, ma_dich_vu, valid_from, valid_to, ten_dich_vu,
+                lower(trim(regexp_replace(ten_dich_vu, '\s+', ' ', 'g'))) as name_a,
+                lower(trim(regexp_replace(ten_dvkt_gia, '\s+', ' ', 'g')))
+                    as name_b
+            from ref_services
+            where coalesce(ten_dich_vu, ten_dvkt_gia) is not null
         )
-        select ma_lk, stt, ma_dich_vu, ten_thanh_toan, ten_phe_duyet
-        from named
-        where billed is distinct from name_a
-          and billed is distinct from name_b
+        select
+            l.ma_lk, l.stt, l.ma_dich_vu, l.ten_dich_vu as ten_thanh_toan,
+            p.ten_dich_vu as ten_phe_duyet
+        from billed as l
+        join billed_names as n on n.ten = l.ten_dich_vu
+        join approved as p
+          on p.ma_cskcb = l.ma_cskcb
+         and p.ma_dich_vu = l.ma_gia
+         and l.ngay >= p.valid_from
+         and (p.valid_to is null or l.ngay <= p.valid_to)
+        where n.billed is distinct from p.name_a
+          and n.billed is distinct from p.name_b
     """,
 )

@@ -75,9 +75,15 @@ RULE = Rule(
               and vai_tro in ('NGUOI_THUC_HIEN', 'MA_BS_DOC_KQ')
               and regexp_matches(code, '^\d{2}\.\d{4}\.\d{4}')
         ),
-        scopes as (
+        keys as (
+            select distinct noi_khai_bao, macchn, ngay, chuong,
+                   left(ma_dich_vu, 12) as ma12
+            from performers
+            where macchn <> ''
+        ),
+        judged as (
             select
-                p.ma_lk, p.stt, p.ma_dich_vu, p.chuong, p.macchn, p.vai_tro,
+                k.noi_khai_bao, k.macchn, k.ngay, k.chuong, k.ma12,
                 array_to_string(
                     list_sort(
                         list_distinct(list(concat_ws(';', m.phamvi_cm, m.phamvi_cmbs)))
@@ -90,7 +96,7 @@ RULE = Rule(
                             string_split(
                                 concat_ws(';', m.phamvi_cm, m.phamvi_cmbs), ';'
                             ),
-                            p.chuong
+                            k.chuong
                         ) then 1
                         when list_contains(
                             string_split(
@@ -99,31 +105,38 @@ RULE = Rule(
                             (select general_scope from params)
                         ) then 1
                         when list_contains(
-                            string_split(coalesce(m.dvkt_khac, ''), ';'),
-                            left(p.ma_dich_vu, 12)
+                            string_split(coalesce(m.dvkt_khac, ''), ';'), k.ma12
                         ) then 1
                         else 0
                     end
                 ) as covered
-            from performers as p
+            from keys as k
             join ref_practitioners as m
-              on m.ma_cskcb = p.noi_khai_bao
-             and m.macchn = p.macchn
-             and p.ngay >= m.valid_from
-             and (m.valid_to is null or p.ngay <= m.valid_to)
-            where p.macchn <> ''
-            group by p.ma_lk, p.stt, p.ma_dich_vu, p.chuong, p.macchn, p.vai_tro
+              on m.ma_cskcb = k.noi_khai_bao
+             and m.macchn = k.macchn
+             and k.ngay >= m.valid_from
+             and (m.valid_to is null or k.ngay <= m.valid_to)
+            group by k.noi_khai_bao, k.macchn, k.ngay, k.chuong, k.ma12
         )
         select
-            ma_lk, stt, any_value(ma_dich_vu) as ma_dich_vu,
-            any_value(chuong) as chuong,
+            p.ma_lk, p.stt, any_value(p.ma_dich_vu) as ma_dich_vu,
+            any_value(p.chuong) as chuong,
             array_to_string(
-                list_sort(list_distinct(list(macchn))), '; '
+                list_sort(list_distinct(list(p.macchn))), '; '
             ) as nguoi_hanh_nghe,
-            array_to_string(list_sort(list_distinct(list(vai_tro))), ', ') as vai_tro,
-            array_to_string(list_sort(list_distinct(list(pham_vi))), ' | ') as pham_vi
-        from scopes
-        where covered = 0
-        group by ma_lk, stt
+            array_to_string(
+                list_sort(list_distinct(list(p.vai_tro))), ', '
+            ) as vai_tro,
+            array_to_string(list_sort(list_distinct(list(j.pham_vi))), ' | ')
+                as pham_vi
+        from performers as p
+        join judged as j
+          on j.noi_khai_bao = p.noi_khai_bao
+         and j.macchn = p.macchn
+         and j.ngay = p.ngay
+         and j.chuong = p.chuong
+         and j.ma12 = left(p.ma_dich_vu, 12)
+        where j.covered = 0
+        group by p.ma_lk, p.stt
     """,
 )

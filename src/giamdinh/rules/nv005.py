@@ -61,33 +61,22 @@ RULE = Rule(
             select distinct ma_lk, stt, code as ma_thuoc, ngay, macchn
             from line_practitioners
             where tbl = 'XML2'
-        ),
-        judged as (
-            select
-                p.ma_lk, p.stt, p.ma_thuoc, p.ngay, p.macchn,
-                max(case when r.trang_thai = 'active' then 1 else 0 end)
-                    as co_hieu_luc,
-                max(r.trang_thai) as tinh_trang_ngay
-            from people as p
-            left join ref_licences as r
-              on r.macchn = p.macchn
-             and p.ngay >= r.valid_from
-             and (r.valid_to is null or p.ngay <= r.valid_to)
-            where p.macchn in (select k.macchn from ref_licences as k)
-            group by p.ma_lk, p.stt, p.ma_thuoc, p.ngay, p.macchn
         )
         select
-            ma_lk, stt, any_value(ma_thuoc) as ma_thuoc,
+            p.ma_lk, p.stt, any_value(p.ma_thuoc) as ma_thuoc,
             array_to_string(
-                list_sort(list_distinct(list(macchn))), '; '
+                list_sort(list_distinct(list(p.macchn))), '; '
             ) as nguoi_ke_don,
-            min(ngay) as ngay,
+            min(p.ngay) as ngay,
             array_to_string(
-                list_sort(list_distinct(list(coalesce(tinh_trang_ngay, 'expired')))),
+                list_sort(
+                    list_distinct(list(coalesce(j.tinh_trang_ngay, 'expired')))
+                ),
                 ', '
             ) as tinh_trang
-        from judged
-        where co_hieu_luc = 0
-        group by ma_lk, stt
+        from people as p
+        join licence_days as j on j.macchn = p.macchn and j.ngay = p.ngay
+        where j.co_hieu_luc = 0
+        group by p.ma_lk, p.stt
     """,
 )
