@@ -6,19 +6,22 @@ Run::
 
 A template province is generated once with the synthetic generator (seeded;
 cached in a temporary folder) and read with the real reader; its claims are then
-tiled in DuckDB to the number of service lines asked (XML2 + XML3 lines), each
-copy with its own ``MA_LK`` and patient identifiers, so every claim is a new one
-and the rules see the same mix of content at every size. Only the claim columns
-some rule reads are kept (``giamdinh.engine.sql.referenced_columns``); the views
-add the others as nulls, exactly as for a store read with that projection.
+tiled by DuckDB, straight to Parquet as the claim store keeps them, to the number of
+service lines asked (XML2 + XML3 lines), each copy with its own ``MA_LK`` and
+patient identifiers, so every claim is a new one and the rules see the same mix of
+content at every size.
 
-For each size, in a fresh process (so the peak RSS is that run's):
+For each size, in a fresh process (so the peak RSS is that run's), with DuckDB
+limited to ``--memory-limit`` (it spills to a temporary folder beyond it):
 
-(a) **bare**: register the same tables and run one scan-and-join: every XML2 and
-    XML3 line joined to its claim (XML1) and to the facility price list
-    (``ref_services``), aggregated;
-(b) **engine**: ``giamdinh.engine.run.assess`` with the whole rule set: build the
-    logical views, the one findings query, line and claim decisions.
+(a) **bare**: load XML1, XML2 and XML3 from the Parquet files and run one
+    scan-and-join: every XML2 and XML3 line joined to its claim (XML1) and to the
+    facility price list (``ref_services``), aggregated;
+(b) **engine**: what ``giamdinh assess`` does over a store: the claim views read
+    from the Parquet files (only the columns some rule reads,
+    ``giamdinh.engine.sql.referenced_columns``), the derived views, the one
+    findings query over the whole rule set, line and claim decisions, and the line
+    decisions written to Parquet.
 
 It prints lines/s of both, the ratio (b)/(a), findings, and the peak RSS of each
 process. Goals (2-core machine): engine ≥ 1 M lines/s, 10 M costs ≤ 11x 1 M,
@@ -30,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -75,39 +79,46 @@ def template() -> Path:
     return folder
 
 
-def _tiled(
-    folder: Path, lines: int, columns: frozenset[str] | None
-) -> tuple[dict[str, pa.Table], int]:
-    """Return claim tables tiled to about ``lines`` service lines."""
+def tiled(lines: int) -> tuple[Path, int]:
+    """Write (once) the claim tables tiled to about ``lines`` service lines.
+
+    The copies are made by DuckDB straight from the template's Parquet files into
+    Parquet, as the claim store keeps them, so no process of the benchmark holds
+    the tiled tables in memory.
+    """
+    folder = template()
+    out = CACHE / f"tiled-{lines}"
+    done = out / "DONE"
+    if done.is_file():
+        return out, int(done.read_text(encoding="utf-8"))
+    out.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
-    tables: dict[str, pa.Table] = {}
-    raw = {
-        p.stem: pq.read_table(p) for p in sorted((folder / "claims").glob("*.parquet"))
-    }
-    base_lines = sum(raw[t].num_rows for t in ("XML2", "XML3") if t in raw)
+    paths = sorted((folder / "claims").glob("*.parquet"))
+    base_lines = sum(
+        pq.read_metadata(p).num_rows for p in paths if p.stem in ("XML2", "XML3")
+    )
     copies = max(1, math.ceil(lines / base_lines))
-    for name, table in raw.items():
-        keep = [
-            c
-            for c in table.column_names
-            if columns is None or c.lower() in columns or c.lower() in IDENTITY
-        ]
-        con.register("t", table.select(keep))
+    for path in paths:
+        names = pq.read_schema(path).names
         renamed = ", ".join(
             f'"{c}" || \'-\' || cast(i as varchar) as "{c}"'
-            for c in keep
+            for c in names
             if c.lower() in IDENTITY
         )
-        sql = (
+        select = (
             f"select * replace ({renamed}) from t, range({copies}) as r(i)"  # noqa: S608
             if renamed
             else f"select t.* from t, range({copies}) as r(i)"  # noqa: S608
         )
-        tables[name] = con.sql(sql).to_arrow_table()
-        con.unregister("t")
+        target = out / path.name
+        con.execute(
+            f"create or replace view t as select * from read_parquet('{path}')"  # noqa: S608
+        )
+        con.execute(f"copy ({select}) to '{target}' (format parquet)").fetchall()
     con.close()
-    total = sum(tables[t].num_rows for t in ("XML2", "XML3") if t in tables)
-    return tables, total
+    total = base_lines * copies
+    done.write_text(str(total), encoding="utf-8")
+    return out, total
 
 
 def _reference(folder: Path) -> dict[str, pa.Table]:
@@ -137,28 +148,49 @@ def child(mode: str, lines: int, threads: int, memory: str) -> dict[str, Any]:
     from giamdinh.backends.duck import DuckDBBackend
     from giamdinh.engine.run import assess
     from giamdinh.engine.sql import referenced_columns
-    from giamdinh.engine.views import logical_views
+    from giamdinh.engine.views import claim_view_sql, logical_views
     from giamdinh.rules.registry import load_rule_set
 
     rule_set = load_rule_set()
     folder = template()
-    claims, total = _tiled(folder, lines, referenced_columns(rule_set.rules))
+    claims, total = tiled(lines)
     reference = _reference(folder)
+    spill = CACHE / f"spill-{os.getpid()}"
     backend = DuckDBBackend(threads=threads, memory_limit=memory)
+    backend.con.execute(f"set temp_directory = '{spill}'")
     start = time.perf_counter()
     if mode == "bare":
-        backend.register("xml1", claims["XML1"])
-        backend.register("xml2", claims["XML2"])
-        backend.register("xml3", claims["XML3"])
+        for name in ("XML1", "XML2", "XML3"):
+            backend.materialise(
+                name.lower(),
+                f"select * from read_parquet('{claims / (name + '.parquet')}')",  # noqa: S608
+            )
         backend.register("ref_services", reference["ref_services"])
         backend.query(BARE)
         findings = 0
     else:
-        views = logical_views(claims=claims, reference=reference, edits=rule_set.tables)
-        result = assess(backend, views, rule_set)
+        keep = referenced_columns(rule_set.rules)
+        relations = {
+            path.stem.lower(): claim_view_sql(
+                path.stem,
+                f"read_parquet('{path}')",
+                pq.read_schema(path).names,
+                keep=keep,
+            )
+            for path in sorted(claims.glob("XML*.parquet"))
+        }
+        views = logical_views(claims={}, reference=reference, edits=rule_set.tables)
+        result = assess(
+            backend, views, rule_set, relations=relations, fetch_lines=False
+        )
+        backend.write_parquet(
+            "select * from _line_decisions order by ma_lk, tbl, stt",
+            spill.with_suffix(".lines.parquet"),
+        )
         findings = result.findings.num_rows
     seconds = time.perf_counter() - start
     backend.close()
+    spill.with_suffix(".lines.parquet").unlink(missing_ok=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {
         "mode": mode,
@@ -198,6 +230,8 @@ def main() -> None:
         sys.stdout.write(json.dumps(figures) + "\n")
         return
     template()
+    for lines in args.steps:
+        tiled(lines)
     rows = []
     for lines in args.steps:
         bare = _run("bare", lines, args.threads, args.memory_limit)

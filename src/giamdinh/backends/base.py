@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pyarrow as pa
 
 
@@ -25,6 +27,9 @@ class Backend(Protocol):
 
     def query(self, sql: str) -> pa.Table:
         """Run ``sql`` (DuckDB dialect) and return the result as Arrow."""
+
+    def write_parquet(self, sql: str, path: Path) -> int:
+        """Write the result of ``sql`` to the Parquet file ``path``; return rows."""
 
     def close(self) -> None:
         """Release what the backend holds (registered tables, connections)."""

@@ -17,6 +17,8 @@ import duckdb
 from giamdinh.errors import BackendError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pyarrow as pa
 
 
@@ -88,6 +90,21 @@ class DuckDBBackend:
             return self.con.sql(sql).to_arrow_table()
         except duckdb.Error as exc:
             raise BackendError(f"DuckDB failed: {exc}") from exc
+
+    def write_parquet(self, sql: str, path: Path) -> int:
+        """Write the result of ``sql`` to ``path`` without passing through Python.
+
+        Raises:
+            BackendError: DuckDB rejected the query or could not write.
+        """
+        target = str(path).replace("'", "''")
+        try:
+            done = self.con.execute(
+                f"copy ({sql}) to '{target}' (format parquet)"
+            ).fetchall()
+            return int(done[0][0]) if done else 0
+        except duckdb.Error as exc:
+            raise BackendError(f"DuckDB failed writing {path}: {exc}") from exc
 
     def close(self) -> None:
         """Unregister the tables; close the connection if this backend opened it."""

@@ -10,12 +10,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import sqlglot
 from sqlglot import exp
 
 from giamdinh.errors import BackendError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pyspark.sql import SparkSession
 
 
@@ -121,6 +124,16 @@ class SparkBackend:
         except Exception as exc:
             raise BackendError(f"Spark failed: {exc}\nSQL: {spark_sql}") from exc
         return _strip_tz(result)
+
+    def write_parquet(self, sql: str, path: Path) -> int:
+        """Write the result of ``sql`` to the one Parquet file ``path``.
+
+        Raises:
+            BackendError: translation or execution failed.
+        """
+        table = self.query(sql)
+        pq.write_table(table, path)
+        return int(table.num_rows)
 
     def close(self) -> None:
         """Drop the temporary views this backend created."""

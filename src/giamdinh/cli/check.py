@@ -140,6 +140,14 @@ def assess(
     ),
     as_of: str | None = AS_OF_OPTION,
     overrides: Path | None = OVERRIDES_OPTION,
+    memory_limit: str | None = typer.Option(
+        None,
+        "--memory-limit",
+        help=(
+            "Bộ nhớ tối đa của DuckDB, vượt thì ghi tạm ra đĩa (vd. 4GB) / "
+            "DuckDB memory limit, spilling to disk beyond it (e.g. 4GB)."
+        ),
+    ),
 ) -> None:
     """Assess every current claim of the store; write findings and decisions to it."""
     with operator_errors():
@@ -148,6 +156,7 @@ def assess(
             reference_dir=reference,
             as_of=parse_day(as_of),
             overrides_path=overrides,
+            memory_limit=memory_limit,
         )
     t = run.totals
     _out.print(

@@ -203,33 +203,74 @@ def run_rules(
     )
 
 
+LINE_ORDER = "order by ma_lk, tbl, stt"
+
+
 def decide_all(
-    backend: Backend, findings: pa.Table, *, batch: bool = False
+    backend: Backend,
+    findings: pa.Table,
+    *,
+    batch: bool = False,
+    fetch_lines: bool = True,
 ) -> tuple[pa.Table, pa.Table]:
-    """Compute line and claim decisions from ``findings`` on ``backend``."""
+    """Compute line and claim decisions from ``findings`` on ``backend``.
+
+    The line decisions stay on the backend as ``_line_decisions`` (the claim
+    decisions are computed from them there), so a caller writing them out
+    (``Backend.write_parquet``) need not hold them in memory.
+
+    Args:
+        backend: where the views are.
+        findings: the scoped findings of ``run_rules``.
+        batch: only decide claims of ``_scope_batch``.
+        fetch_lines: also return the line decisions (sorted by claim, table,
+            line); an empty table when ``False``.
+
+    Returns:
+        (line decisions, claim decisions sorted by ``ma_lk``).
+    """
     backend.register("_findings", findings)
     line_filter = "where l.ma_lk in (select ma_lk from _scope_batch)" if batch else ""
-    lines = backend.query(DECISIONS_QUERY.replace("{batch}", line_filter))
-    lines = lines.sort_by(
-        [("ma_lk", "ascending"), ("tbl", "ascending"), ("stt", "ascending")]
+    backend.materialise(
+        "_line_decisions", DECISIONS_QUERY.replace("{batch}", line_filter)
     )
-    backend.register("_line_decisions", lines)
+    lines = (
+        backend.query(f"select * from _line_decisions {LINE_ORDER}")  # noqa: S608
+        if fetch_lines
+        else pa.table({})
+    )
     claim_filter = "where c.ma_lk in (select ma_lk from _scope_batch)" if batch else ""
-    claims = backend.query(CLAIMS_QUERY.replace("{batch}", claim_filter))
-    return lines, claims.sort_by([("ma_lk", "ascending")])
+    claims = backend.query(
+        CLAIMS_QUERY.replace("{batch}", claim_filter) + " order by c.ma_lk"
+    )
+    return lines, claims
 
 
 def prepare_views(
-    backend: Backend, views: Mapping[str, pa.Table], rules: Sequence[Rule]
+    backend: Backend,
+    views: Mapping[str, pa.Table],
+    rules: Sequence[Rule],
+    *,
+    relations: Mapping[str, str] | None = None,
 ) -> None:
     """Register the logical views ``rules`` read; materialise the derived ones.
 
     Derived views (``giamdinh.engine.derived``) are computed once here, after the
     logical views they read, so every rule reading them shares the work.
+
+    Args:
+        backend: where to run.
+        views: logical views as Arrow tables.
+        rules: the rules that will run.
+        relations: views given as SQL instead (``claim_view_sql``), computed by
+            the backend where the data are; they take the place of ``views``.
     """
     base, derived = closure(referenced_views(rules))
+    given = relations or {}
+    for name in sorted(base & given.keys()):
+        backend.materialise(name, given[name])
     for name, table in views.items():
-        if name in base:
+        if name in base and name not in given:
             backend.register(name, table)
     for view in derived:
         backend.materialise(view.name, view.sql)
@@ -244,6 +285,8 @@ def assess(
     batch: Sequence[str] | None = None,
     rule_set_label: str | None = None,
     decide: bool = True,
+    fetch_lines: bool = True,
+    relations: Mapping[str, str] | None = None,
 ) -> Assessment:
     """Register ``views`` on ``backend`` and run the whole rule set, then decide.
 
@@ -256,15 +299,22 @@ def assess(
             as context, e.g. for pairs across claims).
         rule_set_label: the version to record; ``rule_set.version`` by default.
         decide: also compute line and claim decisions (else they are empty).
+        fetch_lines: return the line decisions in the result; when ``False``
+            they stay on the backend as ``_line_decisions`` (e.g. to be written
+            out with ``Backend.write_parquet``) and ``lines`` is empty.
+        relations: claim views given as SQL the backend runs where the data are
+            (``giamdinh.engine.views.claim_view_sql``), instead of Arrow tables.
     """
-    prepare_views(backend, views, rule_set.rules)
+    prepare_views(backend, views, rule_set.rules, relations=relations)
     findings = run_rules(backend, rule_set.rules, batch=batch)
     if batch is not None and not rule_set.rules:
         backend.register(
             "_scope_batch", pa.table({"ma_lk": pa.array(batch, pa.string())})
         )
     if decide:
-        lines, claims = decide_all(backend, findings, batch=batch is not None)
+        lines, claims = decide_all(
+            backend, findings, batch=batch is not None, fetch_lines=fetch_lines
+        )
     else:
         lines, claims = pa.table({}), pa.table({})
     return Assessment(

@@ -31,7 +31,7 @@ from giamdinh.rules.edits import Kind
 from giamdinh.standard.spec import TABLES, FieldKind
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from datetime import date
 
     from giamdinh.rules.edits import EditTable
@@ -153,6 +153,60 @@ def claim_schema(table: str) -> dict[str, pa.DataType]:
     }
     schema.update(PROVENANCE)
     return schema
+
+
+_SQL_TYPES: dict[pa.DataType, str] = {
+    pa.string(): "VARCHAR",
+    pa.int64(): "BIGINT",
+    pa.int32(): "INTEGER",
+    MONEY: "DECIMAL(38, 3)",
+    pa.date32(): "DATE",
+    pa.timestamp("s"): "TIMESTAMP",
+    pa.bool_(): "BOOLEAN",
+}
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def claim_view_sql(
+    table: str,
+    source: str,
+    columns: Sequence[str],
+    *,
+    keep: frozenset[str] | None = None,
+) -> str:
+    """Return a DuckDB SELECT giving the view of ``table`` from a SQL relation.
+
+    The same view as ``logical_views`` builds from Arrow, computed where the
+    data are (e.g. the claim store's Parquet files) instead of in Python:
+    lower-case standard fields typed as in ``claim_schema``, missing ones null.
+
+    Args:
+        table: the claim table (``XML3``).
+        source: a relation DuckDB can read (a table or view name, or
+            ``read_parquet([...])``), holding the reader's columns.
+        columns: the columns ``source`` has (any case).
+        keep: read only these view columns (e.g. ``referenced_columns``); the
+            others are null and columns outside the standard are dropped. Every
+            column when ``None``, extra columns passed through.
+    """
+    schema = claim_schema(table)
+    present = {c.lower(): c for c in columns}
+    parts: list[str] = []
+    for col, typ in schema.items():
+        if col in present and (keep is None or col in keep):
+            parts.append(f"cast({_quote(present[col])} as {_SQL_TYPES[typ]}) as {col}")
+        else:
+            parts.append(f"cast(null as {_SQL_TYPES[typ]}) as {col}")
+    if keep is None:
+        parts.extend(
+            f"{_quote(original)} as {_quote(lower)}"
+            for lower, original in present.items()
+            if lower not in schema
+        )
+    return f"select {', '.join(parts)} from {source}"  # noqa: S608
 
 
 def claim_view_name(table: str) -> str:

@@ -10,6 +10,7 @@ columns, keyed ``XML1``…) and the reference tables of contract 5 (keyed
 from __future__ import annotations
 
 import json
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
@@ -32,9 +34,15 @@ from giamdinh.engine.overrides import (
     overrides_label,
     record_override,
 )
-from giamdinh.engine.run import Assessment, assess, parse_evidence, render
+from giamdinh.engine.run import (
+    LINE_ORDER,
+    Assessment,
+    assess,
+    parse_evidence,
+    render,
+)
 from giamdinh.engine.sql import referenced_columns
-from giamdinh.engine.views import logical_views
+from giamdinh.engine.views import claim_view_sql, logical_views
 from giamdinh.errors import ConfigError
 from giamdinh.rules.registry import RuleSet, load_rule_set
 from giamdinh.services.province import load_reference
@@ -440,8 +448,35 @@ def read_store_tables(
 
 def _totals(claims: pa.Table) -> dict[str, Decimal]:
     keys = ("claimed", "payable", "refused", "adjusted", "under_review")
-    rows = claims.to_pylist()
-    return {k: sum((r[k] for r in rows), Decimal(0)) for k in keys}
+    out: dict[str, Decimal] = {}
+    for key in keys:
+        total = pc.sum(claims.column(key)).as_py() if claims.num_rows else None
+        out[key] = Decimal(total) if total is not None else Decimal(0)
+    return out
+
+
+def store_relations(
+    con: duckdb.DuckDBPyConnection, *, columns: frozenset[str] | None = None
+) -> dict[str, str]:
+    """Return the claim views of a store connection as SQL (``claim_view_sql``).
+
+    Args:
+        con: a connection to the store's catalogue (``ClaimStore.connect``).
+        columns: read only these view columns (``referenced_columns``).
+    """
+    database = con.execute("select current_database()").fetchall()[0][0]
+    views = {
+        row[0] for row in con.execute("select view_name from duckdb_views()").fetchall()
+    }
+    out: dict[str, str] = {}
+    for name in TABLES:
+        view = name.lower()
+        if view not in views:
+            continue
+        names = [row[0] for row in con.execute(f"describe {view}").fetchall()]
+        source = '"' + database.replace('"', '""') + f'".main.{view}'
+        out[view] = claim_view_sql(name, source, names, keep=columns)
+    return out
 
 
 def assess_store(
@@ -450,24 +485,51 @@ def assess_store(
     reference_dir: Path | None = None,
     as_of: date | None = None,
     overrides_path: Path | None = None,
+    memory_limit: str | None = None,
 ) -> StoreRun:
     """Assess every current claim of the store; write findings and decisions.
+
+    The claim tables are read by DuckDB from the store's Parquet files (only the
+    columns the rules read) and the line decisions are written from DuckDB
+    straight to Parquet, so memory does not grow with the store: beyond
+    ``memory_limit`` DuckDB spills to a temporary folder.
 
     Results go to ``<store>/assessments/<run>/`` as ``findings.parquet``,
     ``lines.parquet``, ``claims.parquet`` and ``run.json`` (rule-set version,
     as-of date, time of the run, totals), so a past run is never overwritten.
     """
     rules, label = load_rules(as_of=as_of, overrides_path=overrides_path)
-    tables = read_store_tables(store_dir, columns=referenced_columns(rules.rules))
     reference = load_reference(reference_dir)
-    result = run_assessment(
-        tables, reference.tables(), as_of=as_of, rule_set=rules, rule_set_label=label
+    views = logical_views(
+        claims={}, reference=reference.tables(), edits=rules.tables, as_of=as_of
     )
+    store = ClaimStore.open(store_dir, create=False)
+    con = store.connect()
     now = datetime.now(tz=UTC)
     folder = store_dir / ASSESSMENTS_DIR / f"run-{now:%Y%m%dT%H%M%S%fZ}"
-    folder.mkdir(parents=True, exist_ok=False)
+    with tempfile.TemporaryDirectory(prefix="giamdinh-assess-") as spill:
+        backend = DuckDBBackend(con, memory_limit=memory_limit)
+        try:
+            spill_dir = spill.replace("'", "''")
+            con.execute(f"set temp_directory = '{spill_dir}'")
+            result = assess(
+                backend,
+                views,
+                rules,
+                as_of=as_of,
+                rule_set_label=label,
+                relations=store_relations(con, columns=referenced_columns(rules.rules)),
+                fetch_lines=False,
+            )
+            folder.mkdir(parents=True, exist_ok=False)
+            backend.write_parquet(
+                f"select * from _line_decisions {LINE_ORDER}",  # noqa: S608
+                folder / "lines.parquet",
+            )
+        finally:
+            backend.close()
+            con.close()
     pq.write_table(result.findings, folder / "findings.parquet")
-    pq.write_table(result.lines, folder / "lines.parquet")
     pq.write_table(result.claims, folder / "claims.parquet")
     totals = _totals(result.claims)
     meta = {
