@@ -1,0 +1,110 @@
+"""Claim views built by DuckDB from Parquet give the same result as from Arrow.
+
+``giamdinh assess`` reads the store's Parquet files in DuckDB
+(``claim_view_sql``) and writes line decisions from DuckDB; ``check`` builds the
+views from the reader's Arrow tables. Both must decide every line the same way.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pyarrow.parquet as pq
+
+from giamdinh.backends.duck import DuckDBBackend
+from giamdinh.engine.run import LINE_ORDER, assess
+from giamdinh.engine.sql import referenced_columns
+from giamdinh.engine.views import claim_schema, claim_view_sql, logical_views
+from giamdinh.rules.registry import load_rule_set
+from giamdinh.services.assessment import run_assessment
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pyarrow as pa
+
+    Facility = tuple[dict[str, pa.Table], dict[str, pa.Table]]
+
+
+def _rows(table: pa.Table) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = table.to_pylist()
+    return rows
+
+
+def _parquet(facility: Facility, folder: Path) -> dict[str, Path]:
+    claims, _ = facility
+    paths: dict[str, Path] = {}
+    for name, table in claims.items():
+        paths[name] = folder / f"{name}.parquet"
+        pq.write_table(table, paths[name])
+    return paths
+
+
+def test_claim_view_sql_types_every_standard_field() -> None:
+    backend = DuckDBBackend()
+    try:
+        backend.con.execute(
+            "create table src as select 'A' as MA_LK, '3' as STT, "
+            "'18.0001.0001' as MA_DICH_VU, 'x' as EXTRA"
+        )
+        backend.materialise(
+            "xml3", claim_view_sql("XML3", "src", ["MA_LK", "STT", "MA_DICH_VU"])
+        )
+        described = {
+            row[0]: row[1] for row in backend.con.execute("describe xml3").fetchall()
+        }
+        row = backend.con.execute("select ma_lk, stt, don_gia_bh from xml3").fetchall()
+    finally:
+        backend.close()
+    assert set(claim_schema("XML3")) <= set(described)
+    assert described["stt"] == "BIGINT"
+    assert described["don_gia_bh"] == "DECIMAL(38,3)"
+    assert described["ngay_yl"] == "TIMESTAMP"
+    assert "extra" not in described  # not in the columns given
+    assert row == [("A", 3, None)]
+
+
+def test_keep_reads_only_the_columns_given() -> None:
+    sql = claim_view_sql(
+        "XML3",
+        "src",
+        ["MA_LK", "MA_DICH_VU", "TEN_DICH_VU", "EXTRA"],
+        keep=frozenset({"ma_lk", "ma_dich_vu"}),
+    )
+    assert '"MA_DICH_VU"' in sql
+    assert '"TEN_DICH_VU"' not in sql
+    assert '"EXTRA"' not in sql
+
+
+def test_parquet_relations_decide_like_arrow(
+    facility: Facility, tmp_path: Path
+) -> None:
+    rule_set = load_rule_set()
+    expected = run_assessment(*facility, rule_set=rule_set)
+    assert expected.findings.num_rows > 0
+    paths = _parquet(facility, tmp_path)
+    keep = referenced_columns(rule_set.rules)
+    relations = {
+        name.lower(): claim_view_sql(
+            name, f"read_parquet('{path}')", pq.read_schema(path).names, keep=keep
+        )
+        for name, path in paths.items()
+    }
+    views = logical_views(claims={}, reference=facility[1], edits=rule_set.tables)
+    backend = DuckDBBackend(memory_limit="1GB")
+    try:
+        result = assess(
+            backend, views, rule_set, relations=relations, fetch_lines=False
+        )
+        written = backend.write_parquet(
+            f"select * from _line_decisions {LINE_ORDER}",  # noqa: S608
+            tmp_path / "lines.parquet",
+        )
+    finally:
+        backend.close()
+    assert result.lines.num_rows == 0
+    assert _rows(result.findings) == _rows(expected.findings)
+    assert _rows(result.claims) == _rows(expected.claims)
+    lines = pq.read_table(tmp_path / "lines.parquet")
+    assert written == expected.lines.num_rows
+    assert _rows(lines.cast(expected.lines.schema)) == _rows(expected.lines)
