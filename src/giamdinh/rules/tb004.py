@@ -74,9 +74,13 @@ RULE = Rule(
             ) as x(code)
             where coalesce(trim(l.ma_may), '') <> ''
         ),
+        keys as (
+            select distinct ma_cskcb, noi_ghi_ma, may, ngay_thuc_hien
+            from machines
+        ),
         judged as (
             select
-                p.ma_lk, p.stt, p.ma_dich_vu, p.may, p.ngay_thuc_hien,
+                k.ma_cskcb, k.noi_ghi_ma, k.may, k.ngay_thuc_hien,
                 array_to_string(
                     list_sort(
                         list_distinct(
@@ -92,16 +96,28 @@ RULE = Rule(
                 ) as thoi_gian_khai_bao,
                 max(
                     case
-                        when p.ngay_thuc_hien >= m.valid_from
-                         and (m.valid_to is null or p.ngay_thuc_hien <= m.valid_to)
+                        when k.ngay_thuc_hien >= m.valid_from
+                         and (m.valid_to is null or k.ngay_thuc_hien <= m.valid_to)
                         then 1 else 0
                     end
                 ) as trong_ky
-            from machines as p
+            from keys as k
             join ref_machines as m
-              on m.ma_may = p.may
-             and (m.ma_cskcb = p.ma_cskcb or m.ma_cskcb = p.noi_ghi_ma)
-            group by p.ma_lk, p.stt, p.ma_dich_vu, p.may, p.ngay_thuc_hien
+              on m.ma_may = k.may
+             and (m.ma_cskcb = k.ma_cskcb or m.ma_cskcb = k.noi_ghi_ma)
+            group by k.ma_cskcb, k.noi_ghi_ma, k.may, k.ngay_thuc_hien
+        ),
+        failing as (
+            select distinct
+                p.ma_lk, p.stt, p.ma_dich_vu, p.may, p.ngay_thuc_hien,
+                j.thoi_gian_khai_bao
+            from machines as p
+            join judged as j
+              on j.ma_cskcb = p.ma_cskcb
+             and j.noi_ghi_ma = p.noi_ghi_ma
+             and j.may = p.may
+             and j.ngay_thuc_hien = p.ngay_thuc_hien
+            where j.trong_ky = 0
         )
         select
             ma_lk, stt, any_value(ma_dich_vu) as ma_dich_vu,
@@ -110,8 +126,7 @@ RULE = Rule(
             array_to_string(
                 list_sort(list(concat(may, ': ', thoi_gian_khai_bao))), '; '
             ) as thoi_gian_khai_bao
-        from judged
-        where trong_ky = 0
+        from failing
         group by ma_lk, stt
     """,
 )

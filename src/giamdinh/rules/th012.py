@@ -86,15 +86,10 @@ RULE = Rule(
         drugs as (
             select distinct
                 d.ma_lk, d.stt, d.ten_thuoc, cast(d.ngay_yl as date) as ngay,
-                g.group_name
+                m.group_name
             from xml2 as d
-            join edit_code_groups as g
-              on g.source_table = 'XML2'
-             and cast(d.ngay_yl as date) >= g.valid_from
-             and (g.valid_to is null or cast(d.ngay_yl as date) <= g.valid_to)
-             and lower(
-                 case g.field when 'ma_thuoc' then d.ma_thuoc else d.ten_thuoc end
-             ) like g.pattern
+            join code_group_members as m
+              on m.tbl = 'XML2' and m.ma_lk = d.ma_lk and m.stt = d.stt
         )
         select
             d.ma_lk, d.stt, d.ten_thuoc,
