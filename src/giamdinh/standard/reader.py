@@ -792,10 +792,8 @@ def _build_table(
     # Every row has one text per field: split the joined texts into one array of all
     # fields in C++ (much cheaper than converting a Python string per field), then
     # take each column out with a stride.
-    flat = pc.split_pattern(
-        pc.replace_substring(pa.array(texts, pa.string()), _ROW_SEP, _FIELD_SEP),
-        _FIELD_SEP,
-    ).flatten()
+    rows = pc.split_pattern(pa.array(texts, pa.string()), _ROW_SEP).flatten()
+    flat = pc.split_pattern(rows, _FIELD_SEP).flatten()
     if len(flat) != size * width:  # pragma: no cover - XML text holds no separator
         msg = f"{table}: {len(flat)} field texts for {size} rows of {width}"
         raise AssertionError(msg)
