@@ -157,3 +157,17 @@ def test_more_services_for_the_same_patients_is_a_lead(
     # peers: 225 ultrasounds for 450 digestive patients, 0 for hypertension
     assert lead.evidence["expected_lines"] == pytest.approx(25)
     assert lead.amount == Decimal(25 * 200000)
+
+
+def test_without_diagnoses_all_patients_are_one_group(
+    con: duckdb.DuckDBPyConnection, claims: Any
+) -> None:
+    """An XML1 view without MA_BENH_CHINH: one patient group, the same lead."""
+    _province(claims, inflated=60)
+    claims.install(con)
+    headers = con.sql("select ma_lk, ma_cskcb from xml1").to_arrow_table()
+    con.unregister("xml1")
+    con.register("xml1", headers)
+    (lead,) = leads_from_table(run_signals(con, codes=["SG008"]))
+    assert (lead.ma_cskcb, lead.ma_dich_vu) == ("99003", "18.0003.0001")
+    assert lead.evidence["expected_lines"] == pytest.approx(179 / 9)
