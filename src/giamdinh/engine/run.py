@@ -102,11 +102,24 @@ class Assessment:
                     evidence=evidence,
                     basis=rule.basis,
                     amount=row["amount"],
-                    refusal_code=rule.refusal_code,
+                    refusal_code=refusal_code(rule, evidence),
                     ma_cskcb=row["ma_cskcb"],
                 )
             )
         return out
+
+
+def refusal_code(rule: Rule, evidence: Mapping[str, Any]) -> str | None:
+    """Return a finding's refusal-reason code.
+
+    A thematic rule reads edit-table rows that carry the insurer's own code
+    (``ma_ly_do`` in the evidence, e.g. ``S.005.650``); that code names the
+    finding more exactly than the rule's general one, which is the fallback.
+    """
+    own = evidence.get("ma_ly_do")
+    if isinstance(own, str) and own.strip():
+        return own.strip()
+    return rule.refusal_code
 
 
 class _Blank(dict[str, Any]):

@@ -39,6 +39,7 @@ from giamdinh.engine.run import (
     Assessment,
     assess,
     parse_evidence,
+    refusal_code,
     render,
 )
 from giamdinh.engine.sql import referenced_columns
@@ -97,7 +98,12 @@ class FindingOut(BaseModel):
     rule_id: str
     rule_version: int
     severity: Severity
-    refusal_code: str | None = Field(description="the insurer's code, e.g. S.005.434")
+    refusal_code: str | None = Field(
+        description=(
+            "the insurer's refusal code, e.g. S.005.434: the edit-table row's own "
+            "code (evidence ma_ly_do) where the rule reads one, else the rule's"
+        )
+    )
     table: TableName
     stt: int | None = Field(description="the line's STT; null for a claim finding")
     code: str | None = Field(description="MA_DICH_VU / MA_THUOC / MA_VAT_TU")
@@ -259,7 +265,7 @@ def findings_by_claim(result: Assessment) -> dict[str, list[FindingOut]]:
                 rule_id=rule.id,
                 rule_version=rule.version,
                 severity=Severity(row["severity"]),
-                refusal_code=rule.refusal_code,
+                refusal_code=refusal_code(rule, evidence),
                 table=row["tbl"],
                 stt=row["stt"],
                 code=row["code"],
