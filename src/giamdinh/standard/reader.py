@@ -369,8 +369,8 @@ class _Staged:
     findings: list[Finding] = field(default_factory=list)
     legacy: dict[str, set[str]] = field(default_factory=dict)
     unknown: dict[tuple[str, str], int] = field(default_factory=dict)
-    # Per table, the rows as one text (see ``_joined``), once they are final.
-    joined: dict[str, str] = field(default_factory=dict)
+    # Per table, the rows as one UTF-8 text (see ``_joined``), once they are final.
+    joined: dict[str, bytes] = field(default_factory=dict)
 
 
 _INDEX: dict[str, dict[str, int]] = {
@@ -650,9 +650,9 @@ class _Batch:
     """Accumulates accepted rows of many files; builds Arrow arrays once."""
 
     def __init__(self) -> None:
-        # Per table, the accepted rows of each unit as one text (``_joined``): far
-        # cheaper to keep and to hand to Arrow than one string object per field.
-        self.texts: dict[str, list[str]] = {name: [] for name in TABLES}
+        # Per table, the accepted rows of each unit as one UTF-8 text (``_joined``):
+        # far cheaper to keep and to hand to Arrow than one string per field.
+        self.texts: dict[str, list[bytes]] = {name: [] for name in TABLES}
         # Whether any of those rows has a missing field (``_MISSING``).
         self.missing: dict[str, bool] = dict.fromkeys(TABLES, False)
         self.hoso: dict[str, list[int]] = {name: [] for name in TABLES}
@@ -672,7 +672,7 @@ class _Batch:
                 continue
             text = joined[table]
             self.texts[table].append(text)
-            if _MISSING in text:
+            if _MISSING_BYTE in text:
                 self.missing[table] = True
             self.hoso[table].extend([hoso] * len(rows))
             self.file_index[table].extend([file_index] * len(rows))
@@ -779,7 +779,7 @@ def _typed(kind: FieldKind, text: pa.Array) -> tuple[pa.Array, pa.Array]:
 
 def _build_table(
     table: str,
-    texts: list[str],
+    texts: list[bytes],
     *,
     missing: bool,
     file_column: pa.Array,
@@ -1258,6 +1258,7 @@ _FIELD_SEP = "\x1f"
 _ROW_SEP = "\x1e"
 _TABLE_SEP = "\x1d"
 _MISSING = "\x00"
+_MISSING_BYTE = b"\x00"
 
 
 def _joined(rows: list[list[str | None]]) -> str:
@@ -1274,12 +1275,15 @@ def _joined(rows: list[list[str | None]]) -> str:
         )
 
 
-def _joined_tables(staged: _Staged) -> dict[str, str]:
-    """Return (and keep) ``_joined`` of every table of a unit whose rows are final."""
+def _joined_tables(staged: _Staged) -> dict[str, bytes]:
+    """Return (and keep) ``_joined`` of every table of a unit whose rows are final.
+
+    As UTF-8: encoded once here, then both hashed and handed to Arrow.
+    """
     joined = staged.joined
     for table, rows in staged.rows.items():
         if table not in joined:
-            joined[table] = _joined(rows)
+            joined[table] = _joined(rows).encode()
     return joined
 
 
@@ -1292,7 +1296,8 @@ def _content(staged: _Staged) -> str:
     joined = _joined_tables(staged)
     digest = hashlib.sha256()
     for table in sorted(joined):
-        digest.update(f"{_TABLE_SEP}{table}{_ROW_SEP}{joined[table]}".encode())
+        digest.update(f"{_TABLE_SEP}{table}{_ROW_SEP}".encode())
+        digest.update(joined[table])
     return digest.hexdigest()
 
 
