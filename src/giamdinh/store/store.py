@@ -745,19 +745,22 @@ class Batch:
         seen_files: set[str] = set()
         for claim in claims:
             source = sources.get(claim.file) or SourceFile(path=claim.file, sha256="")
-            own = [
-                f
-                for pair in sorted(claim.pairs, key=str)
-                for f in by_pair.get(pair, [])
-            ]
-            files_of_claim = {file for file, _ in claim.pairs}
-            for file in sorted(files_of_claim - seen_files):
-                own.extend(by_pair.get((file, None), []))
+            # (Most claims have one part and no finding: no sorting then.)
+            pairs = (
+                sorted(claim.pairs, key=str) if len(claim.pairs) > 1 else claim.pairs
+            )
+            own = (
+                [f for pair in pairs for f in by_pair.get(pair, [])] if by_pair else []
+            )
+            files_of_claim = {file for file, _ in pairs}
+            if by_pair:
+                for file in sorted(files_of_claim - seen_files):
+                    own.extend(by_pair.get((file, None), []))
             seen_files |= files_of_claim
             ingest_id = self._next_id()
-            is_rejected = any(
+            is_rejected = bool(rejected_set) and any(
                 pair in rejected_set or (pair[0], None) in rejected_set
-                for pair in claim.pairs
+                for pair in pairs
             )
             decision = self._decide(claim, ingest_id, rejected=is_rejected)
             ledger.append(
