@@ -33,7 +33,6 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -1187,54 +1186,82 @@ def _lines(table: pa.Table | None, *, is_drug: bool) -> pa.Table:
     return pa.table(cols)
 
 
-_TOTALS_SQL = """
-with lines as (select * from xml2_lines union all select * from xml3_lines),
-sums as (
-    select _kfile, _khoso, MA_LK,
-        coalesce(sum(THANH_TIEN_BV) filter (where is_drug), 0) as T_THUOC,
-        coalesce(sum(THANH_TIEN_BV) filter (where is_supply), 0) as T_VTYT,
-        coalesce(sum(THANH_TIEN_BV), 0) as T_TONGCHI_BV,
-        coalesce(sum(THANH_TIEN_BH), 0) as T_TONGCHI_BH,
-        coalesce(sum(T_BNTT), 0) as T_BNTT,
-        coalesce(sum(T_BNCCT), 0) as T_BNCCT,
-        coalesce(sum(T_BHTT), 0) as T_BHTT,
-        coalesce(sum(T_NGUONKHAC), 0) as T_NGUONKHAC
-    from lines group by all
-),
-declared as (
-    unpivot summary on T_THUOC, T_VTYT, T_TONGCHI_BV, T_TONGCHI_BH, T_BNTT,
-        T_BNCCT, T_BHTT, T_NGUONKHAC
-    into name field_name value declared
-),
-computed as (
-    unpivot sums on T_THUOC, T_VTYT, T_TONGCHI_BV, T_TONGCHI_BH, T_BNTT,
-        T_BNCCT, T_BHTT, T_NGUONKHAC
-    into name field_name value computed
-)
-select d._row, d.field_name, d.declared, coalesce(c.computed, 0) as computed
-from declared d
-left join computed c
-  on c._kfile = d._kfile and c._khoso = d._khoso and c.MA_LK = d.MA_LK
- and c.field_name = d.field_name
-where d.declared is not null
-  and abs(d.declared - coalesce(c.computed, 0)) > $tolerance
-order by d._row, d.field_name
-"""
+_TOTAL_KEYS = ["_kfile", "_khoso", "MA_LK"]
+# Each XML1 total and the line column it sums, with the line kind it is limited to.
+_TOTAL_SOURCES: dict[str, tuple[str, str | None]] = {
+    "T_THUOC": ("THANH_TIEN_BV", "is_drug"),
+    "T_VTYT": ("THANH_TIEN_BV", "is_supply"),
+    "T_TONGCHI_BV": ("THANH_TIEN_BV", None),
+    "T_TONGCHI_BH": ("THANH_TIEN_BH", None),
+    "T_BNTT": ("T_BNTT", None),
+    "T_BNCCT": ("T_BNCCT", None),
+    "T_BHTT": ("T_BHTT", None),
+    "T_NGUONKHAC": ("T_NGUONKHAC", None),
+}
+# A money value this large may be off by more than 0.25 as a float. (Arrow scalars
+# made once: a Python operand makes pyarrow retry an optional import on every call.)
+_FLOAT_EXACT_BELOW = pa.scalar(1e14, pa.float64())
+_HALF = pa.scalar(0.5, pa.float64())
+_ZERO_FLOAT = pa.scalar(0.0, pa.float64())
 
 
-@lru_cache(maxsize=1)
-def _duckdb_database() -> duckdb.DuckDBPyConnection:
-    """One in-memory DuckDB per process, single-threaded (the queries are small)."""
-    return duckdb.connect(config={"threads": 1})
+def _total_differences(
+    summary: pa.Table, lines: pa.Table
+) -> list[tuple[int, str, Decimal, Decimal]]:
+    """Return ``(row, total, declared, computed)`` where they differ by > tolerance.
 
-
-def _duckdb() -> duckdb.DuckDBPyConnection:
-    """A fresh connection (cursor) to the process's DuckDB; close it after use.
-
-    Opening a new database costs tens of milliseconds, a cursor microseconds; tables
-    registered on a cursor are seen by that cursor only.
+    ``computed`` sums the lines of the same file, HOSO and ``MA_LK`` (0 without
+    lines; a null ``MA_LK`` matches nothing). Sorted by row, then total name. Arrow
+    group-by and join; floats only pick the candidates, which are then compared
+    exactly as decimals.
     """
-    return _duckdb_database().cursor()
+    lines = lines.filter(pc.is_valid(lines.column("MA_LK")))
+    money_null = pa.nulls(lines.num_rows, _MONEY)
+    sources: dict[str, pa.ChunkedArray | pa.Array] = {}
+    for name, (column, only) in _TOTAL_SOURCES.items():
+        values = lines.column(column)
+        if only is not None:
+            values = pc.if_else(lines.column(only), values, money_null)
+        sources[name] = values
+    sums = (
+        pa.table({**{k: lines.column(k) for k in _TOTAL_KEYS}, **sources})
+        .group_by(_TOTAL_KEYS, use_threads=False)
+        .aggregate([(name, "sum") for name in _TOTAL_SOURCES])
+    )
+    keyed = summary.filter(pc.is_valid(summary.column("MA_LK")))
+    joined = keyed.select(["_row", *_TOTAL_KEYS]).join(
+        sums, keys=_TOTAL_KEYS, join_type="left outer", use_threads=False
+    )
+    row_numbers = summary.column("_row")
+    # Where each XML1 row is in the join (null: no lines, or no MA_LK).
+    position = pc.index_in(row_numbers, value_set=joined.column("_row"))
+    out: list[tuple[int, str, Decimal, Decimal]] = []
+    for name in _TOTAL_SOURCES:
+        declared = summary.column(name)
+        computed = joined.column(f"{name}_sum").take(position)
+        computed_f = pc.fill_null(pc.cast(computed, pa.float64()), _ZERO_FLOAT)
+        declared_f = pc.cast(declared, pa.float64())
+        candidate = pc.and_kleene(
+            pc.is_valid(declared),
+            pc.or_kleene(
+                pc.greater(pc.abs(pc.subtract(declared_f, computed_f)), _HALF),
+                pc.greater_equal(
+                    pc.max_element_wise(pc.abs(declared_f), pc.abs(computed_f)),
+                    _FLOAT_EXACT_BELOW,
+                ),
+            ),
+        )
+        for row, value, exact in zip(
+            pc.filter(row_numbers, candidate).to_pylist(),
+            pc.filter(declared, candidate).to_pylist(),
+            pc.filter(computed, candidate).to_pylist(),
+            strict=True,
+        ):
+            total = Decimal(0) if exact is None else Decimal(exact)
+            if abs(Decimal(value) - total) > TOTAL_TOLERANCE:
+                out.append((row, name, Decimal(value), total))
+    out.sort(key=lambda item: (item[0], item[1]))
+    return out
 
 
 def _check_totals(ctx: _Ctx, tables: Mapping[str, pa.Table]) -> None:
@@ -1255,14 +1282,15 @@ def _check_totals(ctx: _Ctx, tables: Mapping[str, pa.Table]) -> None:
         col = xml1.column(name) if name in xml1.column_names else None
         ok = col is not None and pa.types.is_decimal(col.type)
         summary[name] = pc.cast(col, _MONEY) if ok else pa.nulls(xml1.num_rows, _MONEY)
-    con = _duckdb()
-    try:
-        con.register("summary", pa.table(summary))
-        con.register("xml2_lines", _lines(tables.get("XML2"), is_drug=True))
-        con.register("xml3_lines", _lines(tables.get("XML3"), is_drug=False))
-        result = con.execute(_TOTALS_SQL, {"tolerance": TOTAL_TOLERANCE}).fetchall()
-    finally:
-        con.close()
+    result = _total_differences(
+        pa.table(summary),
+        pa.concat_tables(
+            [
+                _lines(tables.get("XML2"), is_drug=True),
+                _lines(tables.get("XML3"), is_drug=False),
+            ]
+        ),
+    )
     if not result:
         return
     by_row: dict[int, list[tuple[str, Decimal, Decimal]]] = {}
