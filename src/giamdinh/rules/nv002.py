@@ -67,7 +67,7 @@ RULE = Rule(
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
     sql=r"""
         with people as (
-            select distinct ma_lk, stt, code as ma_dich_vu, vai_tro, ngay, macchn
+            select ma_lk, stt, code as ma_dich_vu, vai_tro, ngay, macchn
             from line_practitioners
             where tbl = 'XML3'
         )

@@ -67,7 +67,7 @@ RULE = Rule(
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
     sql=r"""
         with performers as (
-            select distinct
+            select
                 ma_lk, stt, code as ma_dich_vu, ma_cskcb, vai_tro, ngay,
                 left(code, 2) as chuong, macchn, noi_khai_bao
             from line_practitioners
