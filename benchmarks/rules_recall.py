@@ -66,7 +66,14 @@ PATTERN_RULES: dict[str, tuple[str, ...]] = {
     "machine_lent_after_stop": ("TB006",),
 }
 #: Patterns that are leads for the signals, not line decisions of the rule set.
-SIGNAL_PATTERNS = ("impossible_day", "practitioner_two_places", "volume_outlier")
+SIGNAL_PATTERNS = (
+    "impossible_day",
+    "practitioner_two_places",
+    "volume_outlier",
+    "machine_overlap",
+    "busy_honest",
+)
+"""Patterns that signals (issue 7) look for, not rules; busy_honest is clean."""
 
 LineKey = tuple[str, str, int]  # (MA_LK, table, STT)
 
