@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -52,7 +53,7 @@ from giamdinh.standard.spec import TABLES
 from giamdinh.store import ClaimStore
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
     from pathlib import Path
 
     from giamdinh.backends.base import Backend
@@ -419,39 +420,6 @@ class StoreRun:
     totals: dict[str, Decimal]
 
 
-def read_store_tables(
-    store_dir: Path, *, columns: frozenset[str] | None = None
-) -> dict[str, pa.Table]:
-    """Return the current claim tables of a store, keyed ``XML1``….
-
-    Args:
-        store_dir: the claim store.
-        columns: read only these columns (lower-case names), e.g. the ones the
-            rules read (``referenced_columns``); every column when ``None``.
-
-    Raises:
-        StoreError: the store is missing or empty.
-    """
-    store = ClaimStore.open(store_dir, create=False)
-    con = store.connect()
-    try:
-        views = {
-            row[0] for row in con.sql("select view_name from duckdb_views()").fetchall()
-        }
-        out: dict[str, pa.Table] = {}
-        for name in TABLES:
-            if name.lower() not in views:
-                continue
-            relation = con.table(name.lower())
-            if columns is not None:
-                keep = [c for c in relation.columns if c.lower() in columns]
-                relation = relation.select(*[f'"{c}"' for c in keep])
-            out[name] = relation.to_arrow_table()
-        return out
-    finally:
-        con.close()
-
-
 def _totals(claims: pa.Table) -> dict[str, Decimal]:
     keys = ("claimed", "payable", "refused", "adjusted", "under_review")
     out: dict[str, Decimal] = {}
@@ -485,6 +453,28 @@ def store_relations(
     return out
 
 
+@contextmanager
+def _store_backend(
+    store_dir: Path, *, memory_limit: str | None = None
+) -> Iterator[tuple[DuckDBBackend, duckdb.DuckDBPyConnection]]:
+    """Yield a DuckDB backend on the store's catalogue, spilling to a temp folder.
+
+    Raises:
+        StoreError: the store is missing or empty.
+    """
+    store = ClaimStore.open(store_dir, create=False)
+    con = store.connect()
+    with tempfile.TemporaryDirectory(prefix="giamdinh-assess-") as spill:
+        backend = DuckDBBackend(con, memory_limit=memory_limit)
+        try:
+            spill_dir = spill.replace("'", "''")
+            con.execute(f"set temp_directory = '{spill_dir}'")
+            yield backend, con
+        finally:
+            backend.close()
+            con.close()
+
+
 def assess_store(
     store_dir: Path,
     *,
@@ -509,32 +499,23 @@ def assess_store(
     views = logical_views(
         claims={}, reference=reference.tables(), edits=rules.tables, as_of=as_of
     )
-    store = ClaimStore.open(store_dir, create=False)
-    con = store.connect()
     now = datetime.now(tz=UTC)
     folder = store_dir / ASSESSMENTS_DIR / f"run-{now:%Y%m%dT%H%M%S%fZ}"
-    with tempfile.TemporaryDirectory(prefix="giamdinh-assess-") as spill:
-        backend = DuckDBBackend(con, memory_limit=memory_limit)
-        try:
-            spill_dir = spill.replace("'", "''")
-            con.execute(f"set temp_directory = '{spill_dir}'")
-            result = assess(
-                backend,
-                views,
-                rules,
-                as_of=as_of,
-                rule_set_label=label,
-                relations=store_relations(con, columns=referenced_columns(rules.rules)),
-                fetch_lines=False,
-            )
-            folder.mkdir(parents=True, exist_ok=False)
-            backend.write_parquet(
-                f"select * from _line_decisions {LINE_ORDER}",  # noqa: S608
-                folder / "lines.parquet",
-            )
-        finally:
-            backend.close()
-            con.close()
+    with _store_backend(store_dir, memory_limit=memory_limit) as (backend, con):
+        result = assess(
+            backend,
+            views,
+            rules,
+            as_of=as_of,
+            rule_set_label=label,
+            relations=store_relations(con, columns=referenced_columns(rules.rules)),
+            fetch_lines=False,
+        )
+        folder.mkdir(parents=True, exist_ok=False)
+        backend.write_parquet(
+            f"select * from _line_decisions {LINE_ORDER}",  # noqa: S608
+            folder / "lines.parquet",
+        )
     pq.write_table(result.findings, folder / "findings.parquet")
     pq.write_table(result.claims, folder / "claims.parquet")
     totals = _totals(result.claims)
@@ -590,6 +571,41 @@ class DryRun:
         return sum((f.amount for f in self.facilities), Decimal(0))
 
 
+def _dry_rule_set(rule_id: str, severity: Severity | None) -> RuleSet:
+    full = load_rule_set()
+    rule_set = full.only(full.get(rule_id))
+    if severity is not None:
+        proposal = Override(
+            rule=rule_set.rules[0].id,
+            severity=severity,
+            by="dry-run",
+            why="dry run",
+            at=datetime.now(tz=UTC),
+        )
+        rule_set = apply_overrides(rule_set, [proposal])
+    return rule_set
+
+
+def _impact(rule_id: str, severity: Severity | None, result: Assessment) -> DryRun:
+    impact: dict[str, list[Any]] = defaultdict(lambda: [0, set(), Decimal(0)])
+    for row in result.findings.to_pylist():
+        entry = impact[row["ma_cskcb"] or "?"]
+        entry[0] += 1
+        entry[1].add(row["ma_lk"])
+        entry[2] += row["amount"]
+    facilities = tuple(
+        FacilityImpact(ma_cskcb=k, hits=v[0], claims=len(v[1]), amount=v[2])
+        for k, v in sorted(impact.items(), key=lambda kv: (-kv[1][2], kv[0]))
+    )
+    versions = load_rule_set().get(rule_id)
+    return DryRun(
+        rule_id=versions[0].id,
+        severity=severity or versions[-1].severity,
+        rule_set=result.rule_set,
+        facilities=facilities,
+    )
+
+
 def dry_run(
     rule_id: str,
     claims: Mapping[str, pa.Table],
@@ -603,35 +619,9 @@ def dry_run(
     Nothing is recorded: this is how a rule or an override is tried on past
     claims before it is switched on.
     """
-    full = load_rule_set()
-    versions = full.get(rule_id)
-    rule_set = full.only(versions)
-    if severity is not None:
-        proposal = Override(
-            rule=versions[0].id,
-            severity=severity,
-            by="dry-run",
-            why="dry run",
-            at=datetime.now(tz=UTC),
-        )
-        rule_set = apply_overrides(rule_set, [proposal])
+    rule_set = _dry_rule_set(rule_id, severity)
     result = run_assessment(claims, reference, as_of=as_of, rule_set=rule_set)
-    impact: dict[str, list[Any]] = defaultdict(lambda: [0, set(), Decimal(0)])
-    for row in result.findings.to_pylist():
-        entry = impact[row["ma_cskcb"] or "?"]
-        entry[0] += 1
-        entry[1].add(row["ma_lk"])
-        entry[2] += row["amount"]
-    facilities = tuple(
-        FacilityImpact(ma_cskcb=k, hits=v[0], claims=len(v[1]), amount=v[2])
-        for k, v in sorted(impact.items(), key=lambda kv: (-kv[1][2], kv[0]))
-    )
-    return DryRun(
-        rule_id=versions[0].id,
-        severity=severity or versions[-1].severity,
-        rule_set=result.rule_set,
-        facilities=facilities,
-    )
+    return _impact(rule_id, severity, result)
 
 
 def dry_run_store(
@@ -641,16 +631,24 @@ def dry_run_store(
     severity: Severity | None = None,
     reference_dir: Path | None = None,
     as_of: date | None = None,
+    memory_limit: str | None = None,
 ) -> DryRun:
-    """Dry-run one rule over the claims of a store."""
+    """Dry-run one rule over the claims of a store (read in DuckDB, as ``assess``)."""
+    rule_set = _dry_rule_set(rule_id, severity)
     reference = load_reference(reference_dir)
-    return dry_run(
-        rule_id,
-        read_store_tables(store_dir),
-        reference.tables(),
-        severity=severity,
-        as_of=as_of,
+    views = logical_views(
+        claims={}, reference=reference.tables(), edits=rule_set.tables, as_of=as_of
     )
+    with _store_backend(store_dir, memory_limit=memory_limit) as (backend, con):
+        result = assess(
+            backend,
+            views,
+            rule_set,
+            as_of=as_of,
+            relations=store_relations(con, columns=referenced_columns(rule_set.rules)),
+            decide=False,
+        )
+    return _impact(rule_id, severity, result)
 
 
 def dry_run_files(
