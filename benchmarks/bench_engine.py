@@ -93,6 +93,8 @@ def tiled(lines: int) -> tuple[Path, int]:
         return out, int(done.read_text(encoding="utf-8"))
     out.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
+    con.execute("set memory_limit = '2GB'")
+    con.execute("set preserve_insertion_order = false")
     paths = sorted((folder / "claims").glob("*.parquet"))
     base_lines = sum(
         pq.read_metadata(p).num_rows for p in paths if p.stem in ("XML2", "XML3")
@@ -222,16 +224,22 @@ def main() -> None:
     parser.add_argument("--steps", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--memory-limit", default="2GB", help="DuckDB's limit.")
-    parser.add_argument("--child", choices=["bare", "engine"])
+    parser.add_argument("--child", choices=["bare", "engine", "tile"])
     parser.add_argument("--json", type=Path, help="Also write the figures here.")
     args = parser.parse_args()
+    if args.child == "tile":
+        _, total = tiled(args.steps[0])
+        sys.stdout.write(json.dumps({"lines": total}) + "\n")
+        return
     if args.child:
         figures = child(args.child, args.steps[0], args.threads, args.memory_limit)
         sys.stdout.write(json.dumps(figures) + "\n")
         return
     template()
     for lines in args.steps:
-        tiled(lines)
+        # NOTE: in a child process: Linux keeps a process's peak RSS across fork
+        # and exec, so tiling here would show in every measurement's peak.
+        _run("tile", lines, args.threads, args.memory_limit)
     rows = []
     for lines in args.steps:
         bare = _run("bare", lines, args.threads, args.memory_limit)

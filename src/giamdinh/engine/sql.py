@@ -1,4 +1,4 @@
-"""Compile rules into SQL: scope, bookkeeping columns, one query for the whole set.
+"""Compile rules into SQL: scope, bookkeeping columns, few queries for the whole set.
 
 Every rule's SQL names only logical views. The engine:
 
@@ -12,8 +12,10 @@ Every rule's SQL names only logical views. The engine:
    line (or, for claim rules, the claim's discharge or admission date) falls in
    the version's effective period, and only for claims of the batch.
 
-The result is one query: the backend plans the rule branches together and scans
-each view once per branch, instead of one round trip per rule per line.
+A set runs as a few set-wide queries, not one round trip per rule per line: the
+raw hits of a group of rules are one query (``hits_query``; the engine runs a few
+groups, ``giamdinh.engine.run.RULES_PER_PASS``), and one more scopes them all
+(``assessment_query``).
 
 NOTE: S608 (SQL built from strings) is suppressed in this module only: every piece
 interpolated is either rule SQL reviewed as code, an identifier checked by the
@@ -249,22 +251,40 @@ def hit_query(rule: Rule) -> str:
     )
 
 
-def assessment_query(rules: Sequence[Rule], *, batch: bool) -> str:
-    """Return the one query that runs ``rules`` and returns the scoped findings.
+def hits_query(rules: Sequence[Rule]) -> str:
+    """Return the rules as one query of raw hits (before scope), branch by branch."""
+    return "\nunion all\n".join(hit_query(r) for r in rules)
+
+
+def assessment_query(
+    rules: Sequence[Rule], *, batch: bool, hits: Sequence[str] | None = None
+) -> str:
+    """Return the query that runs ``rules`` and returns the scoped findings.
 
     The query reads the logical views plus ``_scope_rules`` (and ``_scope_batch``
     when ``batch``). Output columns: ``rule_id``, ``rule_version``, ``severity``,
     ``ma_lk``, ``tbl``, ``stt``, ``code``, ``ma_cskcb``, ``service_date``,
     ``claimed``, ``amount``, ``evidence``.
+
+    Args:
+        rules: the rules.
+        batch: keep only claims of ``_scope_batch``.
+        hits: relations already holding the rules' raw hits (``hits_query`` of
+            parts of ``rules``, computed in earlier passes); the rules' SQL is
+            inlined when ``None``.
     """
     if not rules:
         msg = "no rule to run: the rule set is empty or every rule is disabled"
         raise RuleDefinitionError(msg)
-    hits = "\nunion all\n".join(hit_query(r) for r in rules)
+    hits_sql = (
+        "\nunion all\n".join(f"select * from {name}" for name in hits)  # noqa: S608
+        if hits
+        else hits_query(rules)
+    )
     batch_filter = "and h.ma_lk in (select ma_lk from _scope_batch)" if batch else ""
     return f"""
 with _hits as (
-{hits}
+{hits_sql}
 ),
 _lines as (
     select 'XML3' as tbl, ma_lk, cast(stt as bigint) as stt, ma_dich_vu as code,
