@@ -53,8 +53,7 @@ RULE = Rule(
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.EDIT_TABLE}),
     sql="""
         with lines as (
-            select x.ma_lk, x.stt, x.ma_dich_vu, cast(x.ngay_yl as date) as ngay,
-                   lower(x.ma_dich_vu) as ma, lower(x.ten_dich_vu) as ten
+            select x.ma_lk, x.stt, x.ma_dich_vu, cast(x.ngay_yl as date) as ngay
             from xml3 as x
         ),
         members as (
