@@ -12,6 +12,8 @@ work they hold is done once per run instead of once per rule:
   ``edit_code_groups`` on its date. The ``LIKE`` patterns are matched against the
   *distinct* codes and names of the batch (hundreds), not against every line
   (millions), then joined back to the lines by equality.
+* ``line_indications``: which rows of ``edit_indications`` (indications and
+  contraindications) apply to an XML3 line on its date, by code prefix or group.
 * ``claim_diagnoses``: every ICD-10 code of a claim, normalised (trimmed, upper
   case, no dot), with where it was written.
 * ``line_practitioners``: one row per person named on a line (``MA_BAC_SI``,
@@ -137,6 +139,34 @@ join groups2 as m
  and m.ten_thuoc is not distinct from d.ten_thuoc
 where cast(d.ngay_yl as date) >= m.valid_from
   and (m.valid_to is null or cast(d.ngay_yl as date) <= m.valid_to)
+""",
+)
+
+LINE_INDICATIONS = DerivedView(
+    name="line_indications",
+    doc=(
+        "XML3 lines matched to rows of edit_indications on their date, by code "
+        "prefix or by a group of code_group_members: ma_lk, stt, ma_dich_vu, kind, "
+        "code, icd_prefix, topic, refusal_code"
+    ),
+    sql="""
+select l.ma_lk, l.stt, l.ma_dich_vu, e.kind, e.code, e.icd_prefix, e.topic,
+       e.refusal_code
+from xml3 as l
+join edit_indications as e
+  on left(l.ma_dich_vu, length(e.code)) = e.code
+ and cast(l.ngay_yl as date) >= e.valid_from
+ and (e.valid_to is null or cast(l.ngay_yl as date) <= e.valid_to)
+union
+select l.ma_lk, l.stt, l.ma_dich_vu, e.kind, e.code, e.icd_prefix, e.topic,
+       e.refusal_code
+from xml3 as l
+join code_group_members as m
+  on m.tbl = 'XML3' and m.ma_lk = l.ma_lk and m.stt = l.stt
+join edit_indications as e
+  on e.code = m.group_name
+ and cast(l.ngay_yl as date) >= e.valid_from
+ and (e.valid_to is null or cast(l.ngay_yl as date) <= e.valid_to)
 """,
 )
 
@@ -301,6 +331,7 @@ DERIVED_VIEWS: dict[str, DerivedView] = {
     for v in (
         SERVICE_LINES,
         CODE_GROUP_MEMBERS,
+        LINE_INDICATIONS,
         CLAIM_DIAGNOSES,
         PRACTITIONER_CODES,
         LINE_PRACTITIONERS,

@@ -66,30 +66,10 @@ RULE = Rule(
         with diag as (
             select distinct ma_lk, icd from claim_diagnoses
         ),
-        members as (
-            select ma_lk, stt, group_name
-            from code_group_members
-            where tbl = 'XML3'
-        ),
         rows_of_line as (
-            select l.ma_lk, l.stt, l.ma_dich_vu, e.code, e.icd_prefix, e.topic,
-                   e.refusal_code
-            from xml3 as l
-            join edit_indications as e
-              on e.kind = 'contraindication'
-             and left(l.ma_dich_vu, length(e.code)) = e.code
-             and cast(l.ngay_yl as date) >= e.valid_from
-             and (e.valid_to is null or cast(l.ngay_yl as date) <= e.valid_to)
-            union
-            select l.ma_lk, l.stt, l.ma_dich_vu, e.code, e.icd_prefix, e.topic,
-                   e.refusal_code
-            from xml3 as l
-            join members as m on m.ma_lk = l.ma_lk and m.stt = l.stt
-            join edit_indications as e
-              on e.kind = 'contraindication'
-             and e.code = m.group_name
-             and cast(l.ngay_yl as date) >= e.valid_from
-             and (e.valid_to is null or cast(l.ngay_yl as date) <= e.valid_to)
+            select ma_lk, stt, ma_dich_vu, code, icd_prefix, topic, refusal_code
+            from line_indications
+            where kind = 'contraindication'
         ),
         matched as (
             select r.*, d.icd
