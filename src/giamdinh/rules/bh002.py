@@ -24,6 +24,7 @@ from datetime import date
 
 from giamdinh.domain import Basis, Grain, Period, Severity
 from giamdinh.rules.model import Evidence, Family, Rule
+from giamdinh.rules.shared import card_period_sql
 
 RULE = Rule(
     id="BH002",
@@ -59,36 +60,5 @@ RULE = Rule(
     grain=Grain.LINE,
     table="XML2",
     evidence=frozenset({Evidence.CLAIM_DATA}),
-    sql=r"""
-        with lines as (
-            select
-                l.ma_lk, l.stt, l.ma_thuoc,
-                cast(l.ngay_yl as date) as ngay_chi_dinh,
-                strftime(cast(l.ngay_yl as date), '%Y%m%d') as ngay
-            from xml2 as l
-            where l.ngay_yl is not null
-        ),
-        covered as (
-            select distinct l.ma_lk, l.stt
-            from lines as l
-            join card_periods as c on c.ma_lk = l.ma_lk
-            where (l.ngay >= c.tu and (c.den = '' or l.ngay <= c.den))
-               or (
-                   c.ma_loai_kcb in ('03', '04', '09')
-                   and c.ngay_vao >= c.tu and (c.den = '' or c.ngay_vao <= c.den)
-                   and l.ngay > c.den
-               )
-        ),
-        uncovered as (
-            select l.*
-            from lines as l
-            anti join covered as v on v.ma_lk = l.ma_lk and v.stt = l.stt
-        )
-        select
-            l.ma_lk, l.stt, l.ma_thuoc, l.ngay_chi_dinh,
-            array_to_string(list_sort(list(c.mo_ta)), '; ') as the_bhyt
-        from uncovered as l
-        join card_periods as c on c.ma_lk = l.ma_lk
-        group by l.ma_lk, l.stt, l.ma_thuoc, l.ngay_chi_dinh
-    """,
+    sql=card_period_sql("xml2", "l.ma_thuoc", "ma_thuoc"),
 )

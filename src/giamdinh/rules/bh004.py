@@ -28,6 +28,7 @@ from datetime import date
 
 from giamdinh.domain import Basis, Grain, Period, Severity
 from giamdinh.rules.model import Evidence, Family, Rule
+from giamdinh.rules.shared import benefit_level_sql
 
 RULE = Rule(
     id="BH004",
@@ -71,62 +72,5 @@ RULE = Rule(
     table="XML2",
     params={"base_salary": 2340000, "low_cost_percent": 15},
     evidence=frozenset({Evidence.CLAIM_DATA}),
-    sql=r"""
-        with factors as (
-            select * from (
-                values
-                    ('1.13', date '2025-01-01', date '2026-06-30', 'all', 0.0),
-                    ('1.13', date '2026-07-01', date '9999-12-31', 'all', 0.5),
-                    ('1.14', date '2025-01-01', date '2026-06-30', 'all', 0.0),
-                    ('1.14', date '2026-07-01', date '9999-12-31', 'all', 0.5),
-                    ('1.18', date '2025-01-01', date '2026-06-30', 'all', 0.0),
-                    ('1.18', date '2026-07-01', date '9999-12-31', 'all', 0.5),
-                    ('3.1', date '2025-01-01', date '9999-12-31', 'inpatient', 0.4),
-                    ('3.1', date '2025-01-01', date '9999-12-31', 'outpatient', 0.0),
-                    ('9', date '2025-01-01', date '9999-12-31', 'all', 0.0)
-            ) as f(ma, tu, den, loai, he_so)
-        ),
-        lines as (
-            select
-                l.ma_lk, l.stt, l.ma_thuoc,
-                l.muc_huong, cast(l.ngay_yl as date) as ngay,
-                trim(h.ma_doituong_kcb) as ma_doituong_kcb,
-                case when h.ma_loai_kcb in ('03', '04', '09') then 'inpatient'
-                     else 'outpatient' end as loai,
-                substr(trim(split_part(h.ma_the_bhyt, ';', 1)), 3, 1) as muc,
-                coalesce(trim(h.ngay_mien_cct), '') <> '' as mien_cct,
-                coalesce(h.t_tongchi_bh, 0) * 100
-                    < (select base_salary from params)
-                      * (select low_cost_percent from params) as chi_phi_thap
-            from xml2 as l
-            join xml1 as h on h.ma_lk = l.ma_lk
-            where l.muc_huong is not null
-              and coalesce(trim(h.ma_doituong_kcb), '') not in
-                  ('8', '7.2', '7.3', '7.4', '10')
-              and coalesce(trim(h.ma_the_bhyt), '') <> ''
-        ),
-        judged as (
-            select
-                l.ma_lk, l.stt, l.ma_thuoc, l.muc_huong, l.ma_doituong_kcb,
-                case l.muc when '3' then 95 when '4' then 80 else 100 end
-                    as muc_the,
-                coalesce(f.he_so, 1.0) as he_so,
-                case
-                    when l.ma_doituong_kcb = '1.2' or l.mien_cct then 100.0
-                    when l.chi_phi_thap then 100.0 * coalesce(f.he_so, 1.0)
-                    else (case l.muc when '3' then 95 when '4' then 80 else 100 end)
-                         * coalesce(f.he_so, 1.0)
-                end as muc_huong_toi_da
-            from lines as l
-            left join factors as f
-              on f.ma = l.ma_doituong_kcb
-             and l.ngay between f.tu and f.den
-             and (f.loai = 'all' or f.loai = l.loai)
-            where l.muc in ('1', '2', '3', '4', '5')
-        )
-        select ma_lk, stt, ma_thuoc, muc_huong, muc_huong_toi_da, muc_the,
-               ma_doituong_kcb, he_so
-        from judged
-        where muc_huong > muc_huong_toi_da + 0.5
-    """,
+    sql=benefit_level_sql("xml2", "l.ma_thuoc", "ma_thuoc"),
 )

@@ -1,0 +1,131 @@
+"""SQL shared by a rule on service lines (XML3) and its twin on drug lines (XML2).
+
+Some checks are the same for both line tables and differ only in the table and
+the code column; the two rules keep their own ids, messages and cases, and build
+their SQL here so that the check itself is written once. This is not a rule
+module (its name does not match ``MODULE_RE``).
+
+NOTE: S608 (SQL built from strings) is off in this module: the only values put
+into the SQL are the view, code expression and column name that the rule modules
+pass, which are reviewed code, never data.
+"""
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+
+def card_period_sql(view: str, code: str, code_name: str) -> str:
+    """Lines ordered on a day no card period of the claim covers (BH001, BH002).
+
+    A line is covered when its order day is inside a period of ``card_periods``,
+    or, for an inpatient stay (``MA_LOAI_KCB`` 03, 04, 09) admitted while a card
+    was valid, after that card ended.
+
+    Args:
+        view: the line view (``xml3`` or ``xml2``).
+        code: the SQL expression of the line's code (alias ``l``).
+        code_name: the output column of the code.
+    """
+    return f"""
+        with lines as (
+            select
+                l.ma_lk, l.stt, {code} as {code_name},
+                cast(l.ngay_yl as date) as ngay_chi_dinh,
+                strftime(cast(l.ngay_yl as date), '%Y%m%d') as ngay
+            from {view} as l
+            where l.ngay_yl is not null
+        ),
+        covered as (
+            select distinct l.ma_lk, l.stt
+            from lines as l
+            join card_periods as c on c.ma_lk = l.ma_lk
+            where (l.ngay >= c.tu and (c.den = '' or l.ngay <= c.den))
+               or (
+                   c.ma_loai_kcb in ('03', '04', '09')
+                   and c.ngay_vao >= c.tu and (c.den = '' or c.ngay_vao <= c.den)
+                   and l.ngay > c.den
+               )
+        ),
+        uncovered as (
+            select l.*
+            from lines as l
+            anti join covered as v on v.ma_lk = l.ma_lk and v.stt = l.stt
+        )
+        select
+            l.ma_lk, l.stt, l.{code_name}, l.ngay_chi_dinh,
+            array_to_string(list_sort(list(c.mo_ta)), '; ') as the_bhyt
+        from uncovered as l
+        join card_periods as c on c.ma_lk = l.ma_lk
+        group by l.ma_lk, l.stt, l.{code_name}, l.ngay_chi_dinh
+"""
+
+
+def benefit_level_sql(view: str, code: str, code_name: str) -> str:
+    """Lines whose ``MUC_HUONG`` is above the card and visit type allow (BH003/4).
+
+    Reads the parameters ``base_salary`` and ``low_cost_percent`` (a claim below
+    that share of the base salary is paid in full).
+
+    Args:
+        view: the line view (``xml3`` or ``xml2``).
+        code: the SQL expression of the line's code (alias ``l``).
+        code_name: the output column of the code.
+    """
+    return f"""
+        with factors as (
+            select * from (
+                values
+                    ('1.13', date '2025-01-01', date '2026-06-30', 'all', 0.0),
+                    ('1.13', date '2026-07-01', date '9999-12-31', 'all', 0.5),
+                    ('1.14', date '2025-01-01', date '2026-06-30', 'all', 0.0),
+                    ('1.14', date '2026-07-01', date '9999-12-31', 'all', 0.5),
+                    ('1.18', date '2025-01-01', date '2026-06-30', 'all', 0.0),
+                    ('1.18', date '2026-07-01', date '9999-12-31', 'all', 0.5),
+                    ('3.1', date '2025-01-01', date '9999-12-31', 'inpatient', 0.4),
+                    ('3.1', date '2025-01-01', date '9999-12-31', 'outpatient', 0.0),
+                    ('9', date '2025-01-01', date '9999-12-31', 'all', 0.0)
+            ) as f(ma, tu, den, loai, he_so)
+        ),
+        lines as (
+            select
+                l.ma_lk, l.stt, {code} as {code_name},
+                l.muc_huong, cast(l.ngay_yl as date) as ngay,
+                trim(h.ma_doituong_kcb) as ma_doituong_kcb,
+                case when h.ma_loai_kcb in ('03', '04', '09') then 'inpatient'
+                     else 'outpatient' end as loai,
+                substr(trim(split_part(h.ma_the_bhyt, ';', 1)), 3, 1) as muc,
+                coalesce(trim(h.ngay_mien_cct), '') <> '' as mien_cct,
+                coalesce(h.t_tongchi_bh, 0) * 100
+                    < (select base_salary from params)
+                      * (select low_cost_percent from params) as chi_phi_thap
+            from {view} as l
+            join xml1 as h on h.ma_lk = l.ma_lk
+            where l.muc_huong is not null
+              and coalesce(trim(h.ma_doituong_kcb), '') not in
+                  ('8', '7.2', '7.3', '7.4', '10')
+              and coalesce(trim(h.ma_the_bhyt), '') <> ''
+        ),
+        judged as (
+            select
+                l.ma_lk, l.stt, l.{code_name}, l.muc_huong, l.ma_doituong_kcb,
+                case l.muc when '3' then 95 when '4' then 80 else 100 end
+                    as muc_the,
+                coalesce(f.he_so, 1.0) as he_so,
+                case
+                    when l.ma_doituong_kcb = '1.2' or l.mien_cct then 100.0
+                    when l.chi_phi_thap then 100.0 * coalesce(f.he_so, 1.0)
+                    else (case l.muc when '3' then 95 when '4' then 80 else 100 end)
+                         * coalesce(f.he_so, 1.0)
+                end as muc_huong_toi_da
+            from lines as l
+            left join factors as f
+              on f.ma = l.ma_doituong_kcb
+             and l.ngay between f.tu and f.den
+             and (f.loai = 'all' or f.loai = l.loai)
+            where l.muc in ('1', '2', '3', '4', '5')
+        )
+        select ma_lk, stt, {code_name}, muc_huong, muc_huong_toi_da, muc_the,
+               ma_doituong_kcb, he_so
+        from judged
+        where muc_huong > muc_huong_toi_da + 0.5
+"""
