@@ -14,6 +14,8 @@ work they hold is done once per run instead of once per rule:
   (millions), then joined back to the lines by equality.
 * ``line_indications``: which rows of ``edit_indications`` (indications and
   contraindications) apply to an XML3 line on its date, by code prefix or group.
+* ``included_item_lines``: which rows of ``edit_included_items`` an XML3 line
+  takes part in on its date, as the main service or as the included item.
 * ``claim_diagnoses``: every ICD-10 code of a claim, normalised (trimmed, upper
   case, no dot), with where it was written.
 * ``line_practitioners``: one row per person named on a line (``MA_BAC_SI``,
@@ -167,6 +169,55 @@ join edit_indications as e
   on e.code = m.group_name
  and cast(l.ngay_yl as date) >= e.valid_from
  and (e.valid_to is null or cast(l.ngay_yl as date) <= e.valid_to)
+""",
+)
+
+INCLUDED_ITEM_LINES = DerivedView(
+    name="included_item_lines",
+    doc=(
+        "XML3 lines in a row of edit_included_items on their date, as the main "
+        "service (code) or, for XML3 items, as the included item (included_code): "
+        "ma_lk, stt, ma_dich_vu, ngay, role, included_table, code, included_code, "
+        "topic, refusal_code"
+    ),
+    sql="""
+with lines as (
+    select ma_lk, stt, ma_dich_vu, cast(ngay_yl as date) as ngay from xml3
+),
+groups as (
+    select ma_lk, stt, group_name from code_group_members where tbl = 'XML3'
+),
+matches as (
+    select l.*, i.included_table, i.code, i.included_code, i.topic,
+           i.refusal_code, i.valid_from, i.valid_to, 'main' as role
+    from lines as l
+    join edit_included_items as i on left(l.ma_dich_vu, length(i.code)) = i.code
+    union all
+    select l.*, i.included_table, i.code, i.included_code, i.topic,
+           i.refusal_code, i.valid_from, i.valid_to, 'main' as role
+    from lines as l
+    join groups as g on g.ma_lk = l.ma_lk and g.stt = l.stt
+    join edit_included_items as i on i.code = g.group_name
+    union all
+    select l.*, i.included_table, i.code, i.included_code, i.topic,
+           i.refusal_code, i.valid_from, i.valid_to, 'included' as role
+    from lines as l
+    join edit_included_items as i
+      on i.included_table = 'XML3'
+     and left(l.ma_dich_vu, length(i.included_code)) = i.included_code
+    union all
+    select l.*, i.included_table, i.code, i.included_code, i.topic,
+           i.refusal_code, i.valid_from, i.valid_to, 'included' as role
+    from lines as l
+    join groups as g on g.ma_lk = l.ma_lk and g.stt = l.stt
+    join edit_included_items as i
+      on i.included_table = 'XML3' and i.included_code = g.group_name
+)
+select distinct
+    ma_lk, stt, ma_dich_vu, ngay, role, included_table, code, included_code,
+    topic, refusal_code
+from matches
+where ngay >= valid_from and (valid_to is null or ngay <= valid_to)
 """,
 )
 
@@ -332,6 +383,7 @@ DERIVED_VIEWS: dict[str, DerivedView] = {
         SERVICE_LINES,
         CODE_GROUP_MEMBERS,
         LINE_INDICATIONS,
+        INCLUDED_ITEM_LINES,
         CLAIM_DIAGNOSES,
         PRACTITIONER_CODES,
         LINE_PRACTITIONERS,

@@ -52,52 +52,11 @@ RULE = Rule(
     table="XML3",
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.EDIT_TABLE}),
     sql="""
-        with lines as (
-            select x.ma_lk, x.stt, x.ma_dich_vu, cast(x.ngay_yl as date) as ngay
-            from xml3 as x
-        ),
-        members as (
-            select ma_lk, stt, group_name
-            from code_group_members
-            where tbl = 'XML3'
-        ),
-        valid_items as (
-            select * from edit_included_items where included_table = 'XML3'
-        ),
-        tagged as (
-            select l.*, i.code, i.included_code, i.topic, i.refusal_code,
-                   'main' as role
-            from lines as l
-            join valid_items as i
-              on left(l.ma_dich_vu, length(i.code)) = i.code
-             and l.ngay >= i.valid_from
-             and (i.valid_to is null or l.ngay <= i.valid_to)
-            union
-            select l.*, i.code, i.included_code, i.topic, i.refusal_code,
-                   'main' as role
-            from lines as l
-            join members as m on m.ma_lk = l.ma_lk and m.stt = l.stt
-            join valid_items as i
-              on i.code = m.group_name
-             and l.ngay >= i.valid_from
-             and (i.valid_to is null or l.ngay <= i.valid_to)
-            union
-            select l.*, i.code, i.included_code, i.topic, i.refusal_code,
-                   'included' as role
-            from lines as l
-            join valid_items as i
-              on left(l.ma_dich_vu, length(i.included_code)) = i.included_code
-             and l.ngay >= i.valid_from
-             and (i.valid_to is null or l.ngay <= i.valid_to)
-            union
-            select l.*, i.code, i.included_code, i.topic, i.refusal_code,
-                   'included' as role
-            from lines as l
-            join members as m on m.ma_lk = l.ma_lk and m.stt = l.stt
-            join valid_items as i
-              on i.included_code = m.group_name
-             and l.ngay >= i.valid_from
-             and (i.valid_to is null or l.ngay <= i.valid_to)
+        with tagged as (
+            select ma_lk, stt, ma_dich_vu, ngay, role, code, included_code, topic,
+                   refusal_code
+            from included_item_lines
+            where included_table = 'XML3'
         )
         select
             b.ma_lk, b.stt, b.ma_dich_vu,

@@ -52,35 +52,11 @@ RULE = Rule(
     table="XML2",
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.EDIT_TABLE}),
     sql="""
-        with services as (
-            select x.ma_lk, x.stt, x.ma_dich_vu, cast(x.ngay_yl as date) as ngay
-            from xml3 as x
-        ),
-        service_groups as (
-            select ma_lk, stt, group_name
-            from code_group_members
-            where tbl = 'XML3'
-        ),
-        valid_items as (
-            select * from edit_included_items where included_table = 'XML2'
-        ),
-        mains as (
-            select s.ma_lk, s.stt, s.ma_dich_vu, s.ngay, i.code, i.included_code,
-                   i.topic, i.refusal_code
-            from services as s
-            join valid_items as i
-              on left(s.ma_dich_vu, length(i.code)) = i.code
-             and s.ngay >= i.valid_from
-             and (i.valid_to is null or s.ngay <= i.valid_to)
-            union
-            select s.ma_lk, s.stt, s.ma_dich_vu, s.ngay, i.code, i.included_code,
-                   i.topic, i.refusal_code
-            from services as s
-            join service_groups as m on m.ma_lk = s.ma_lk and m.stt = s.stt
-            join valid_items as i
-              on i.code = m.group_name
-             and s.ngay >= i.valid_from
-             and (i.valid_to is null or s.ngay <= i.valid_to)
+        with mains as (
+            select ma_lk, stt, ma_dich_vu, ngay, code, included_code, topic,
+                   refusal_code
+            from included_item_lines
+            where included_table = 'XML2' and role = 'main'
         ),
         drugs as (
             select distinct
