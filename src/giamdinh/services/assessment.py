@@ -454,14 +454,30 @@ def store_relations(
 
 
 @contextmanager
-def _store_backend(
-    store_dir: Path, *, memory_limit: str | None = None
-) -> Iterator[tuple[DuckDBBackend, duckdb.DuckDBPyConnection]]:
-    """Yield a DuckDB backend on the store's catalogue, spilling to a temp folder.
+def _assessed_store(
+    store_dir: Path,
+    rules: RuleSet,
+    *,
+    reference_dir: Path | None,
+    as_of: date | None,
+    memory_limit: str | None,
+    label: str | None = None,
+    decide: bool = True,
+) -> Iterator[tuple[DuckDBBackend, Assessment]]:
+    """Assess the store's claims in DuckDB; yield the backend and the result.
+
+    The claim views are read from the store's Parquet files (only the columns
+    the rules read); line decisions stay on the backend as ``_line_decisions``
+    while the context is open. DuckDB spills to a temporary folder beyond
+    ``memory_limit``.
 
     Raises:
         StoreError: the store is missing or empty.
     """
+    reference = load_reference(reference_dir)
+    views = logical_views(
+        claims={}, reference=reference.tables(), edits=rules.tables, as_of=as_of
+    )
     store = ClaimStore.open(store_dir, create=False)
     con = store.connect()
     with tempfile.TemporaryDirectory(prefix="giamdinh-assess-") as spill:
@@ -469,7 +485,17 @@ def _store_backend(
         try:
             spill_dir = spill.replace("'", "''")
             con.execute(f"set temp_directory = '{spill_dir}'")
-            yield backend, con
+            result = assess(
+                backend,
+                views,
+                rules,
+                as_of=as_of,
+                rule_set_label=label,
+                relations=store_relations(con, columns=referenced_columns(rules.rules)),
+                decide=decide,
+                fetch_lines=False,
+            )
+            yield backend, result
         finally:
             backend.close()
             con.close()
@@ -495,22 +521,16 @@ def assess_store(
     as-of date, time of the run, totals), so a past run is never overwritten.
     """
     rules, label = load_rules(as_of=as_of, overrides_path=overrides_path)
-    reference = load_reference(reference_dir)
-    views = logical_views(
-        claims={}, reference=reference.tables(), edits=rules.tables, as_of=as_of
-    )
     now = datetime.now(tz=UTC)
     folder = store_dir / ASSESSMENTS_DIR / f"run-{now:%Y%m%dT%H%M%S%fZ}"
-    with _store_backend(store_dir, memory_limit=memory_limit) as (backend, con):
-        result = assess(
-            backend,
-            views,
-            rules,
-            as_of=as_of,
-            rule_set_label=label,
-            relations=store_relations(con, columns=referenced_columns(rules.rules)),
-            fetch_lines=False,
-        )
+    with _assessed_store(
+        store_dir,
+        rules,
+        reference_dir=reference_dir,
+        as_of=as_of,
+        memory_limit=memory_limit,
+        label=label,
+    ) as (backend, result):
         folder.mkdir(parents=True, exist_ok=False)
         backend.write_parquet(
             f"select * from _line_decisions {LINE_ORDER}",  # noqa: S608
@@ -635,20 +655,15 @@ def dry_run_store(
 ) -> DryRun:
     """Dry-run one rule over the claims of a store (read in DuckDB, as ``assess``)."""
     rule_set = _dry_rule_set(rule_id, severity)
-    reference = load_reference(reference_dir)
-    views = logical_views(
-        claims={}, reference=reference.tables(), edits=rule_set.tables, as_of=as_of
-    )
-    with _store_backend(store_dir, memory_limit=memory_limit) as (backend, con):
-        result = assess(
-            backend,
-            views,
-            rule_set,
-            as_of=as_of,
-            relations=store_relations(con, columns=referenced_columns(rule_set.rules)),
-            decide=False,
-        )
-    return _impact(rule_id, severity, result)
+    with _assessed_store(
+        store_dir,
+        rule_set,
+        reference_dir=reference_dir,
+        as_of=as_of,
+        memory_limit=memory_limit,
+        decide=False,
+    ) as (_, result):
+        return _impact(rule_id, severity, result)
 
 
 def dry_run_files(
