@@ -162,7 +162,6 @@ _SQL_TYPES: dict[pa.DataType, str] = {
     MONEY: "DECIMAL(38, 3)",
     pa.date32(): "DATE",
     pa.timestamp("s"): "TIMESTAMP",
-    pa.bool_(): "BOOLEAN",
 }
 
 
