@@ -38,10 +38,17 @@ claim's own.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
+
+
+@functools.lru_cache(maxsize=64)
+def _tree(sql: str) -> exp.Expr:
+    """Parse a view's SQL once (the tree is only read, never changed)."""
+    return sqlglot.parse_one(sql, read="duckdb")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +67,13 @@ class DerivedView:
 
     def sources(self) -> frozenset[str]:
         """Return the views this view reads (CTE names excluded)."""
-        tree = sqlglot.parse_one(self.sql, read="duckdb")
+        tree = _tree(self.sql)
         ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
         return frozenset(t.name for t in tree.find_all(exp.Table) if t.name not in ctes)
 
     def columns_read(self) -> frozenset[str]:
         """Return every column name the view's SQL mentions (lower case)."""
-        tree = sqlglot.parse_one(self.sql, read="duckdb")
+        tree = _tree(self.sql)
         return frozenset(
             c.name.lower() for c in tree.find_all(exp.Column) if c.name
         ) | frozenset(i.name.lower() for i in tree.find_all(exp.Identifier))

@@ -25,6 +25,7 @@ rendered by ``literal`` below.
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -64,14 +65,22 @@ def literal(value: object) -> str:
     raise RuleDefinitionError(msg)
 
 
+@functools.lru_cache(maxsize=1024)
+def _parsed(sql: str) -> exp.Expr:
+    return sqlglot.parse_one(sql, read="duckdb")
+
+
 def parse(rule: Rule) -> exp.Expression:
-    """Parse the rule's SQL (DuckDB dialect).
+    """Parse the rule's SQL (DuckDB dialect); a tree of its own, free to change.
+
+    NOTE: parsed once per SQL text and copied: parsing the whole set took 0.7 s
+    on every run.
 
     Raises:
         RuleDefinitionError: the SQL does not parse or is not one SELECT.
     """
     try:
-        tree = sqlglot.parse_one(rule.sql, read="duckdb")
+        tree = _parsed(rule.sql).copy()
     except sqlglot.errors.ParseError as exc:
         raise RuleDefinitionError(
             f"rule {rule.key}: SQL does not parse: {exc}"
