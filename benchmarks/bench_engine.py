@@ -35,6 +35,7 @@ import json
 import math
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -63,8 +64,6 @@ def template() -> Path:
 
     out = CACHE / "province"
     if out.exists():
-        import shutil
-
         shutil.rmtree(out)
     run_synth(claims=TEMPLATE_CLAIMS, seed=1, out=out, facilities=5, dicom_files=0)
     batch = read_batch([str(p) for p in expand_paths([out / "claims"])])
@@ -158,7 +157,12 @@ def child(mode: str, lines: int, threads: int, memory: str) -> dict[str, Any]:
     claims, total = tiled(lines)
     reference = _reference(folder)
     spill = CACHE / f"spill-{os.getpid()}"
-    backend = DuckDBBackend(threads=threads, memory_limit=memory)
+    spill.mkdir(parents=True, exist_ok=True)
+    backend = DuckDBBackend(
+        threads=threads,
+        memory_limit=memory,
+        work_dir=spill if mode == "engine" else None,
+    )
     backend.con.execute(f"set temp_directory = '{spill}'")
     start = time.perf_counter()
     if mode == "bare":
@@ -193,6 +197,7 @@ def child(mode: str, lines: int, threads: int, memory: str) -> dict[str, Any]:
     seconds = time.perf_counter() - start
     backend.close()
     spill.with_suffix(".lines.parquet").unlink(missing_ok=True)
+    shutil.rmtree(spill, ignore_errors=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {
         "mode": mode,

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from giamdinh.backends.duck import DuckDBBackend
 from giamdinh.engine.run import LINE_ORDER, assess
 from giamdinh.engine.sql import referenced_columns
 from giamdinh.engine.views import claim_schema, claim_view_sql, logical_views
+from giamdinh.errors import BackendError
 from giamdinh.rules.registry import load_rule_set
 from giamdinh.services.assessment import run_assessment
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-    import pyarrow as pa
 
     Facility = tuple[dict[str, pa.Table], dict[str, pa.Table]]
 
@@ -76,8 +78,9 @@ def test_keep_reads_only_the_columns_given() -> None:
     assert '"EXTRA"' not in sql
 
 
+@pytest.mark.parametrize("in_file", [False, True], ids=["in-memory", "work-file"])
 def test_parquet_relations_decide_like_arrow(
-    facility: Facility, tmp_path: Path
+    facility: Facility, tmp_path: Path, in_file: bool
 ) -> None:
     rule_set = load_rule_set()
     expected = run_assessment(*facility, rule_set=rule_set)
@@ -91,7 +94,9 @@ def test_parquet_relations_decide_like_arrow(
         for name, path in paths.items()
     }
     views = logical_views(claims={}, reference=facility[1], edits=rule_set.tables)
-    backend = DuckDBBackend(memory_limit="1GB")
+    work = tmp_path / "work"
+    work.mkdir()
+    backend = DuckDBBackend(memory_limit="1GB", work_dir=work if in_file else None)
     try:
         result = assess(
             backend, views, rule_set, relations=relations, fetch_lines=False
@@ -108,3 +113,32 @@ def test_parquet_relations_decide_like_arrow(
     lines = pq.read_table(tmp_path / "lines.parquet")
     assert written == expected.lines.num_rows
     assert _rows(lines.cast(expected.lines.schema)) == _rows(expected.lines)
+
+
+def test_work_file_holds_the_tables_and_goes_on_close(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    con.execute("create view outside as select 7 as x")
+    backend = DuckDBBackend(con, work_dir=tmp_path)
+    backend.register("ref", pa.table({"x": [1, 2]}))
+    backend.materialise("doubled", "select x * 2 as y from ref")
+    files = list(tmp_path.glob("*.duckdb"))
+    temp_tables = con.execute(
+        "select count(*) from duckdb_tables() where temporary"
+    ).fetchall()
+    seen = backend.query("select sum(y) as s from doubled join outside on true")
+    backend.close()
+    assert len(files) == 1
+    assert temp_tables == [(0,)]  # in the file, not in memory
+    assert seen.column("s").to_pylist() == [6]
+    assert not list(tmp_path.iterdir())  # file (and its log) removed
+    # the caller's connection is as it was: its own views, no work catalogue
+    assert con.execute("select x from outside").fetchall() == [(7,)]
+    rows = con.execute("select database_name from duckdb_databases()").fetchall()
+    names = {r[0] for r in rows}
+    assert not any(n.startswith("giamdinh_work") for n in names)
+    con.close()
+
+
+def test_work_file_in_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(BackendError, match="working file"):
+        DuckDBBackend(work_dir=tmp_path / "absent")

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import duckdb
@@ -54,7 +55,6 @@ from giamdinh.store import ClaimStore
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping, Sequence
-    from pathlib import Path
 
     from giamdinh.backends.base import Backend
 
@@ -468,7 +468,8 @@ def _assessed_store(
 
     The claim views are read from the store's Parquet files (only the columns
     the rules read); line decisions stay on the backend as ``_line_decisions``
-    while the context is open. DuckDB spills to a temporary folder beyond
+    while the context is open. The tables the run makes are kept compressed in a
+    working database file of a temporary folder, where DuckDB also spills beyond
     ``memory_limit``.
 
     Raises:
@@ -480,25 +481,33 @@ def _assessed_store(
     )
     store = ClaimStore.open(store_dir, create=False)
     con = store.connect()
-    with tempfile.TemporaryDirectory(prefix="giamdinh-assess-") as spill:
-        backend = DuckDBBackend(con, memory_limit=memory_limit)
-        try:
+    try:
+        # NOTE: before the backend exists: its working catalogue comes first in
+        # the connection's search path, and the store's views are named after
+        # the store's own database.
+        relations = store_relations(con, columns=referenced_columns(rules.rules))
+        with tempfile.TemporaryDirectory(prefix="giamdinh-assess-") as spill:
             spill_dir = spill.replace("'", "''")
             con.execute(f"set temp_directory = '{spill_dir}'")
-            result = assess(
-                backend,
-                views,
-                rules,
-                as_of=as_of,
-                rule_set_label=label,
-                relations=store_relations(con, columns=referenced_columns(rules.rules)),
-                decide=decide,
-                fetch_lines=False,
+            backend = DuckDBBackend(
+                con, memory_limit=memory_limit, work_dir=Path(spill)
             )
-            yield backend, result
-        finally:
-            backend.close()
-            con.close()
+            try:
+                result = assess(
+                    backend,
+                    views,
+                    rules,
+                    as_of=as_of,
+                    rule_set_label=label,
+                    relations=relations,
+                    decide=decide,
+                    fetch_lines=False,
+                )
+                yield backend, result
+            finally:
+                backend.close()
+    finally:
+        con.close()
 
 
 def assess_store(
