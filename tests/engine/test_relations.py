@@ -17,7 +17,12 @@ import pytest
 from giamdinh.backends.duck import DuckDBBackend
 from giamdinh.engine.run import LINE_ORDER, assess
 from giamdinh.engine.sql import referenced_columns
-from giamdinh.engine.views import claim_schema, claim_view_sql, logical_views
+from giamdinh.engine.views import (
+    claim_schema,
+    claim_view_sql,
+    conform_sql,
+    logical_views,
+)
 from giamdinh.errors import BackendError
 from giamdinh.rules.registry import load_rule_set
 from giamdinh.services.assessment import run_assessment
@@ -142,3 +147,43 @@ def test_work_file_holds_the_tables_and_goes_on_close(tmp_path: Path) -> None:
 def test_work_file_in_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(BackendError, match="working file"):
         DuckDBBackend(work_dir=tmp_path / "absent")
+
+
+def test_conform_adds_the_fields_left_out_as_typed_nulls() -> None:
+    backend = DuckDBBackend()
+    try:
+        backend.materialise(
+            "_data_xml3",
+            claim_view_sql(
+                "XML3",
+                "(select 'A' as MA_LK, '3' as STT, 'x' as TEN_DICH_VU)",
+                ["MA_LK", "STT", "TEN_DICH_VU"],
+                keep=frozenset({"ma_lk", "stt"}),
+            ),
+        )
+        stored = backend.query("select * from _data_xml3").schema.names
+        backend.view("xml3", conform_sql("XML3", "_data_xml3", stored))
+        described = {
+            row[0]: row[1] for row in backend.con.execute("describe xml3").fetchall()
+        }
+        row = backend.con.execute("select ma_lk, stt, ten_dich_vu from xml3").fetchall()
+    finally:
+        backend.close()
+    assert stored == ["ma_lk", "stt"]  # only what is kept is stored
+    assert set(claim_schema("XML3")) <= set(described)
+    assert described["don_gia_bh"] == "DECIMAL(38,3)"
+    assert row == [("A", 3, None)]
+
+
+def test_a_name_can_change_from_table_to_view_and_back(tmp_path: Path) -> None:
+    for work in (None, tmp_path):
+        backend = DuckDBBackend(work_dir=work)
+        try:
+            backend.register("t", pa.table({"x": [1]}))
+            backend.view("t", "select 2 as x")
+            as_view = backend.query("select x from t").column("x").to_pylist()
+            backend.materialise("t", "select 3 as x")
+            as_table = backend.query("select x from t").column("x").to_pylist()
+        finally:
+            backend.close()
+        assert (as_view, as_table) == ([2], [3])

@@ -25,6 +25,9 @@ class Backend(Protocol):
     def materialise(self, name: str, sql: str) -> None:
         """Compute ``sql`` (DuckDB dialect) once and expose it under ``name``."""
 
+    def view(self, name: str, sql: str) -> None:
+        """Expose ``sql`` (DuckDB dialect) under ``name``, computed where read."""
+
     def query(self, sql: str) -> pa.Table:
         """Run ``sql`` (DuckDB dialect) and return the result as Arrow."""
 

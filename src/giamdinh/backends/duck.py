@@ -70,6 +70,7 @@ class DuckDBBackend:
             self.con.execute(f"set memory_limit = '{memory_limit}'")
             self.con.execute("set preserve_insertion_order = false")
         self._names: list[str] = []
+        self._views: list[str] = []
         if work_dir is not None:
             self._attach_work(work_dir)
 
@@ -92,13 +93,28 @@ class DuckDBBackend:
             msg = f"DuckDB cannot open a working file in {work_dir}: {exc}"
             raise BackendError(msg) from exc
 
-    def _table(self, name: str) -> str:
+    def _table(self, name: str, kind: str = "table") -> str:
         if self._work is None:
-            return f'temp table "{name}"'
-        return f'table {self._catalog}."{name}"'
+            return f'temp {kind} "{name}"'
+        return f'{kind} {self._catalog}."{name}"'
+
+    def _qualified(self, name: str) -> str:
+        return f'{self._catalog}.main."{name}"'
+
+    def _claim(self, name: str, kind: str) -> None:
+        """Note ``name`` as a table or a view, dropping one of the other kind."""
+        other = self._views if kind == "table" else self._names
+        if name in other:
+            dropped = "view" if kind == "table" else "table"
+            self.con.execute(f"drop {dropped} {self._qualified(name)}")
+            other.remove(name)
+        mine = self._names if kind == "table" else self._views
+        if name not in mine:
+            mine.append(name)
 
     def register(self, name: str, table: pa.Table) -> None:
         """Load ``table`` into the table ``name`` (replacing it)."""
+        self._claim(name, "table")
         source = f"_arrow_{len(self._names)}"
         self.con.register(source, table)
         try:
@@ -107,8 +123,6 @@ class DuckDBBackend:
             )
         finally:
             self.con.unregister(source)
-        if name not in self._names:
-            self._names.append(name)
 
     def materialise(self, name: str, sql: str) -> None:
         """Run ``sql`` into the table ``name`` (replacing it).
@@ -116,12 +130,23 @@ class DuckDBBackend:
         Raises:
             BackendError: DuckDB rejected the query.
         """
+        self._claim(name, "table")
         try:
             self.con.execute(f"create or replace {self._table(name)} as {sql}")
         except duckdb.Error as exc:
             raise BackendError(f"DuckDB failed on view {name}: {exc}") from exc
-        if name not in self._names:
-            self._names.append(name)
+
+    def view(self, name: str, sql: str) -> None:
+        """Expose ``sql`` as the view ``name``, computed where it is read.
+
+        Raises:
+            BackendError: DuckDB rejected the query.
+        """
+        self._claim(name, "view")
+        try:
+            self.con.execute(f"create or replace {self._table(name, 'view')} as {sql}")
+        except duckdb.Error as exc:
+            raise BackendError(f"DuckDB failed on view {name}: {exc}") from exc
 
     def query(self, sql: str) -> pa.Table:
         """Run ``sql`` and return Arrow.
@@ -151,9 +176,12 @@ class DuckDBBackend:
 
     def close(self) -> None:
         """Unregister the tables; close the connection if this backend opened it."""
+        for name in self._views:
+            self.con.execute(f"drop view if exists {self._qualified(name)}")
         for name in self._names:
-            self.con.execute(f'drop table if exists {self._catalog}."{name}"')
+            self.con.execute(f"drop table if exists {self._qualified(name)}")
         self._names.clear()
+        self._views.clear()
         if self._work is not None:
             previous = self._previous.replace("'", "''")
             self.con.execute(f"set search_path = '{previous}'")

@@ -112,6 +112,13 @@ class SparkBackend:
             raise BackendError(f"Spark failed on view {name}: {exc}") from exc
         self._names.append(name)
 
+    def view(self, name: str, sql: str) -> None:
+        """Expose the translated ``sql`` as the temporary view ``name``.
+
+        A Spark view is computed where it is read, like ``materialise``.
+        """
+        self.materialise(name, sql)
+
     def query(self, sql: str) -> pa.Table:
         """Translate ``sql`` and run it on Spark.
 

@@ -21,12 +21,14 @@ import pyarrow as pa
 from giamdinh.domain import Finding, Location, Severity
 from giamdinh.engine.derived import closure
 from giamdinh.engine.sql import (
+    CLAIM_VIEWS,
     CLAIMS_QUERY,
     DECISIONS_QUERY,
     assessment_query,
     hits_query,
     referenced_views,
 )
+from giamdinh.engine.views import conform_sql
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -291,11 +293,19 @@ def prepare_views(
         rules: the rules that will run.
         relations: views given as SQL instead (``claim_view_sql``), computed by
             the backend where the data are; they take the place of ``views``.
+            A claim view's rows are stored as ``_data_<view>`` and the view adds
+            the fields the SQL left out as nulls (``conform_sql``).
     """
     base, derived = closure(referenced_views(rules))
     given = relations or {}
     for name in sorted(base & given.keys()):
-        backend.materialise(name, given[name])
+        if name not in CLAIM_VIEWS:
+            backend.materialise(name, given[name])
+            continue
+        data = f"_data_{name}"
+        backend.materialise(data, given[name])
+        columns = backend.query(f"select * from {data} limit 0").schema.names  # noqa: S608
+        backend.view(name, conform_sql(name.upper(), data, columns))
     for name, table in views.items():
         if name in base and name not in given:
             backend.register(name, table)
