@@ -19,8 +19,8 @@ limited to ``--memory-limit`` (it spills to a temporary folder beyond it):
     facility price list (``ref_services``), aggregated;
 (b) **engine**: what ``giamdinh assess`` does over a store: the claim views read
     from the Parquet files (only the columns some rule reads,
-    ``giamdinh.engine.sql.referenced_columns``), the derived views, the one
-    findings query over the whole rule set, line and claim decisions, and the line
+    ``giamdinh.engine.sql.referenced_columns``) into a working DuckDB file, the
+    derived views, the rule set in passes, line and claim decisions, and the line
     decisions written to Parquet.
 
 It prints lines/s of both, the ratio (b)/(a), findings, and the peak RSS of each
