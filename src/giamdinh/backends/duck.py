@@ -130,11 +130,7 @@ class DuckDBBackend:
         Raises:
             BackendError: DuckDB rejected the query.
         """
-        self._claim(name, "table")
-        try:
-            self.con.execute(f"create or replace {self._table(name)} as {sql}")
-        except duckdb.Error as exc:
-            raise BackendError(f"DuckDB failed on view {name}: {exc}") from exc
+        self._create(name, "table", sql)
 
     def view(self, name: str, sql: str) -> None:
         """Expose ``sql`` as the view ``name``, computed where it is read.
@@ -142,9 +138,12 @@ class DuckDBBackend:
         Raises:
             BackendError: DuckDB rejected the query.
         """
-        self._claim(name, "view")
+        self._create(name, "view", sql)
+
+    def _create(self, name: str, kind: str, sql: str) -> None:
+        self._claim(name, kind)
         try:
-            self.con.execute(f"create or replace {self._table(name, 'view')} as {sql}")
+            self.con.execute(f"create or replace {self._table(name, kind)} as {sql}")
         except duckdb.Error as exc:
             raise BackendError(f"DuckDB failed on view {name}: {exc}") from exc
 
