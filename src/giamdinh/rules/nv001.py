@@ -26,6 +26,7 @@ from datetime import date
 
 from giamdinh.domain import Basis, Grain, Period, Severity
 from giamdinh.rules.model import Evidence, Family, Rule
+from giamdinh.rules.shared import unlisted_practitioner_sql
 
 RULE = Rule(
     id="NV001",
@@ -61,33 +62,5 @@ RULE = Rule(
     grain=Grain.LINE,
     table="XML3",
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
-    sql=r"""
-        with people as (
-            select ma_lk, stt, code as ma_dich_vu, ma_cskcb, vai_tro, ngay, macchn,
-                   noi_khai_bao
-            from line_practitioners
-            where tbl = 'XML3'
-        ),
-        missing as (
-            select p.*
-            from people as p
-            left join ref_practitioners as m
-              on m.ma_cskcb = p.noi_khai_bao
-             and m.macchn = p.macchn
-             and p.ngay >= m.valid_from
-             and (m.valid_to is null or p.ngay <= m.valid_to)
-            where m.macchn is null
-              and p.noi_khai_bao in (select c.ma_cskcb from ref_practitioners as c)
-        )
-        select
-            ma_lk, stt, any_value(ma_dich_vu) as ma_dich_vu,
-            any_value(ma_cskcb) as ma_cskcb,
-            array_to_string(
-                list_sort(list_distinct(list(macchn))), '; '
-            ) as nguoi_hanh_nghe,
-            array_to_string(list_sort(list_distinct(list(vai_tro))), ', ') as vai_tro,
-            min(ngay) as ngay
-        from missing
-        group by ma_lk, stt
-    """,
+    sql=unlisted_practitioner_sql("XML3", "ma_dich_vu", "nguoi_hanh_nghe", roles=True),
 )

@@ -27,6 +27,7 @@ from datetime import date
 
 from giamdinh.domain import Basis, Grain, Period, Severity
 from giamdinh.rules.model import Evidence, Family, Rule
+from giamdinh.rules.shared import unlicensed_practitioner_sql
 
 RULE = Rule(
     id="NV002",
@@ -65,30 +66,7 @@ RULE = Rule(
     grain=Grain.LINE,
     table="XML3",
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
-    sql=r"""
-        with people as (
-            select ma_lk, stt, code as ma_dich_vu, vai_tro, ngay, macchn
-            from line_practitioners
-            where tbl = 'XML3'
-        )
-        select
-            p.ma_lk, p.stt, any_value(p.ma_dich_vu) as ma_dich_vu,
-            array_to_string(
-                list_sort(list_distinct(list(p.macchn))), '; '
-            ) as nguoi_hanh_nghe,
-            array_to_string(
-                list_sort(list_distinct(list(p.vai_tro))), ', '
-            ) as vai_tro,
-            min(p.ngay) as ngay,
-            array_to_string(
-                list_sort(
-                    list_distinct(list(coalesce(j.tinh_trang_ngay, 'expired')))
-                ),
-                ', '
-            ) as tinh_trang
-        from people as p
-        join licence_days as j on j.macchn = p.macchn and j.ngay = p.ngay
-        where j.co_hieu_luc = 0
-        group by p.ma_lk, p.stt
-    """,
+    sql=unlicensed_practitioner_sql(
+        "XML3", "ma_dich_vu", "nguoi_hanh_nghe", roles=True
+    ),
 )

@@ -20,6 +20,7 @@ from datetime import date
 
 from giamdinh.domain import Basis, Grain, Period, Severity
 from giamdinh.rules.model import Evidence, Family, Rule
+from giamdinh.rules.shared import unlisted_practitioner_sql
 
 RULE = Rule(
     id="NV004",
@@ -55,32 +56,5 @@ RULE = Rule(
     grain=Grain.LINE,
     table="XML2",
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
-    sql=r"""
-        with people as (
-            select distinct ma_lk, stt, code as ma_thuoc, ma_cskcb, ngay, macchn,
-                   noi_khai_bao
-            from line_practitioners
-            where tbl = 'XML2'
-        ),
-        missing as (
-            select p.*
-            from people as p
-            left join ref_practitioners as m
-              on m.ma_cskcb = p.noi_khai_bao
-             and m.macchn = p.macchn
-             and p.ngay >= m.valid_from
-             and (m.valid_to is null or p.ngay <= m.valid_to)
-            where m.macchn is null
-              and p.noi_khai_bao in (select c.ma_cskcb from ref_practitioners as c)
-        )
-        select
-            ma_lk, stt, any_value(ma_thuoc) as ma_thuoc,
-            any_value(ma_cskcb) as ma_cskcb,
-            array_to_string(
-                list_sort(list_distinct(list(macchn))), '; '
-            ) as nguoi_ke_don,
-            min(ngay) as ngay
-        from missing
-        group by ma_lk, stt
-    """,
+    sql=unlisted_practitioner_sql("XML2", "ma_thuoc", "nguoi_ke_don", roles=False),
 )

@@ -20,6 +20,7 @@ from datetime import date
 
 from giamdinh.domain import Basis, Grain, Period, Severity
 from giamdinh.rules.model import Evidence, Family, Rule
+from giamdinh.rules.shared import unlicensed_practitioner_sql
 
 RULE = Rule(
     id="NV005",
@@ -56,27 +57,5 @@ RULE = Rule(
     grain=Grain.LINE,
     table="XML2",
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
-    sql=r"""
-        with people as (
-            select ma_lk, stt, code as ma_thuoc, ngay, macchn
-            from line_practitioners
-            where tbl = 'XML2'
-        )
-        select
-            p.ma_lk, p.stt, any_value(p.ma_thuoc) as ma_thuoc,
-            array_to_string(
-                list_sort(list_distinct(list(p.macchn))), '; '
-            ) as nguoi_ke_don,
-            min(p.ngay) as ngay,
-            array_to_string(
-                list_sort(
-                    list_distinct(list(coalesce(j.tinh_trang_ngay, 'expired')))
-                ),
-                ', '
-            ) as tinh_trang
-        from people as p
-        join licence_days as j on j.macchn = p.macchn and j.ngay = p.ngay
-        where j.co_hieu_luc = 0
-        group by p.ma_lk, p.stt
-    """,
+    sql=unlicensed_practitioner_sql("XML2", "ma_thuoc", "nguoi_ke_don", roles=False),
 )

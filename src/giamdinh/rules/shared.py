@@ -129,3 +129,93 @@ def benefit_level_sql(view: str, code: str, code_name: str) -> str:
         from judged
         where muc_huong > muc_huong_toi_da + 0.5
 """
+
+
+def _roles(*, roles: bool) -> str:
+    """The ``vai_tro`` output column, for a line table whose people have roles."""
+    if not roles:
+        return ""
+    return (
+        "\n            "
+        "array_to_string(list_sort(list_distinct(list(p.vai_tro))), ', ') as vai_tro,"
+    )
+
+
+def unlisted_practitioner_sql(
+    tbl: str, code_name: str, people_name: str, *, roles: bool
+) -> str:
+    """People on a line with no staff-catalogue row on its day (NV001, NV004).
+
+    A person of ``line_practitioners`` is looked up in ``ref_practitioners`` of
+    the facility where they are declared (``noi_khai_bao``), valid on the day
+    they are named; only facilities that sent a staff catalogue are checked.
+
+    Args:
+        tbl: the line table of ``line_practitioners`` (``XML3`` or ``XML2``).
+        code_name: the output column of the line's code.
+        people_name: the output column listing the people.
+        roles: also list their roles (``vai_tro``).
+    """
+    return f"""
+        with people as (
+            select ma_lk, stt, code, ma_cskcb, vai_tro, ngay, macchn, noi_khai_bao
+            from line_practitioners
+            where tbl = '{tbl}'
+        ),
+        missing as (
+            select p.*
+            from people as p
+            left join ref_practitioners as m
+              on m.ma_cskcb = p.noi_khai_bao
+             and m.macchn = p.macchn
+             and p.ngay >= m.valid_from
+             and (m.valid_to is null or p.ngay <= m.valid_to)
+            where m.macchn is null
+              and p.noi_khai_bao in (select c.ma_cskcb from ref_practitioners as c)
+        )
+        select
+            p.ma_lk, p.stt, any_value(p.code) as {code_name},
+            any_value(p.ma_cskcb) as ma_cskcb,
+            array_to_string(
+                list_sort(list_distinct(list(p.macchn))), '; '
+            ) as {people_name},{_roles(roles=roles)}
+            min(p.ngay) as ngay
+        from missing as p
+        group by p.ma_lk, p.stt
+    """
+
+
+def unlicensed_practitioner_sql(
+    tbl: str, code_name: str, people_name: str, *, roles: bool
+) -> str:
+    """People on a line with no active practice licence that day (NV002, NV005).
+
+    Args:
+        tbl: the line table of ``line_practitioners`` (``XML3`` or ``XML2``).
+        code_name: the output column of the line's code.
+        people_name: the output column listing the people.
+        roles: also list their roles (``vai_tro``).
+    """
+    return f"""
+        with people as (
+            select ma_lk, stt, code, vai_tro, ngay, macchn
+            from line_practitioners
+            where tbl = '{tbl}'
+        )
+        select
+            p.ma_lk, p.stt, any_value(p.code) as {code_name},
+            array_to_string(
+                list_sort(list_distinct(list(p.macchn))), '; '
+            ) as {people_name},{_roles(roles=roles)}
+            min(p.ngay) as ngay,
+            array_to_string(
+                list_sort(
+                    list_distinct(list(coalesce(j.tinh_trang_ngay, 'expired')))
+                ),
+                ', '
+            ) as tinh_trang
+        from people as p
+        join licence_days as j on j.macchn = p.macchn and j.ngay = p.ngay
+        where j.co_hieu_luc = 0
+        group by p.ma_lk, p.stt
+    """
