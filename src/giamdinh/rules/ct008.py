@@ -84,34 +84,38 @@ RULE = Rule(
             from lines
             group by ma_lk
         ),
+        fields as (
+            select * from (values
+                ('T_THUOC'), ('T_VTYT'), ('T_TONGCHI_BV'), ('T_TONGCHI_BH'),
+                ('T_BHTT'), ('T_BNCCT'), ('T_BNTT'), ('T_NGUONKHAC')
+            ) as f(truong)
+        ),
         pairs as (
-            select h.ma_lk, 'T_THUOC' as truong, coalesce(h.t_thuoc, 0) as a,
-                   s.s_thuoc as b
-            from xml1 as h join sums as s on s.ma_lk = h.ma_lk
-            union all
-            select h.ma_lk, 'T_VTYT', coalesce(h.t_vtyt, 0), s.s_vtyt
-            from xml1 as h join sums as s on s.ma_lk = h.ma_lk
-            union all
-            select h.ma_lk, 'T_TONGCHI_BV', coalesce(h.t_tongchi_bv, 0),
-                   s.s_tongchi_bv
-            from xml1 as h join sums as s on s.ma_lk = h.ma_lk
-            union all
-            select h.ma_lk, 'T_TONGCHI_BH', coalesce(h.t_tongchi_bh, 0),
-                   s.s_tongchi_bh
-            from xml1 as h join sums as s on s.ma_lk = h.ma_lk
-            union all
-            select h.ma_lk, 'T_BHTT', coalesce(h.t_bhtt, 0), s.s_bhtt
-            from xml1 as h join sums as s on s.ma_lk = h.ma_lk
-            union all
-            select h.ma_lk, 'T_BNCCT', coalesce(h.t_bncct, 0), s.s_bncct
-            from xml1 as h join sums as s on s.ma_lk = h.ma_lk
-            union all
-            select h.ma_lk, 'T_BNTT', coalesce(h.t_bntt, 0), s.s_bntt
-            from xml1 as h join sums as s on s.ma_lk = h.ma_lk
-            union all
-            select h.ma_lk, 'T_NGUONKHAC', coalesce(h.t_nguonkhac, 0),
-                   s.s_nguonkhac
-            from xml1 as h join sums as s on s.ma_lk = h.ma_lk
+            select
+                h.ma_lk, f.truong,
+                case f.truong
+                    when 'T_THUOC' then coalesce(h.t_thuoc, 0)
+                    when 'T_VTYT' then coalesce(h.t_vtyt, 0)
+                    when 'T_TONGCHI_BV' then coalesce(h.t_tongchi_bv, 0)
+                    when 'T_TONGCHI_BH' then coalesce(h.t_tongchi_bh, 0)
+                    when 'T_BHTT' then coalesce(h.t_bhtt, 0)
+                    when 'T_BNCCT' then coalesce(h.t_bncct, 0)
+                    when 'T_BNTT' then coalesce(h.t_bntt, 0)
+                    when 'T_NGUONKHAC' then coalesce(h.t_nguonkhac, 0)
+                end as a,
+                case f.truong
+                    when 'T_THUOC' then s.s_thuoc
+                    when 'T_VTYT' then s.s_vtyt
+                    when 'T_TONGCHI_BV' then s.s_tongchi_bv
+                    when 'T_TONGCHI_BH' then s.s_tongchi_bh
+                    when 'T_BHTT' then s.s_bhtt
+                    when 'T_BNCCT' then s.s_bncct
+                    when 'T_BNTT' then s.s_bntt
+                    when 'T_NGUONKHAC' then s.s_nguonkhac
+                end as b
+            from xml1 as h
+            join sums as s on s.ma_lk = h.ma_lk
+            cross join fields as f
         )
         select ma_lk, truong, a as gia_tri_xml1, b as tong_cac_dong
         from pairs
