@@ -1,4 +1,7 @@
-"""The DuckDB backend (the default): Arrow tables loaded into temporary tables.
+"""The DuckDB backend (the default): views loaded into tables DuckDB can plan on.
+
+The tables are in-memory temporary tables, or, for a big run, tables of a
+working database file (``work_dir``), which DuckDB compresses.
 
 NOTE: not zero-copy views. DuckDB has no statistics on an Arrow scan, so its join
 orderer guessed badly on rule SQL: CT003 joined the price list to every claim of
