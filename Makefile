@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= demo
 
-.PHONY: install demo test lint format docs docs-check bench clean
+.PHONY: install demo test lint format docs docs-check bench bench-full clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,27 @@ format: install
 	$(BIN)/ruff format src tests benchmarks scripts
 	$(BIN)/ruff check --fix src tests benchmarks scripts
 
+# Every benchmark at a small size (about a minute): each prints its figures and
+# the ratio to its baseline. bench-full runs the sizes the issues name (about
+# ten minutes on 2 cores; the 10 M-line data are generated once, in the
+# temporary folder). Timings never gate tests.
 bench: install
-	$(BIN)/pytest benchmarks -p no:randomly -m "not never" -o addopts="" -s
+	$(BIN)/python benchmarks/bench_engine.py --steps 100000 1000000
+	$(BIN)/python benchmarks/bench_ingest.py --claims 5000 --steps 5000
+	$(BIN)/python benchmarks/bench_refdata.py --lines 100000
+	$(BIN)/python benchmarks/bench_signals.py --lines 500000
+	$(BIN)/python benchmarks/bench_synth.py --steps 2000
+	$(BIN)/python benchmarks/rules_recall.py --claims 1000 --facilities 4 --anomaly-rate 0.2
+	$(BIN)/python benchmarks/signals_recall.py --claims 2000 --seeds 1
+
+bench-full: install
+	$(BIN)/python benchmarks/bench_engine.py --steps 1000000 10000000 --memory-limit 2GB
+	$(BIN)/python benchmarks/bench_ingest.py --claims 100000
+	$(BIN)/python benchmarks/bench_refdata.py --lines 1000000
+	$(BIN)/python benchmarks/bench_signals.py --lines 10000000
+	$(BIN)/python benchmarks/bench_synth.py --steps 5000,50000
+	$(BIN)/python benchmarks/rules_recall.py --claims 3000 --facilities 6 --anomaly-rate 0.2 --seed 1
+	$(BIN)/python benchmarks/signals_recall.py --claims 8000 --seeds 1 2 3 4 5 6
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .mypy_cache .ruff_cache .pytest_cache
