@@ -38,9 +38,9 @@ format: install
 	$(BIN)/ruff format src tests benchmarks scripts
 	$(BIN)/ruff check --fix src tests benchmarks scripts
 
-# Every benchmark at a small size (about a minute): each prints its figures and
-# the ratio to its baseline. bench-full runs the sizes the issues name (about
-# ten minutes on 2 cores; the 10 M-line data are generated once, in the
+# Every benchmark at a small size (under a minute): each prints its figures and
+# the ratio to its baseline. bench-full runs the sizes the issues name (5-8
+# minutes on 2 cores; the engine's 10 M-line tables are generated once, in the
 # temporary folder). Timings never gate tests.
 bench: install
 	$(BIN)/python benchmarks/bench_engine.py --steps 100000 1000000
