@@ -207,8 +207,9 @@ def claim_view_sql(
             for lower, original in present.items()
             if lower not in schema
         )
-    if not parts:
-        parts.append(f"cast(null as VARCHAR) as {next(iter(schema))}")
+    if not parts:  # nothing kept: one typed null keeps the SELECT valid
+        col, typ = next(iter(schema.items()))
+        parts.append(f"cast(null as {_SQL_TYPES[typ]}) as {col}")
     return f"select {', '.join(parts)} from {source}"  # noqa: S608
 
 
