@@ -26,3 +26,30 @@ def quantity(value: Decimal | int | str) -> Decimal:
 def percent_of(value: Decimal, rate: Decimal | int) -> Decimal:
     """Return ``value * rate / 100`` without rounding (rates are percentages)."""
     return value * Decimal(rate) / Decimal(100)
+
+
+def format_dong(value: Decimal | int | None, *, places: int | None = None) -> str:
+    """Format an amount in đồng the Vietnamese way: ``70.000``, ``3.127.883,2``.
+
+    Thousands are grouped with ``.`` and the decimal separator is ``,`` (TCVN
+    usage, as on the insurer's forms). Trailing decimal zeros are dropped unless
+    ``places`` fixes them; ``None`` is the empty string. This is the only money
+    formatter of the project: messages, tables and reports all call it.
+
+    Args:
+        value: the amount; ``Decimal`` or ``int`` (never a float: a float is not
+            money here).
+        places: round half-up to this many decimals and keep them (``0`` for
+            whole đồng); by default as many as the value has, zeros dropped.
+    """
+    if value is None:
+        return ""
+    number = Decimal(value)
+    if places is not None:
+        number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        text = f"{abs(number):,.{places}f}"
+    else:
+        text = f"{abs(number).normalize():,f}"
+    whole, _, fraction = text.partition(".")
+    out = whole.replace(",", ".") + ("," + fraction if fraction else "")
+    return "-" + out if number < 0 else out
