@@ -57,7 +57,7 @@ def template() -> Path:
     done = CACHE / "template" / "DONE"
     if done.is_file():
         return done.parent
-    from giamdinh.services.assessment import expand_paths
+    from giamdinh.services.check import collect_inputs
     from giamdinh.services.province import load_reference
     from giamdinh.services.synth import run_synth
     from giamdinh.standard.reader import read_batch
@@ -66,7 +66,7 @@ def template() -> Path:
     if out.exists():
         shutil.rmtree(out)
     run_synth(claims=TEMPLATE_CLAIMS, seed=1, out=out, facilities=5, dicom_files=0)
-    batch = read_batch([str(p) for p in expand_paths([out / "claims"])])
+    batch = read_batch([str(p) for p in collect_inputs([out / "claims"])])
     folder = CACHE / "template"
     (folder / "claims").mkdir(parents=True, exist_ok=True)
     (folder / "reference").mkdir(parents=True, exist_ok=True)

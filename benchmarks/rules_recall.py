@@ -6,7 +6,7 @@ Run::
 
 Generates a province month with the synthetic generator (``giamdinh.synth``), then
 runs the full rule set through the check service
-(``giamdinh.services.assessment.check_files``) once per facility, with that
+(``giamdinh.services.check.check_files``) once per facility, with that
 facility's reference folder, as a hospital's pre-check or the insurer's
 reception would. The planted anomalies are labelled by claim and line in
 ``ground_truth.csv``; ``PATTERN_RULES`` names the rules meant to catch each
@@ -42,7 +42,7 @@ from pathlib import Path
 
 from giamdinh.errors import GiamdinhError
 from giamdinh.rules.registry import load_rule_set
-from giamdinh.services.assessment import check_files
+from giamdinh.services.check import check_files
 from giamdinh.synth import PATTERN_NAMES, SynthConfig, generate
 
 #: Pattern → ids of the rules meant to catch it. Each rule helper adds its own.

@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from giamdinh.cli.main import app
-from giamdinh.services.assessment import check_output_schema_text
+from giamdinh.services.check_model import check_output_schema_text
 from giamdinh.services.synth import run_synth
 
 pytestmark = pytest.mark.e2e

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from giamdinh.backends.base import ValueKind, kind_of
 from giamdinh.errors import BackendError
 
 if TYPE_CHECKING:
@@ -158,6 +159,21 @@ class DuckDBBackend:
         """
         try:
             return self.con.sql(sql).to_arrow_table()
+        except duckdb.Error as exc:
+            raise BackendError(f"DuckDB failed: {exc}") from exc
+
+    def kinds(self, sql: str) -> dict[str, ValueKind]:
+        """Return each result column's kind: DuckDB binds ``sql`` without running it.
+
+        Raises:
+            BackendError: DuckDB rejected the query.
+        """
+        try:
+            relation = self.con.sql(sql)
+            return {
+                name: kind_of(str(kind))
+                for name, kind in zip(relation.columns, relation.types, strict=True)
+            }
         except duckdb.Error as exc:
             raise BackendError(f"DuckDB failed: {exc}") from exc
 

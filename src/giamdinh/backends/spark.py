@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import sqlglot
 from sqlglot import exp
 
+from giamdinh.backends.base import ValueKind, kind_of
 from giamdinh.errors import BackendError
 
 if TYPE_CHECKING:
@@ -118,6 +119,19 @@ class SparkBackend:
         A Spark view is computed where it is read, like ``materialise``.
         """
         self.materialise(name, sql)
+
+    def kinds(self, sql: str) -> dict[str, ValueKind]:
+        """Return each result column's kind from Spark's analysis (no job runs).
+
+        Raises:
+            BackendError: translation or analysis failed.
+        """
+        spark_sql = to_spark_sql(sql)
+        try:
+            frame: Any = self.session.sql(spark_sql)
+            return {f.name: kind_of(f.dataType.typeName()) for f in frame.schema.fields}
+        except Exception as exc:
+            raise BackendError(f"Spark failed: {exc}\nSQL: {spark_sql}") from exc
 
     def query(self, sql: str) -> pa.Table:
         """Translate ``sql`` and run it on Spark.

@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path  # noqa: TC003 - Typer reads the annotations at run time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from giamdinh.cli.errors import operator_errors
-from giamdinh.config import get_settings
 from giamdinh.errors import ConfigError
-from giamdinh.services.assessment import (
-    FAIL_LEVELS,
-    CheckOutput,
-    assess_store,
-    check_files,
-    check_json,
-    exit_code,
-)
 
-_out = Console(soft_wrap=True)
+if TYPE_CHECKING:
+    from decimal import Decimal
 
+    from giamdinh.services.check_model import CheckOutput, ClaimOut
+
+_out = Console(soft_wrap=False)
+
+FAIL_LEVELS = ("refuse", "adjust", "review", "info", "never")
+FORMATS = ("table", "json", "xlsx")
 OVERRIDES_OPTION = typer.Option(
     None,
     "--overrides",
@@ -51,48 +49,92 @@ def parse_day(text: str | None) -> date | None:
         raise ConfigError(f"--as-of {text!r}: expected YYYY-MM-DD") from exc
 
 
-def _money(value: object) -> str:
-    return f"{value:,.0f}".replace(",", ".")
+def _money(value: Decimal | None) -> str:
+    from giamdinh.domain.money import format_dong  # noqa: PLC0415
+
+    return "?" if value is None else format_dong(value, places=0)
 
 
-def _print_table(output: CheckOutput) -> None:
-    for file in output.files:
-        if file.errors or file.status != "ok":
-            _out.print(f"[bold]{escape(file.path)}[/]: {file.status}")
-            for err in file.errors:
-                where = " ".join(
-                    str(p) for p in (err.ma_lk, err.table, err.stt, err.field) if p
-                )
-                _out.print(
-                    f"  {err.severity.value} {err.code} {escape(where)}: "
-                    f"{escape(err.message)}"
-                )
-    table = Table(title=f"Kết quả kiểm tra ({output.rule_set})")
-    for col in ("MA_LK", "bảng", "STT", "mã", "quy tắc", "mức", "số tiền", "lý do"):
-        table.add_column(col)
-    for claim in output.claims:
-        for f in claim.findings:
-            table.add_row(
-                claim.ma_lk,
-                f.table or "",
-                str(f.stt or ""),
-                f.code or "",
-                f.rule_id,
-                f.severity.value,
-                _money(f.amount),
-                escape(f.message),
-            )
-    _out.print(table)
-    totals = {
-        k: sum(getattr(c, k) for c in output.claims)
-        for k in ("claimed", "payable", "refused", "adjusted", "under_review")
-    }
-    _out.print(
-        f"{len(output.claims)} hồ sơ — đề nghị {_money(totals['claimed'])}, "
-        f"chấp nhận {_money(totals['payable'])}, từ chối {_money(totals['refused'])}, "
-        f"điều chỉnh {_money(totals['adjusted'])}, "
-        f"chờ giám định {_money(totals['under_review'])} (đồng)"
+def _short(text: str, width: int, *, wide: bool) -> str:
+    if wide or len(text) <= width:
+        return text
+    return text[: max(width - 1, 1)] + "…"
+
+
+_SEVERITY_VI = {
+    "refuse": "từ chối",
+    "adjust": "điều chỉnh",
+    "review": "giám định",
+    "info": "thông tin",
+}
+
+
+def _print_claim(claim: ClaimOut, *, wide: bool, width: int) -> None:
+    """A claim as a few lines: its keys whole, then one block per problem."""
+    state = "CỔNG TỪ CHỐI / portal rejects" if claim.reception == "rejected" else ""
+    money = (
+        "số tiền không xác định / money not assessable"
+        if claim.money == "not_assessable"
+        else f"đề nghị {_money(claim.claimed)}, chấp nhận {_money(claim.payable)}"
     )
+    _out.print(
+        f"[bold]{escape(claim.ma_lk)}[/] {escape(claim.ma_cskcb or '')} "
+        f"{escape(state)}".rstrip()
+    )
+    _out.print(f"  {money}")
+    for err in claim.reception_errors:
+        where = " ".join(str(p) for p in (err.table, err.stt, err.field) if p)
+        _out.print(f"  {err.code} {err.severity.value} {escape(where)}")
+        _out.print(f"    {escape(_short(err.message, width - 4, wide=wide))}")
+    for f in claim.findings:
+        where = " ".join(str(p) for p in (f.table, f.stt, f.code) if p)
+        _out.print(
+            f"  {f.rule_id} {_SEVERITY_VI[f.severity.value]} {escape(where)} "
+            f"{_money(f.amount)} đ"
+        )
+        _out.print(f"    {escape(_short(f.message, width - 4, wide=wide))}")
+    if claim.not_checked:
+        ids = sorted({g.rule_id for g in claim.not_checked})
+        _out.print(
+            f"  chưa kiểm tra / not checked: {len(ids)} quy tắc "
+            f"({escape(_short(', '.join(ids), width - 40, wide=wide))})"
+        )
+
+
+def _print_text(output: CheckOutput, *, wide: bool) -> None:
+    width = _out.width
+    for file in output.files:
+        if not file.errors and file.status == "ok":
+            continue
+        _out.print(f"[bold]{escape(file.path)}[/]: {file.status}")
+        for err in file.errors:
+            where = " ".join(
+                str(p) for p in (err.ma_lk, err.table, err.stt, err.field) if p
+            )
+            _out.print(f"  {err.code} {err.severity.value} {escape(where)}")
+            _out.print(f"    {escape(_short(err.message, width - 4, wide=wide))}")
+    for claim in output.claims:
+        if claim.findings or claim.reception_errors or claim.reception == "rejected":
+            _print_claim(claim, wide=wide, width=width)
+    if output.reference.missing:
+        _out.print(
+            "Thiếu tệp tham chiếu / reference files not given: "
+            + ", ".join(output.reference.missing)
+        )
+    t = output.totals
+    _out.print(
+        f"{t.claims} hồ sơ ({t.claims_rejected_by_portal} cổng từ chối, "
+        f"{t.claims_not_assessable} không xác định được số tiền)"
+    )
+    for label, value in (
+        ("đề nghị / claimed", t.claimed),
+        ("chấp nhận / payable", t.payable),
+        ("từ chối / refused", t.refused),
+        ("điều chỉnh / adjusted", t.adjusted),
+        ("chờ giám định / under review", t.under_review),
+    ):
+        _out.print(f"  {label:<30}{_money(value):>20} đồng")
+    _out.print(f"Bộ quy tắc / rule set: {output.rule_set}")
 
 
 def check(  # noqa: PLR0917 - Typer commands take their options positionally
@@ -102,7 +144,13 @@ def check(  # noqa: PLR0917 - Typer commands take their options positionally
     ),
     as_of: str | None = AS_OF_OPTION,
     output_format: str = typer.Option(
-        "table", "--format", help="Output format: table or json."
+        "table", "--format", help="Output format: table, json or xlsx."
+    ),
+    output: Path | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Where to write (xlsx: default check.xlsx; json: default stdout).",
     ),
     fail_on: str = typer.Option(
         "refuse",
@@ -110,24 +158,45 @@ def check(  # noqa: PLR0917 - Typer commands take their options positionally
         help=f"Exit 1 at this severity: {', '.join(FAIL_LEVELS)}.",
     ),
     overrides: Path | None = OVERRIDES_OPTION,
+    wide: bool = typer.Option(
+        False, "--wide", help="Show long messages whole instead of shortened."
+    ),
 ) -> None:
-    """Pre-check claim files against a reference folder (exit 0 ok, 1 fail, 2 error)."""
+    """Pre-check claim files: the portal's checks and the rules (exit 0/1/2).
+
+    One pass reads the files, runs the reception checks of the insurer's portal
+    and assesses every claim with the rules against the reference folder.
+    """
+    from giamdinh.services.check import check_files  # noqa: PLC0415
+    from giamdinh.services.check_model import check_json, exit_code  # noqa: PLC0415
+
     with operator_errors():
-        if output_format not in {"table", "json"}:
-            raise ConfigError(f"--format must be table or json, not {output_format!r}")
+        if output_format not in FORMATS:
+            msg = f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}"
+            raise ConfigError(msg)
         if fail_on not in FAIL_LEVELS:
             raise ConfigError(f"--fail-on must be one of {', '.join(FAIL_LEVELS)}")
-        output = check_files(
+        result = check_files(
             paths,
             reference_dir=reference,
             as_of=parse_day(as_of),
             overrides_path=overrides,
         )
-        code = exit_code(output, fail_on)
-    if output_format == "json":
-        typer.echo(check_json(output))
-    else:
-        _print_table(output)
+        code = exit_code(result, fail_on)
+        if output_format == "xlsx":
+            from giamdinh.services.check_report import (  # noqa: PLC0415
+                write_check_workbook,
+            )
+
+            written = write_check_workbook(result, output or Path("check.xlsx"))
+            typer.echo(f"→ {written}")
+        elif output_format == "json" and output is not None:
+            output.write_text(check_json(result) + "\n", encoding="utf-8")
+            typer.echo(f"→ {output}")
+        elif output_format == "json":
+            typer.echo(check_json(result))
+        else:
+            _print_text(result, wide=wide)
     raise typer.Exit(code=code)
 
 
@@ -150,6 +219,9 @@ def assess(
     ),
 ) -> None:
     """Assess every current claim of the store; write findings and decisions to it."""
+    from giamdinh.config import get_settings  # noqa: PLC0415
+    from giamdinh.services.assessment import assess_store  # noqa: PLC0415
+
     with operator_errors():
         run = assess_store(
             store or get_settings().store_dir,

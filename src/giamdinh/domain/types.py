@@ -159,3 +159,5 @@ class Finding:
     amount: Decimal | None = None
     refusal_code: str | None = None
     ma_cskcb: str | None = None
+    item_code: str | None = None
+    """The line's ``MA_DICH_VU`` / ``MA_THUOC`` / ``MA_VAT_TU`` (rule findings)."""

@@ -12,21 +12,26 @@ from __future__ import annotations
 import json
 import string
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from giamdinh.backends.base import ValueKind
 from giamdinh.domain import Finding, Location, Severity
+from giamdinh.domain.money import format_dong
 from giamdinh.engine.derived import closure
 from giamdinh.engine.sql import (
     CLAIM_VIEWS,
     CLAIMS_QUERY,
     DECISIONS_QUERY,
     assessment_query,
+    evidence_columns,
     hits_query,
     referenced_views,
+    with_params,
 )
 from giamdinh.engine.views import conform_sql
 
@@ -75,6 +80,8 @@ class Assessment:
             overrides' hash when overrides were applied).
         as_of: the as-of date of the run, if any.
         rules: the rule versions that ran (after overrides), by ``ID@version``.
+        kinds: per rule version, the kind of each evidence column
+            (``evidence_kinds``), so evidence is read back with its types.
     """
 
     findings: pa.Table
@@ -83,6 +90,7 @@ class Assessment:
     rule_set: str
     as_of: date | None
     rules: Mapping[str, Rule] = field(default_factory=dict)
+    kinds: Mapping[str, Mapping[str, ValueKind]] = field(default_factory=dict)
 
     def finding_objects(
         self, *, files: Mapping[str, str] | None = None
@@ -94,15 +102,24 @@ class Assessment:
         """
         out: list[Finding] = []
         for row in self.findings.to_pylist():
-            rule = self.rules[f"{row['rule_id']}@{row['rule_version']}"]
-            evidence = parse_evidence(row["evidence"])
+            key = f"{row['rule_id']}@{row['rule_version']}"
+            rule = self.rules[key]
+            evidence = parse_evidence(row["evidence"], self.kinds.get(key))
+            # NOTE: the claim's keys are not evidence (the engine adds them), but
+            # a message may name them: "Hồ sơ {ma_lk}".
+            context = {
+                "ma_lk": row["ma_lk"],
+                "stt": row["stt"],
+                "ma_cskcb": row["ma_cskcb"],
+                **evidence,
+            }
             out.append(
                 Finding(
                     code=rule.id,
                     rule_version=rule.version,
                     severity=Severity(row["severity"]),
-                    message=render(rule.message, evidence),
-                    message_en=render(rule.message_en, evidence),
+                    message=render(rule.message, context),
+                    message_en=render(rule.message_en, context),
                     location=Location(
                         file=(files or {}).get(row["ma_lk"]),
                         ma_lk=row["ma_lk"],
@@ -114,9 +131,24 @@ class Assessment:
                     amount=row["amount"],
                     refusal_code=refusal_code(rule, evidence),
                     ma_cskcb=row["ma_cskcb"],
+                    item_code=row["code"],
                 )
             )
         return out
+
+
+def drop_findings(findings: pa.Table, skip: pa.Table | None) -> pa.Table:
+    """Return ``findings`` without those of the ``(rule_id, ma_lk)`` pairs of ``skip``.
+
+    A rule that could not be checked on a claim (a field it reads did not parse)
+    must not decide money on it: its findings there are dropped before decisions.
+    """
+    if skip is None or not skip.num_rows or not findings.num_rows:
+        return findings
+    sep = "\x1f"
+    have = pc.binary_join_element_wise(findings["rule_id"], findings["ma_lk"], sep)
+    drop = pc.binary_join_element_wise(skip["rule_id"], skip["ma_lk"], sep)
+    return findings.filter(pc.invert(pc.is_in(have, value_set=drop)))
 
 
 def refusal_code(rule: Rule, evidence: Mapping[str, Any]) -> str | None:
@@ -137,30 +169,77 @@ class _Blank(dict[str, Any]):
         return "—"
 
 
+def _shown(value: Any) -> Any:
+    """Return how a typed evidence value reads in a message (Vietnamese usage)."""
+    if isinstance(value, Decimal):
+        return format_dong(value)
+    if isinstance(value, datetime):
+        return f"{value:%d/%m/%Y %H:%M}"
+    if isinstance(value, date):
+        return f"{value:%d/%m/%Y}"
+    return value
+
+
 def render(template: str, evidence: Mapping[str, Any]) -> str:
-    """Fill ``{column}`` placeholders from the evidence (absent values show '—')."""
-    return string.Formatter().vformat(template, (), _Blank(evidence))
+    """Fill ``{column}`` placeholders from the evidence (absent values show '—').
+
+    Decimals read the Vietnamese way (``70.000``, ``0,5``; ``format_dong``), dates
+    ``dd/mm/yyyy``; texts exactly as they are (a code keeps its leading zero).
+    """
+    shown = _Blank({k: _shown(v) for k, v in evidence.items()})
+    return string.Formatter().vformat(template, (), shown)
 
 
-def parse_evidence(text: str | None) -> dict[str, Any]:
-    """Parse the evidence JSON: nulls dropped, numbers as ``Decimal`` or ``int``.
+def parse_evidence(
+    text: str | None, kinds: Mapping[str, ValueKind] | None = None
+) -> dict[str, Any]:
+    """Parse the evidence JSON back into typed values; nulls are dropped.
 
-    Evidence values travel as text so that DuckDB and Spark agree to the byte;
-    here numbers become numbers again.
+    Evidence values travel as text so that DuckDB and Spark agree to the byte.
+    With ``kinds`` (the rule's output columns, ``evidence_kinds``) each value gets
+    its column's type back: a text stays text (``01929`` keeps its zero), an
+    integer is an ``int``, a decimal a ``Decimal``, a date a ``date``. Without
+    them (e.g. findings written before kinds were kept) numbers are guessed,
+    except digit strings with a leading zero, which are codes.
     """
     raw: dict[str, Any] = json.loads(text) if text else {}
     out: dict[str, Any] = {}
     for key, value in raw.items():
         if value is None:
             continue
-        out[key] = _number(value) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            out[key] = value
+        elif kinds is not None and key in kinds:
+            out[key] = _typed(value, kinds[key])
+        else:
+            out[key] = _number(value)
     return out
+
+
+def _typed(text: str, kind: ValueKind) -> Any:  # noqa: PLR0911 - one return per kind
+    try:
+        if kind is ValueKind.INTEGER:
+            return int(text)
+        if kind in {ValueKind.DECIMAL, ValueKind.FLOAT}:
+            number = Decimal(text)
+            return number if number.is_finite() else text
+        if kind is ValueKind.DATE:
+            return date.fromisoformat(text)
+        if kind is ValueKind.TIMESTAMP:
+            return datetime.fromisoformat(text)
+        if kind is ValueKind.BOOLEAN:
+            return text.strip().lower() == "true"
+    except (ValueError, InvalidOperation):
+        return text
+    return text
 
 
 def _number(text: str) -> Any:
     stripped = text.strip()
     if not stripped or not (stripped[0].isdigit() or stripped[0] in "-+"):
         return text
+    if len(stripped) > 1 and stripped[0] == "0" and stripped[1].isdigit():
+        return text  # NOTE: a leading zero makes a code (MA_CSKCB 01929), not a number
     if stripped.lstrip("-+").isdigit():
         return int(stripped) if len(stripped) < 16 else text  # noqa: PLR2004
     try:
@@ -168,6 +247,27 @@ def _number(text: str) -> Any:
     except InvalidOperation:
         return text
     return number if number.is_finite() else text
+
+
+def evidence_kinds(
+    backend: Backend, rules: Iterable[Rule]
+) -> dict[str, dict[str, ValueKind]]:
+    """Return, per rule version (``ID@version``), the kind of each evidence column.
+
+    The backend binds each rule's query without running it (the views must be
+    registered), so evidence comes back with its types and no value is guessed.
+    """
+    out: dict[str, dict[str, ValueKind]] = {}
+    for rule in rules:
+        columns = evidence_columns(rule)
+        if not columns:
+            out[rule.key] = {}
+            continue
+        listed = ", ".join(f"r.{c}" for c in columns)
+        out[rule.key] = backend.kinds(
+            f"select {listed} from ({with_params(rule)}) as r"  # noqa: S608
+        )
+    return out
 
 
 def scope_table(rules: Iterable[Rule]) -> pa.Table:
@@ -324,6 +424,7 @@ def assess(
     decide: bool = True,
     fetch_lines: bool = True,
     relations: Mapping[str, str] | None = None,
+    skip: pa.Table | None = None,
 ) -> Assessment:
     """Register ``views`` on ``backend`` and run the whole rule set, then decide.
 
@@ -341,9 +442,11 @@ def assess(
             out with ``Backend.write_parquet``) and ``lines`` is empty.
         relations: claim views given as SQL the backend runs where the data are
             (``giamdinh.engine.views.claim_view_sql``), instead of Arrow tables.
+        skip: ``(rule_id, ma_lk)`` pairs not checked (``drop_findings``).
     """
     prepare_views(backend, views, rule_set.rules, relations=relations)
-    findings = run_rules(backend, rule_set.rules, batch=batch)
+    kinds = evidence_kinds(backend, rule_set.rules)
+    findings = drop_findings(run_rules(backend, rule_set.rules, batch=batch), skip)
     if batch is not None and not rule_set.rules:
         backend.register(
             "_scope_batch", pa.table({"ma_lk": pa.array(batch, pa.string())})
@@ -361,4 +464,5 @@ def assess(
         rule_set=rule_set_label or rule_set.version,
         as_of=as_of,
         rules={r.key: r for r in rule_set.rules},
+        kinds=kinds,
     )

@@ -213,6 +213,30 @@ def referenced_columns(rules: Sequence[Rule]) -> frozenset[str] | None:
     return frozenset(names)
 
 
+def fields_read(rule: Rule) -> dict[str, frozenset[str]]:
+    """Return the columns a rule may read of each claim view (lower case).
+
+    The claim views are those the rule reads itself or through derived views.
+
+    Conservative: every column name the rule's SQL or its derived views mention
+    counts for every claim view they read. A rule that reads a field which did not
+    parse on a claim is "not checked" there, never run on a null that stands for
+    a value the file did state.
+    """
+    tree = parse(rule)
+    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    direct = frozenset(
+        t.name for t in tree.find_all(exp.Table) if t.name not in ctes
+    ) - {"params"}
+    base, derived = closure(direct)
+    names = {c.name.lower() for c in tree.find_all(exp.Column) if c.name}
+    names.update(i.name.lower() for i in tree.find_all(exp.Identifier))
+    for view in derived:
+        names.update(view.columns_read())
+    columns = frozenset(names)
+    return dict.fromkeys(sorted(base & CLAIM_VIEWS), columns)
+
+
 def with_params(rule: Rule) -> str:
     """Return the rule's SQL with its ``params`` CTE added first, CTEs prefixed.
 

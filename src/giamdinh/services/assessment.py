@@ -17,16 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from giamdinh.backends.duck import DuckDBBackend
-from giamdinh.domain import Severity
 from giamdinh.engine import ruledocs
 from giamdinh.engine.cases import load_all_cases
 from giamdinh.engine.overrides import (
@@ -40,151 +38,24 @@ from giamdinh.engine.run import (
     LINE_ORDER,
     Assessment,
     assess,
-    parse_evidence,
-    refusal_code,
-    render,
 )
 from giamdinh.engine.sql import referenced_columns
 from giamdinh.engine.views import claim_view_sql, logical_views
 from giamdinh.errors import ConfigError
 from giamdinh.rules.registry import RuleSet, load_rule_set
+from giamdinh.services.check import collect_inputs
 from giamdinh.services.province import load_reference
 from giamdinh.standard.reader import read_batch
 from giamdinh.standard.spec import TABLES
 from giamdinh.store import ClaimStore
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
     from giamdinh.backends.base import Backend
+    from giamdinh.domain import Severity
 
-FAIL_LEVELS = ("refuse", "adjust", "review", "info", "never")
 ASSESSMENTS_DIR = "assessments"
-
-
-def _money_json(value: Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-Money = Annotated[
-    Decimal,
-    PlainSerializer(_money_json, return_type=float),
-    Field(description="đồng"),
-]
-TableName = Annotated[
-    str | None,
-    Field(
-        pattern=r"^XML([1-9]|1[0-5])$",
-        description="XML1…XML15; null for a claim-level finding",
-    ),
-]
-EvidenceValue = str | int | float | bool | None
-
-
-class BasisOut(BaseModel):
-    """A legal basis as printed in the check output."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    document: str
-    article: str | None
-    date: str | None
-
-
-class FindingOut(BaseModel):
-    """One finding of one rule on one line (or the claim)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    rule_id: str
-    rule_version: int
-    severity: Severity
-    refusal_code: str | None = Field(
-        description=(
-            "the insurer's refusal code, e.g. S.005.434: the edit-table row's own "
-            "code (evidence ma_ly_do) where the rule reads one, else the rule's"
-        )
-    )
-    table: TableName
-    stt: int | None = Field(description="the line's STT; null for a claim finding")
-    code: str | None = Field(description="MA_DICH_VU / MA_THUOC / MA_VAT_TU")
-    amount: Money
-    message: str = Field(description="Vietnamese")
-    message_en: str = Field(description="English")
-    basis: list[BasisOut]
-    evidence: dict[str, EvidenceValue]
-
-
-class ClaimOut(BaseModel):
-    """One claim with its decision and findings."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    ma_lk: str
-    ma_cskcb: str | None
-    claimed: Money
-    payable: Money
-    refused: Money
-    adjusted: Money
-    under_review: Money
-    findings: list[FindingOut]
-
-
-class FileErrorOut(BaseModel):
-    """A problem of a file found while reading it (ingest/reception findings)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    code: str
-    severity: Severity
-    message: str
-    ma_lk: str | None
-    table: TableName
-    stt: int | None
-    field: str | None
-
-
-class FileOut(BaseModel):
-    """One input file: read or rejected, with its errors."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    path: str
-    status: Literal["ok", "rejected"]
-    errors: list[FileErrorOut]
-
-
-class CheckOutput(BaseModel):
-    """The JSON of ``giamdinh check`` (``schemas/check-output.schema.json``)."""
-
-    model_config = ConfigDict(extra="forbid", title="giamdinh check output")
-
-    rule_set: str
-    as_of: str | None
-    files: list[FileOut]
-    claims: list[ClaimOut]
-
-
-SCHEMA_ID = "https://giamdinh.example/schemas/check-output.schema.json"
-
-
-def check_output_schema() -> dict[str, Any]:
-    """Return the JSON Schema of the check output (as serialised).
-
-    The file ``schemas/check-output.schema.json`` is this schema; a test keeps
-    the two equal and validates real output against it.
-    """
-    schema = CheckOutput.model_json_schema(mode="serialization")
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": SCHEMA_ID,
-        **schema,
-    }
-
-
-def check_output_schema_text() -> str:
-    """Return the JSON Schema as the text of ``schemas/check-output.schema.json``."""
-    return json.dumps(check_output_schema(), ensure_ascii=False, indent=2) + "\n"
 
 
 def load_rules(
@@ -212,6 +83,7 @@ def run_assessment(
     rule_set_label: str | None = None,
     backend: Backend | None = None,
     batch: Sequence[str] | None = None,
+    skip: pa.Table | None = None,
 ) -> Assessment:
     """Assess claim tables against reference tables with the rule set.
 
@@ -226,6 +98,8 @@ def run_assessment(
             version by default).
         backend: where to run; a fresh DuckDB when omitted.
         batch: report only these claims (``MA_LK``).
+        skip: ``(rule_id, ma_lk)`` pairs not checked: their findings are dropped
+            before money is decided (``giamdinh.engine.run.drop_findings``).
     """
     if rule_set is None:
         rules, label = load_rules(as_of=as_of, overrides_path=overrides_path)
@@ -238,171 +112,17 @@ def run_assessment(
     active: Backend = backend if backend is not None else DuckDBBackend()
     try:
         return assess(
-            active, views, rules, as_of=as_of, batch=batch, rule_set_label=label
+            active,
+            views,
+            rules,
+            as_of=as_of,
+            batch=batch,
+            rule_set_label=label,
+            skip=skip,
         )
     finally:
         if own:
             active.close()
-
-
-# ---------------------------------------------------------------- check output
-
-
-def _evidence_json(evidence: Mapping[str, Any]) -> dict[str, EvidenceValue]:
-    out: dict[str, EvidenceValue] = {}
-    for key, value in evidence.items():
-        out[key] = _money_json(value) if isinstance(value, Decimal) else value
-    return out
-
-
-def findings_by_claim(result: Assessment) -> dict[str, list[FindingOut]]:
-    """Return the findings of an assessment as output objects, by ``MA_LK``."""
-    grouped: dict[str, list[FindingOut]] = defaultdict(list)
-    for row in result.findings.to_pylist():
-        rule = result.rules[f"{row['rule_id']}@{row['rule_version']}"]
-        evidence = parse_evidence(row["evidence"])
-        grouped[row["ma_lk"]].append(
-            FindingOut(
-                rule_id=rule.id,
-                rule_version=rule.version,
-                severity=Severity(row["severity"]),
-                refusal_code=refusal_code(rule, evidence),
-                table=row["tbl"],
-                stt=row["stt"],
-                code=row["code"],
-                amount=row["amount"],
-                message=render(rule.message, evidence),
-                message_en=render(rule.message_en, evidence),
-                basis=[
-                    BasisOut(
-                        document=b.document,
-                        article=", ".join(p for p in (b.article, b.clause) if p)
-                        or None,
-                        date=b.date.isoformat() if b.date else None,
-                    )
-                    for b in rule.basis
-                ],
-                evidence=_evidence_json(evidence),
-            )
-        )
-    return grouped
-
-
-def claims_output(result: Assessment) -> list[ClaimOut]:
-    """Return every claim's decision with its findings."""
-    grouped = findings_by_claim(result)
-    return [
-        ClaimOut(
-            ma_lk=row["ma_lk"],
-            ma_cskcb=row["ma_cskcb"],
-            claimed=row["claimed"],
-            payable=row["payable"],
-            refused=row["refused"],
-            adjusted=row["adjusted"],
-            under_review=row["under_review"],
-            findings=grouped.get(row["ma_lk"], []),
-        )
-        for row in result.claims.to_pylist()
-    ]
-
-
-def exit_code(output: CheckOutput, fail_on: str) -> int:
-    """Return 1 when a finding (or a file error) reaches ``fail_on``, else 0.
-
-    Raises:
-        ConfigError: ``fail_on`` is not one of ``FAIL_LEVELS``.
-    """
-    if fail_on not in FAIL_LEVELS:
-        msg = f"--fail-on must be one of {', '.join(FAIL_LEVELS)}, not {fail_on!r}"
-        raise ConfigError(msg)
-    if fail_on == "never":
-        return 0
-    threshold = Severity(fail_on).rank
-    severities = [f.severity for c in output.claims for f in c.findings]
-    severities += [e.severity for f in output.files for e in f.errors]
-    rejected = any(f.status == "rejected" for f in output.files)
-    return 1 if rejected or any(s.rank >= threshold for s in severities) else 0
-
-
-# --------------------------------------------------------------- check on files
-
-
-def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Return the files of ``paths``: files as given, folders' ``*.xml`` (recursive).
-
-    Raises:
-        ConfigError: a path does not exist.
-    """
-    out: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() == ".xml"))
-        elif path.is_file():
-            out.append(path)
-        else:
-            raise ConfigError(f"{path}: no such file or folder")
-    return out
-
-
-def check_files(
-    paths: Sequence[Path],
-    *,
-    reference_dir: Path | None,
-    as_of: date | None = None,
-    overrides_path: Path | None = None,
-) -> CheckOutput:
-    """Read claim files, assess them against a facility's reference folder.
-
-    Args:
-        paths: envelope files or folders of them.
-        reference_dir: the facility's reference folder (M01…M06, licences,
-            equipment sources); national data only when ``None``.
-        as_of: replay date.
-        overrides_path: the deployment's override log.
-
-    Raises:
-        ConfigError: a path does not exist.
-        ReferenceDataError: the reference folder has problems.
-    """
-    files = expand_paths(paths)
-    reference = load_reference(reference_dir)
-    batch = read_batch([str(p) for p in files])
-    result = run_assessment(
-        batch.tables,
-        reference.tables(),
-        as_of=as_of,
-        overrides_path=overrides_path,
-    )
-    file_out = [
-        FileOut(
-            path=f.path,
-            status="rejected" if f.status.value == "rejected" else "ok",
-            errors=[
-                FileErrorOut(
-                    code=e.code,
-                    severity=e.severity,
-                    message=e.message,
-                    ma_lk=e.location.ma_lk,
-                    table=e.location.table,
-                    stt=e.location.stt,
-                    field=e.location.field,
-                )
-                for e in f.findings
-            ],
-        )
-        for f in batch.files
-    ]
-    return CheckOutput(
-        rule_set=result.rule_set,
-        as_of=as_of.isoformat() if as_of else None,
-        files=file_out,
-        claims=claims_output(result),
-    )
-
-
-def check_json(output: CheckOutput) -> str:
-    """Return the check output as indented JSON (UTF-8, Vietnamese kept)."""
-    return json.dumps(output.model_dump(mode="json"), ensure_ascii=False, indent=2)
 
 
 # ------------------------------------------------------------ assess the store
@@ -685,7 +405,7 @@ def dry_run_files(
 ) -> DryRun:
     """Dry-run one rule over claim files."""
     reference = load_reference(reference_dir)
-    batch = read_batch([str(p) for p in expand_paths(paths)])
+    batch = read_batch([str(p) for p in collect_inputs(paths)])
     return dry_run(
         rule_id, batch.tables, reference.tables(), severity=severity, as_of=as_of
     )
