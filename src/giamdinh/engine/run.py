@@ -341,6 +341,7 @@ def decide_all(
     *,
     batch: bool = False,
     fetch_lines: bool = True,
+    causes: Mapping[str, str] | None = None,
 ) -> tuple[pa.Table, pa.Table]:
     """Compute line and claim decisions from ``findings`` on ``backend``.
 
@@ -354,11 +355,13 @@ def decide_all(
         batch: only decide claims of ``_scope_batch``.
         fetch_lines: also return the line decisions (sorted by claim, table,
             line); an empty table when ``False``.
+        causes: rule id → cause of its adjustments (``with_causes``); each rule
+            is its own cause when omitted.
 
     Returns:
         (line decisions, claim decisions sorted by ``ma_lk``).
     """
-    backend.register("_findings", findings)
+    backend.register("_findings", with_causes(findings, causes or {}))
     line_filter = "where l.ma_lk in (select ma_lk from _scope_batch)" if batch else ""
     backend.materialise(
         "_line_decisions", DECISIONS_QUERY.replace("{batch}", line_filter)
@@ -370,9 +373,24 @@ def decide_all(
     )
     claim_filter = "where c.ma_lk in (select ma_lk from _scope_batch)" if batch else ""
     claims = backend.query(
-        CLAIMS_QUERY.replace("{batch}", claim_filter) + " order by c.ma_lk"
+        CLAIMS_QUERY.replace("{batch}", claim_filter) + " order by ma_lk"
     )
     return lines, claims
+
+
+def with_causes(findings: pa.Table, causes: Mapping[str, str]) -> pa.Table:
+    """Return ``findings`` with a ``cause`` column: what an adjustment corrects.
+
+    Two adjustments of one cause (e.g. two price rules on the same excess) must
+    not withhold the same money twice: the decision keeps the larger. The cause
+    of a rule is its check family (``Rule.family``); a rule without one is its
+    own cause.
+    """
+    ids = findings.column("rule_id").to_pylist()
+    cause = pa.array([causes.get(i, i) for i in ids], pa.string())
+    if "cause" in findings.column_names:
+        findings = findings.drop_columns(["cause"])
+    return findings.append_column("cause", cause)
 
 
 def prepare_views(
@@ -453,7 +471,11 @@ def assess(
         )
     if decide:
         lines, claims = decide_all(
-            backend, findings, batch=batch is not None, fetch_lines=fetch_lines
+            backend,
+            findings,
+            batch=batch is not None,
+            fetch_lines=fetch_lines,
+            causes={r.id: r.family.value for r in rule_set.rules},
         )
     else:
         lines, claims = pa.table({}), pa.table({})

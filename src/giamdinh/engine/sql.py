@@ -363,21 +363,32 @@ from _scoped
 
 DECISIONS_QUERY = """
 with _f as (
-    select tbl, ma_lk, stt, severity, amount,
-           case when severity = 'refuse' then 1 else 0 end as is_refuse,
-           case when severity = 'adjust' then 1 else 0 end as is_adjust,
-           case when severity = 'review' then 1 else 0 end as is_review
+    select tbl, ma_lk, stt, severity, amount, cause
     from _findings
 ),
+_cause_f as (
+    select tbl, ma_lk, stt, cause,
+           max(case when severity = 'adjust' then amount end) as adjust_amount
+    from _f where tbl is not null and severity = 'adjust'
+    group by tbl, ma_lk, stt, cause
+),
 _line_f as (
-    select tbl, ma_lk, stt, max(is_refuse) as refuse, max(is_adjust) as adjust,
-           max(is_review) as review,
-           max(case when severity = 'adjust' then amount end) as adjust_amount,
+    select f.tbl, f.ma_lk, f.stt,
+           max(case when f.severity = 'refuse' then 1 else 0 end) as refuse,
+           max(case when f.severity = 'adjust' then 1 else 0 end) as adjust,
+           max(case when f.severity = 'review' then 1 else 0 end) as review,
            count(*) as findings
-    from _f where tbl is not null group by tbl, ma_lk, stt
+    from _f as f where f.tbl is not null group by f.tbl, f.ma_lk, f.stt
+),
+_line_adjust as (
+    select tbl, ma_lk, stt, sum(adjust_amount) as adjust_amount
+    from _cause_f group by tbl, ma_lk, stt
 ),
 _claim_f as (
-    select ma_lk, max(is_refuse) as refuse, max(is_review + is_adjust) as review
+    select ma_lk,
+           max(case when severity = 'refuse' then 1 else 0 end) as refuse,
+           max(case when severity in ('review', 'adjust') then 1 else 0 end)
+               as review
     from _f where tbl is null group by ma_lk
 ),
 _lines as (
@@ -396,11 +407,14 @@ _judged as (
            greatest(coalesce(lf.refuse, 0), coalesce(cf.refuse, 0)) as refuse,
            coalesce(lf.adjust, 0) as adjust,
            greatest(coalesce(lf.review, 0), coalesce(cf.review, 0)) as review,
-           least(coalesce(lf.adjust_amount, 0), l.claimed) as adjust_amount,
+           least(greatest(coalesce(la.adjust_amount, 0), 0), greatest(l.claimed, 0))
+               as adjust_amount,
            coalesce(lf.findings, 0) as findings
     from _lines as l
     left join _line_f as lf
       on lf.tbl = l.tbl and lf.ma_lk = l.ma_lk and lf.stt = l.stt
+    left join _line_adjust as la
+      on la.tbl = l.tbl and la.ma_lk = l.ma_lk and la.stt = l.stt
     left join _claim_f as cf on cf.ma_lk = l.ma_lk
     {batch}
 ),
@@ -424,7 +438,17 @@ select tbl, ma_lk, stt, code, service_date, claimed,
        cast(findings as bigint) as findings
 from _money
 """
-"""Line decisions from ``_findings`` (``{batch}`` = optional claim filter)."""
+"""Line decisions from ``_findings`` (with each finding's ``cause``) and the lines.
+
+How findings combine on one line (``docs/engine/assessment.md``, "Decisions"):
+
+1. a refusal (of the line, or of its whole claim) takes the line: refused = claimed;
+2. otherwise adjustments of different causes add up, and of one cause (the rule's
+   check family) the largest counts, so two rules pricing the same excess do not
+   withhold it twice; the sum is capped at the line's fund share (``T_BHTT``);
+3. review (of the line, or of its claim) holds what is not already adjusted;
+4. payable is the rest: payable + refused + adjusted + under review = claimed.
+"""
 
 CLAIMS_QUERY = """
 with _c as (
@@ -434,24 +458,46 @@ with _c as (
 ),
 _l as (
     select ma_lk, sum(claimed) as line_claimed, sum(refused) as refused,
-           sum(adjusted) as adjusted, sum(under_review) as under_review
+           sum(adjusted) as adjusted, sum(under_review) as under_review,
+           sum(payable) as payable
     from _line_decisions group by ma_lk
 ),
 _cf as (
-    select ma_lk, count(*) as findings from _findings group by ma_lk
+    select ma_lk, count(*) as findings,
+           max(case when tbl is null and severity = 'refuse' then 1 else 0 end)
+               as refuse,
+           max(case when tbl is null and severity in ('review', 'adjust')
+                    then 1 else 0 end) as review
+    from _findings group by ma_lk
+),
+_money as (
+    select c.ma_lk, c.ma_cskcb, f.findings,
+           l.ma_lk is not null as has_lines,
+           coalesce(l.line_claimed, c.t_bhtt, 0) as claimed,
+           l.payable, l.refused, l.adjusted, l.under_review,
+           coalesce(f.refuse, 0) as claim_refuse,
+           coalesce(f.review, 0) as claim_review
+    from _c as c
+    left join _l as l on l.ma_lk = c.ma_lk
+    left join _cf as f on f.ma_lk = c.ma_lk
+    {batch}
 )
-select c.ma_lk, c.ma_cskcb,
-       cast(coalesce(c.t_bhtt, l.line_claimed, 0) as decimal(18, 2)) as claimed,
-       cast(greatest(coalesce(c.t_bhtt, l.line_claimed, 0)
-            - coalesce(l.refused, 0) - coalesce(l.adjusted, 0)
-            - coalesce(l.under_review, 0), 0) as decimal(18, 2)) as payable,
-       cast(coalesce(l.refused, 0) as decimal(18, 2)) as refused,
-       cast(coalesce(l.adjusted, 0) as decimal(18, 2)) as adjusted,
-       cast(coalesce(l.under_review, 0) as decimal(18, 2)) as under_review,
-       cast(coalesce(f.findings, 0) as bigint) as findings
-from _c as c
-left join _l as l on l.ma_lk = c.ma_lk
-left join _cf as f on f.ma_lk = c.ma_lk
-{batch}
+select ma_lk, ma_cskcb,
+       cast(claimed as decimal(18, 2)) as claimed,
+       cast(case when has_lines then payable
+                 when claim_refuse = 1 or claim_review = 1 then 0
+                 else claimed end as decimal(18, 2)) as payable,
+       cast(case when has_lines then refused
+                 when claim_refuse = 1 then claimed else 0 end
+            as decimal(18, 2)) as refused,
+       cast(case when has_lines then adjusted else 0 end as decimal(18, 2))
+           as adjusted,
+       cast(case when has_lines then under_review
+                 when claim_refuse = 0 and claim_review = 1 then claimed else 0 end
+            as decimal(18, 2)) as under_review,
+       cast(coalesce(findings, 0) as bigint) as findings
+from _money
 """
-"""Claim decisions from ``_line_decisions`` and ``_findings``."""
+"""Claim decisions: the sums of the line decisions (a claim is what its lines
+claim; a difference between ``T_BHTT`` of XML1 and its lines is CT008's finding).
+A claim without XML2/XML3 lines is decided on ``T_BHTT`` by its claim findings."""
