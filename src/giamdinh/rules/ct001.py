@@ -11,6 +11,11 @@ its ``MA_DICH_VU`` for the facility on ``NGAY_YL`` (beyond ``tolerance`` đồng
 
 Compliant: ``DON_GIA_BH`` at or below the approved price. Lines whose code is not in
 the catalogue at all are CT002's business, not this rule's.
+
+Amount: the service itself is payable at its approved price, so only the excess is
+withheld: the line's fund share (``T_BHTT``) times the excess over the unit price,
+``T_BHTT × (DON_GIA_BH − approved) / DON_GIA_BH`` (as CT009/CT010 for variants).
+Version 1 refused the whole line.
 """
 
 from __future__ import annotations
@@ -29,14 +34,16 @@ RULE = Rule(
     title_en="Service billed above the approved price",
     message=(
         "Đơn giá BHYT {don_gia_bh} vượt giá phê duyệt {gia_phe_duyet} của dịch vụ "
-        "{ma_dich_vu} tại cơ sở {ma_cskcb}"
+        "{ma_dich_vu} tại cơ sở {ma_cskcb}; thanh toán theo giá phê duyệt, không "
+        "thanh toán phần vượt"
     ),
     message_en=(
         "Unit price {don_gia_bh} is above the approved price {gia_phe_duyet} of "
-        "service {ma_dich_vu} at facility {ma_cskcb}"
+        "service {ma_dich_vu} at facility {ma_cskcb}; paid at the approved price, "
+        "the excess is not paid"
     ),
     family=Family.PRICE,
-    severity=Severity.REFUSE,
+    severity=Severity.ADJUST,
     basis=(
         Basis(
             document="Thông tư 12/2026/TT-BTC",
@@ -55,9 +62,10 @@ RULE = Rule(
     table="XML3",
     params={"tolerance": 0},
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
+    amount="coalesce(t_bhtt, 0) * (don_gia_bh - gia_phe_duyet) / don_gia_bh",
     sql="""
         select
-            l.ma_lk, l.stt, l.ma_dich_vu, s.ma_cskcb,
+            l.ma_lk, l.stt, l.ma_dich_vu, s.ma_cskcb, l.t_bhtt,
             l.don_gia_bh, p.don_gia as gia_phe_duyet
         from xml3 as l
         join service_lines as s on s.ma_lk = l.ma_lk and s.stt = l.stt
