@@ -82,6 +82,7 @@ def test_envelope_with_bad_xsi_uri_on_every_inner_table_is_read(crlf: bool) -> N
     assert result.status is FileStatus.OK, result.findings
     assert [c.ma_lk for c in result.claims] == ["LK1", "LK2"]
     assert result.ma_cskcb == "01929"
+    assert set(result.tables["XML1"]["_envelope_cskcb"].to_pylist()) == {"01929"}
     assert result.tables["XML3"].num_rows == 5
     clean = read_bytes(
         envelope_bytes(claims, ma_cskcb="01929", ngay_lap="20260302"), name="x"

@@ -45,6 +45,7 @@ TYPES: dict[str, pa.DataType] = {
     "NGAY_YL": TS,
     "NGAY_TH_YL": TS,
     "NGAY_KQ": TS,
+    "NGAY_CT": pa.date32(),
     "_hoso": pa.int32(),
 }
 for _name in (
@@ -641,3 +642,112 @@ def test_many_files_and_claims_are_checked_together() -> None:
         ),
     }
     assert check_reception(tables) == []
+
+
+# ------------------------------------------- precision, unparsed values, messages
+
+
+def _certificate(**overrides: Any) -> dict[str, Any]:
+    """One XML14 appointment certificate of claim LK001."""
+    record: dict[str, Any] = {
+        "MA_LK": "LK001",
+        "NGAY_VAO": "202603020800",
+        "NGAY_RA": "202603021000",
+        "NGAY_CT": date(2026, 3, 2),
+    }
+    record.update(overrides)
+    return record
+
+
+def test_same_day_certificate_is_not_earlier_than_admission() -> None:
+    """NGAY_CT (yyyymmdd) >= NGAY_VAO (yyyymmddHHMM) is judged by the day."""
+    tables = valid_claim()
+    tables["XML14"] = table([_certificate()])
+    assert [f for f in check_reception(tables) if f.code == "RC120"] == []
+    tables["XML14"] = table([_certificate(NGAY_CT=date(2026, 3, 1))])
+    f = only(check_reception(tables), "RC120")
+    assert (f.location.field, f.evidence["other"]) == ("NGAY_CT", "NGAY_VAO")
+    assert (f.evidence["value"], f.evidence["other_value"]) == (
+        "20260301",
+        "202603020800",
+    )
+
+
+def test_unparsed_line_amounts_are_reported_once() -> None:
+    """A decimal comma or NaN in a line: RC104 for the line, no RC150 on top."""
+    tables = valid_claim()
+    tables["XML3"] = table(
+        [xml3(1, THANH_TIEN_BV=None, T_BHTT=None), supply(2)],
+        raw={"THANH_TIEN_BV": ["100000,5", None], "T_BHTT": ["NaN", None]},
+    )
+    findings = check_reception(tables)
+    assert codes(findings) == ["RC104", "RC104"]
+    values = sorted(f.evidence["value"] for f in findings)
+    assert values == ["100000,5", "NaN"]
+    f = next(f for f in findings if f.evidence["value"] == "100000,5")
+    assert "'100000,5'" in f.message
+    assert "dấu thập phân là '.'" in f.message
+    assert "decimal separator is '.'" in (f.message_en or "")
+
+
+def test_unparsed_total_is_reported_once_and_others_still_compared() -> None:
+    tables = valid_claim()
+    tables["XML1"] = table(
+        [xml1(T_TONGCHI_BV=None, T_BHTT=Decimal(96002))],
+        raw={"T_TONGCHI_BV": ["3127883,2"]},
+    )
+    findings = check_reception(tables)
+    assert codes(findings) == ["RC104", "RC150"]
+    assert only(findings, "RC104").location.field == "T_TONGCHI_BV"
+    assert only(findings, "RC150").location.field == "T_BHTT"
+
+
+def test_unparsed_group_makes_the_supply_total_unknown() -> None:
+    tables = valid_claim()
+    tables["XML3"] = table(
+        [xml3(1), supply(2, MA_NHOM=None)], raw={"MA_NHOM": [None, "1O"]}
+    )
+    findings = check_reception(tables)
+    assert codes(findings) == ["RC104"]
+    assert only(findings, "RC104").evidence["value"] == "1O"
+
+
+def test_total_message_formats_money_the_vietnamese_way() -> None:
+    tables = valid_claim()
+    tables["XML1"] = table([xml1(T_VTYT=Decimal(0), T_TONGCHI_BV=Decimal("3127883.2"))])
+    hits = {f.location.field: f for f in check_reception(tables) if f.code == "RC150"}
+    assert "T_VTYT = 0 khác tổng các dòng chi tiết 20.000 (chênh -20.000)" in (
+        hits["T_VTYT"].message
+    )
+    assert "3.127.883,2" in hits["T_TONGCHI_BV"].message
+    assert "3.007.883,2" in hits["T_TONGCHI_BV"].message
+    # Evidence stays plain decimal text, for machines.
+    assert hits["T_TONGCHI_BV"].evidence["declared"] == "3127883.2"
+
+
+def test_facility_code_keeps_its_leading_zero() -> None:
+    tables = valid_claim()
+    record = table([xml1(MA_CSKCB="01929", HO_TEN="")])
+    tables["XML1"] = record.set_column(
+        record.column_names.index("_envelope_cskcb"),
+        "_envelope_cskcb",
+        pa.array(["01929"], pa.string()),
+    )
+    f = only(check_reception(tables), "RC101")
+    assert f.ma_cskcb == "01929"
+    bare = record.set_column(
+        record.column_names.index("_envelope_cskcb"),
+        "_envelope_cskcb",
+        pa.nulls(1, pa.string()),
+    )
+    f = only(check_reception({"XML1": bare}), "RC101")
+    assert f.ma_cskcb == "01929"  # a bare file: the record's own facility code
+
+
+def test_claim_date_that_did_not_parse_is_unknown_not_replaced() -> None:
+    """An unreadable NGAY_RA is not replaced by NGAY_VAO to judge a code's period."""
+    tables = valid_claim()
+    tables["XML1"] = table(
+        [xml1(MA_LOAI_KCB="14", NGAY_RA=None)], raw={"NGAY_RA": ["2026080310OO"]}
+    )
+    assert codes(check_reception(tables)) == ["RC105"]

@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from giamdinh.domain import Basis, Finding, Location, Severity
+from giamdinh.domain.money import format_dong
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -135,8 +136,10 @@ CODES: dict[str, ReceptionCode] = {
             "RC104",
             _R,
             "number does not parse",
-            "{field} không phải là số hợp lệ: '{value}'",
-            "{field} is not a valid number: '{value}'",
+            "{field} không phải là số hợp lệ: '{value}' (chỉ gồm chữ số, "
+            "dấu thập phân là '.')",
+            "{field} is not a valid number: '{value}' (digits only; the decimal "
+            "separator is '.')",
         ),
         _code(
             "RC105",
@@ -601,6 +604,18 @@ def _present(table: pa.Table, name: str) -> pa.ChunkedArray:
     return pc.invert(_missing(table, name))
 
 
+def _parsed(table: pa.Table, name: str) -> pa.ChunkedArray:
+    """Mask of rows where ``name`` has a usable value.
+
+    Non-blank text, or a typed value that parsed: text that did not parse is for
+    RC104/RC105 to report, never a value for another check.
+    """
+    arr = table.column(name)
+    if _is_text(arr):
+        return pc.invert(_empty_text(arr))
+    return pc.is_valid(arr)
+
+
 def _as_text(arr: pa.ChunkedArray) -> pa.ChunkedArray:
     return arr if _is_text(arr) else pc.cast(arr, pa.string())
 
@@ -641,7 +656,16 @@ class _Rows:
             "hoso": self._column("_hoso", idx),
             "ma_lk": self._column("MA_LK", idx),
             "stt": self._column("STT", idx),
-            "cskcb": self._column("_envelope_cskcb", idx),
+            # The envelope's facility, else the record's own (a bare table file);
+            # always the text as written (a leading zero stays).
+            "cskcb": [
+                envelope or own or None
+                for envelope, own in zip(
+                    self._column("_envelope_cskcb", idx),
+                    self._column("MA_CSKCB", idx),
+                    strict=True,
+                )
+            ],
             "index": idx.to_pylist(),
         }
         return [
@@ -817,7 +841,7 @@ def _check_pattern(
     arr = _as_text(rows.table.column(name))
     ok = pc.match_substring_regex(arr, pattern=pattern)
     mask = pc.and_(
-        _present(rows.table, name), pc.invert(pc.fill_null(ok, fill_value=False))
+        _parsed(rows.table, name), pc.invert(pc.fill_null(ok, fill_value=False))
     )
     _emit_rows(ctx, rows, mask, code=code, field_name=name, value_column=name)
 
@@ -837,12 +861,9 @@ def _check_not_before(ctx: _Ctx, rows: _Rows, name: str, other: str) -> None:
     table = rows.table
     if other not in table.column_names:
         return
-    left, right = table.column(name), table.column(other)
-    if not (pa.types.is_temporal(left.type) and pa.types.is_temporal(right.type)):
+    left, right = _comparable(table.column(name), table.column(other))
+    if left is None or right is None:
         return
-    if left.type != right.type:
-        target = pa.timestamp("s")
-        left, right = pc.cast(left, target), pc.cast(right, target)
     mask = pc.less(left, right)
     if not pc.any(mask).as_py():
         return
@@ -864,18 +885,57 @@ def _check_not_before(ctx: _Ctx, rows: _Rows, name: str, other: str) -> None:
         )
 
 
-def _claim_dates(table: pa.Table) -> pa.ChunkedArray | None:
-    """The date a claim's codes are judged on: NGAY_RA, else NGAY_VAO, else NGAY_YL."""
-    result: pa.ChunkedArray | None = None
-    for name in ("NGAY_RA", "NGAY_VAO", "NGAY_YL"):
+def _comparable(
+    left: pa.ChunkedArray, right: pa.ChunkedArray
+) -> tuple[pa.ChunkedArray | None, pa.ChunkedArray | None]:
+    """Return two date/time columns at the precision of the coarser one.
+
+    A ``yyyymmdd`` date compared with a ``yyyymmddHHMM`` timestamp is compared as a
+    date: the date says nothing of the hour, so a certificate dated the day of
+    admission is not "earlier" than an admission at 08:00. ``(None, None)`` when
+    either column is not a date or time.
+    """
+    if not (pa.types.is_temporal(left.type) and pa.types.is_temporal(right.type)):
+        return None, None
+    if left.type == right.type:
+        return left, right
+    if pa.types.is_date(left.type) or pa.types.is_date(right.type):
+        target = pa.date32()
+    else:
+        target = pa.timestamp("s")
+    return pc.cast(left, target), pc.cast(right, target)
+
+
+def _claim_dates(
+    table: pa.Table, names: Sequence[str] = ("NGAY_RA", "NGAY_VAO", "NGAY_YL")
+) -> pa.ChunkedArray | None:
+    """The date a claim is judged on: NGAY_RA, else NGAY_VAO, else NGAY_YL.
+
+    A date written but not parsed (text in ``<FIELD>__raw``) is not skipped for the
+    next one: the claim's date is then unknown (null), so no check guesses it.
+    """
+    result: pa.ChunkedArray | pa.Array | None = None
+    for name in names:
         if name not in table.column_names:
             continue
         col = table.column(name)
         if not pa.types.is_temporal(col.type):
             continue
         as_date = pc.cast(col, pa.date32()) if not pa.types.is_date32(col.type) else col
+        raw = f"{name}__raw"
+        if raw in table.column_names:
+            # Unparsed text: an explicit "unknown" that stops the fallback.
+            as_date = pc.if_else(pc.is_valid(table.column(raw)), _UNKNOWN_DAY, as_date)
         result = as_date if result is None else pc.coalesce(result, as_date)
-    return result
+    if result is None:
+        return None
+    result = pc.if_else(pc.equal(result, _UNKNOWN_DAY), _NULL_DAY, result)
+    return result if isinstance(result, pa.ChunkedArray) else pa.chunked_array([result])
+
+
+# A day no claim has: marks a date written but not parsed while the fallback runs.
+_UNKNOWN_DAY = pa.scalar(date(1, 1, 1), pa.date32())
+_NULL_DAY = pa.scalar(None, pa.date32())
 
 
 def _check_code_list(
@@ -1177,13 +1237,24 @@ def _lines(table: pa.Table | None, *, is_drug: bool) -> pa.Table:
             )
         else:
             cols[name] = pa.nulls(n, _MONEY)
+        cols[f"bad_{name}"] = _unparsed(table, name, n)
     if table is not None and "MA_NHOM" in table.column_names and not is_drug:
         supply = _matches_any(table.column("MA_NHOM"), [str(g) for g in SUPPLY_GROUPS])
         cols["is_supply"] = pc.fill_null(supply, fill_value=False)
+        cols["bad_MA_NHOM"] = _unparsed(table, "MA_NHOM", n)
     else:
         cols["is_supply"] = pa.array([False] * n, pa.bool_())
+        cols["bad_MA_NHOM"] = pa.array([False] * n, pa.bool_())
     cols["is_drug"] = pa.array([is_drug] * n, pa.bool_())
     return pa.table(cols)
+
+
+def _unparsed(table: pa.Table | None, name: str, n: int) -> pa.ChunkedArray | pa.Array:
+    """Mask of rows whose ``name`` was written but did not parse (RC104/RC105)."""
+    raw = f"{name}__raw"
+    if table is None or raw not in table.column_names:
+        return pa.array([False] * n, pa.bool_())
+    return pc.is_valid(table.column(raw))
 
 
 _TOTAL_KEYS = ["_kfile", "_khoso", "MA_LK"]
@@ -1211,7 +1282,9 @@ def _total_differences(
     """Return ``(row, total, declared, computed)`` where they differ by > tolerance.
 
     ``computed`` sums the lines of the same file, HOSO and ``MA_LK`` (0 without
-    lines; a null ``MA_LK`` matches nothing). Sorted by row, then total name. Arrow
+    lines; a null ``MA_LK`` matches nothing). A total is not compared when its
+    declared value is null (empty, or written but not parsed) or when a line it sums
+    did not parse: RC101/RC104 say so once. Sorted by row, then total name. Arrow
     group-by and join; floats only pick the candidates, which are then compared
     exactly as decimals.
     """
@@ -1220,13 +1293,24 @@ def _total_differences(
     sources: dict[str, pa.ChunkedArray | pa.Array] = {}
     for name, (column, only) in _TOTAL_SOURCES.items():
         values = lines.column(column)
+        # A line amount that did not parse makes the sum unknown: RC104 reports the
+        # line, and the total is not compared (no second report of one error).
+        unknown = lines.column(f"bad_{column}")
         if only is not None:
             values = pc.if_else(lines.column(only), values, money_null)
+            unknown = pc.and_(lines.column(only), unknown)
+        if only == "is_supply":
+            # A line whose group did not parse may or may not be a supply.
+            unknown = pc.or_(unknown, lines.column("bad_MA_NHOM"))
         sources[name] = values
+        sources[f"{name}_unknown"] = unknown
     sums = (
         pa.table({**{k: lines.column(k) for k in _TOTAL_KEYS}, **sources})
         .group_by(_TOTAL_KEYS, use_threads=False)
-        .aggregate([(name, "sum") for name in _TOTAL_SOURCES])
+        .aggregate(
+            [(name, "sum") for name in _TOTAL_SOURCES]
+            + [(f"{name}_unknown", "any") for name in _TOTAL_SOURCES]
+        )
     )
     keyed = summary.filter(pc.is_valid(summary.column("MA_LK")))
     joined = keyed.select(["_row", *_TOTAL_KEYS]).join(
@@ -1239,10 +1323,12 @@ def _total_differences(
     for name in _TOTAL_SOURCES:
         declared = summary.column(name)
         computed = joined.column(f"{name}_sum").take(position)
+        unknown = joined.column(f"{name}_unknown_any").take(position)
+        known = pc.invert(pc.fill_null(unknown, fill_value=False))
         computed_f = pc.fill_null(pc.cast(computed, pa.float64()), _ZERO_FLOAT)
         declared_f = pc.cast(declared, pa.float64())
         candidate = pc.and_kleene(
-            pc.is_valid(declared),
+            pc.and_kleene(pc.is_valid(declared), known),
             pc.or_kleene(
                 pc.greater(pc.abs(pc.subtract(declared_f, computed_f)), _HALF),
                 pc.greater_equal(
@@ -1305,21 +1391,25 @@ def _check_totals(ctx: _Ctx, tables: Mapping[str, pa.Table]) -> None:
     rows = _Rows("XML1", xml1)
     for row in rows.rows(mask):
         for field_name, declared, computed in by_row[row["index"]]:
-            fmt = {
-                "declared": _money(declared),
-                "computed": _money(computed),
-                "difference": _money(declared - computed),
+            amounts = {
+                "declared": declared,
+                "computed": computed,
+                "difference": declared - computed,
             }
             ctx.emit(
                 "RC150",
                 location=rows.location(row, field_name),
-                evidence={"hoso": row["hoso"], **fmt},
-                fmt=fmt,
+                evidence={
+                    "hoso": row["hoso"],
+                    **{k: _money(v) for k, v in amounts.items()},
+                },
+                fmt={k: format_dong(v) for k, v in amounts.items()},
                 ma_cskcb=row["cskcb"],
             )
 
 
 def _money(value: Decimal | int) -> str:
+    """Return an amount as plain decimal text for evidence (``20000``, ``-2.5``)."""
     return f"{Decimal(value).normalize():f}"
 
 
