@@ -751,3 +751,116 @@ def test_claim_date_that_did_not_parse_is_unknown_not_replaced() -> None:
         [xml1(MA_LOAI_KCB="14", NGAY_RA=None)], raw={"NGAY_RA": ["2026080310OO"]}
     )
     assert codes(check_reception(tables)) == ["RC105"]
+
+
+# ------------------------------------------- effective-dated requirements
+
+
+def test_requirement_rows_are_loaded_with_their_basis() -> None:
+    from giamdinh.standard.reception import load_requirements
+
+    rows = load_requirements()
+    assert set(rows) >= {
+        ("XML1", "MAHUYEN_CU_TRU"),
+        ("XML9", "MAHUYEN_CU_TRU"),
+        ("XML3", "MA_BENH"),
+        ("XML4", "TEN_CHI_SO"),
+        ("XML13", "TOMTAT_KQ"),
+    }
+    (district,) = rows[("XML1", "MAHUYEN_CU_TRU")]
+    assert (district.required, district.valid_from, district.valid_to) == (
+        False,
+        date(2025, 7, 1),
+        None,
+    )
+    assert "72/2025/QH15" in district.basis.document
+    rules = {r.field: r for r in load_portal_rules().fields["XML1"]}
+    assert rules["MAHUYEN_CU_TRU"].required  # the sheet's own rule stays
+    assert rules["MAHUYEN_CU_TRU"].periods == (district,)
+
+
+@pytest.mark.parametrize(
+    ("ngay_vao", "ngay_ra", "refused"),
+    [
+        ("202506300800", "202506301000", True),  # ended before 01/07/2025
+        ("202507010800", "202507011000", False),
+        ("202506300800", "202507021000", False),  # straddles: judged leniently
+        ("202507010800", None, False),  # no NGAY_RA: NGAY_VAO
+        ("202506300800", None, True),
+    ],
+)
+def test_district_code_required_only_for_claims_ended_before_july_2025(
+    ngay_vao: str, ngay_ra: str | None, refused: bool
+) -> None:
+    tables = valid_claim()
+    tables["XML1"] = table(
+        [xml1(MAHUYEN_CU_TRU="", NGAY_VAO=ngay_vao, NGAY_RA=ngay_ra)]
+    )
+    found = [
+        f
+        for f in check_reception(tables)
+        if (f.code, f.location.field) == ("RC101", "MAHUYEN_CU_TRU")
+    ]
+    assert bool(found) is refused
+
+
+def test_unreadable_claim_date_does_not_judge_a_dated_requirement() -> None:
+    tables = valid_claim()
+    tables["XML1"] = table(
+        [xml1(MAHUYEN_CU_TRU="", NGAY_RA=None, NGAY_VAO=None)],
+        raw={"NGAY_RA": ["2025063O1000"], "NGAY_VAO": ["x"]},
+    )
+    fields = [f.location.field for f in check_reception(tables) if f.code == "RC101"]
+    assert "MAHUYEN_CU_TRU" not in fields
+
+
+def test_dated_requirement_of_another_table_uses_the_claims_xml1() -> None:
+    birth = {"MA_LK": "LK001", "MAHUYEN_CU_TRU": ""}
+    tables = valid_claim()
+    tables["XML9"] = table([birth])
+    assert "RC101" not in codes(check_reception(tables))  # a 2026 claim
+    old = "202506301000"
+    tables["XML1"] = table([xml1(NGAY_VAO="202506300800", NGAY_RA=old)])
+    f = only(check_reception(tables), "RC101")
+    assert (f.location.table, f.location.field) == ("XML9", "MAHUYEN_CU_TRU")
+
+
+def test_result_without_index_name_and_line_without_disease_are_accepted() -> None:
+    result = {
+        "MA_LK": "LK001",
+        "STT": 1,
+        "MA_DICH_VU": "18.0119.0028",
+        "TEN_CHI_SO": "",
+        "KET_LUAN": "Bình thường",
+    }
+    tables = valid_claim()
+    tables["XML4"] = table([result])
+    tables["XML3"] = table([xml3(1, MA_BENH=""), supply(2)])
+    assert "RC101" not in codes(check_reception(tables))
+
+
+def test_requirement_rows_are_validated(monkeypatch: pytest.MonkeyPatch) -> None:
+    from giamdinh.errors import ReferenceDataError
+    from giamdinh.standard import reception
+
+    base = {
+        "table": "XML1",
+        "field": "HO_TEN",
+        "requirement": "optional",
+        "valid_from": "2025-01-01",
+        "valid_to": "2025-12-31",
+        "document": "x",
+        "article": "",
+        "document_date": "",
+        "note": "",
+    }
+    cases = [
+        [base, {**base, "valid_from": "2025-12-31", "valid_to": ""}],
+        [{**base, "requirement": "sometimes"}],
+        [{**base, "valid_to": "2024-01-01"}],
+        [{**base, "valid_from": "01/07/2025"}],
+    ]
+    for rows in cases:
+        monkeypatch.setattr(reception, "_read_csv", lambda _name, r=rows: r)
+        with pytest.raises(ReferenceDataError):
+            reception.load_requirements()

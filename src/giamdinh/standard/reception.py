@@ -23,7 +23,9 @@ field-level, ``RC12x`` date order, ``RC13x`` code lists, ``RC14x`` keys and
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -38,9 +40,10 @@ import pyarrow.compute as pc
 
 from giamdinh.domain import Basis, Finding, Location, Severity
 from giamdinh.domain.money import format_dong
+from giamdinh.errors import ReferenceDataError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
 __all__ = [
     "CODES",
@@ -62,7 +65,7 @@ PORTAL_SHEET = "portal_ctn_qd4750.csv"
 ENUMERATIONS = "portal_enumerations_xml130.csv"
 MA_LOAI_KCB_LIST = "portal_ma_loai_kcb.csv"
 MA_DOITUONG_KCB_LIST = "portal_ma_doituong_kcb_qd3276_2025.csv"
-OVERRIDES = "portal_overrides.csv"
+REQUIREMENTS = "reception_requirements.csv"
 
 #: Money difference tolerated between an XML1 total and the sum of its lines (đồng).
 TOTAL_TOLERANCE = Decimal(1)
@@ -288,8 +291,40 @@ class Condition:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Requirement:
+    """A field's requirement over a period: one row of ``reception_requirements.csv``.
+
+    It replaces the sheet's ``required`` cell for claims whose date (``NGAY_RA``,
+    else ``NGAY_VAO``, see :func:`check_reception`) is within
+    ``valid_from``–``valid_to`` (both inclusive, ``None`` = open).
+    """
+
+    required: bool
+    condition: Condition | None
+    text: str
+    valid_from: date | None
+    valid_to: date | None
+    basis: Basis
+    note: str
+
+    def period(self) -> str:
+        """Return the period as text, e.g. ``từ 01/07/2025``."""
+        start = self.valid_from.strftime("%d/%m/%Y") if self.valid_from else None
+        end = self.valid_to.strftime("%d/%m/%Y") if self.valid_to else None
+        if start and end:
+            return f"{start}–{end}"
+        if start:
+            return f"từ {start}"
+        return f"đến {end}" if end else "luôn"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FieldRule:
-    """The portal's rule for one field of one table."""
+    """The portal's rule for one field of one table.
+
+    ``required``/``condition``/``required_text`` are the sheet's; ``periods`` are
+    the effective-dated requirements that replace them for a period.
+    """
 
     table: str
     field: str
@@ -300,6 +335,7 @@ class FieldRule:
     required_text: str
     validation_text: str
     checks: tuple[tuple[CheckKind, str], ...] = ()
+    periods: tuple[Requirement, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -432,6 +468,74 @@ def _dmy(match: re.Match[str] | None) -> date | None:
 _NOT_UNDERSTOOD_OK = re.compile(r"^$|Như|Giữ nguyên|Theo File|Sửa thành Không", re.I)
 
 
+def _iso(text: str, *, where: str) -> date | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        msg = f"{REQUIREMENTS} {where}: '{text}' is not a yyyy-mm-dd date"
+        raise ReferenceDataError(msg) from error
+
+
+def load_requirements() -> dict[tuple[str, str], tuple[Requirement, ...]]:
+    """Load the effective-dated reception requirements, per (table, field).
+
+    Each row of ``data/reception_requirements.csv`` says what a field requires
+    (``required``, ``optional`` or a condition as the sheet writes it, e.g.
+    ``Bắt buộc khi MA_NHOM = 12``) from ``valid_from`` to ``valid_to`` (inclusive,
+    empty = open) and on which legal basis.
+
+    Raises:
+        ReferenceDataError: A row that cannot be understood, or two rows of one
+            field whose periods overlap.
+    """
+    out: dict[tuple[str, str], list[Requirement]] = {}
+    for number, row in enumerate(_read_csv(REQUIREMENTS), start=2):
+        where = f"line {number}"
+        text = row["requirement"].strip()
+        if text.lower() in {"required", "optional"}:
+            required, condition = text.lower() == "required", None
+        else:
+            required, condition, understood = parse_requirement(text)
+            if not understood or condition is None:
+                msg = f"{REQUIREMENTS} {where}: requirement '{text}' not understood"
+                raise ReferenceDataError(msg)
+        start = _iso(row["valid_from"], where=where)
+        end = _iso(row["valid_to"], where=where)
+        if start and end and end < start:
+            msg = f"{REQUIREMENTS} {where}: valid_to is before valid_from"
+            raise ReferenceDataError(msg)
+        key = (row["table"].strip(), row["field"].strip())
+        out.setdefault(key, []).append(
+            Requirement(
+                required=required,
+                condition=condition,
+                text=text,
+                valid_from=start,
+                valid_to=end,
+                basis=Basis(
+                    document=row["document"].strip(),
+                    article=row["article"].strip(),
+                    date=_iso(row["document_date"], where=where),
+                ),
+                note=row["note"].strip(),
+            )
+        )
+    for key, rows in out.items():
+        rows.sort(key=lambda r: r.valid_from or date.min)
+        for before, after in itertools.pairwise(rows):
+            if (
+                before.valid_to is None
+                or after.valid_from is None
+                or before.valid_to >= after.valid_from
+            ):
+                msg = f"{REQUIREMENTS}: periods of {key[0]}.{key[1]} overlap"
+                raise ReferenceDataError(msg)
+    return {key: tuple(rows) for key, rows in out.items()}
+
+
 @lru_cache(maxsize=1)
 def load_portal_rules() -> PortalRules:
     """Load the portal sheet and the code lists shipped in ``standard/data``.
@@ -441,9 +545,9 @@ def load_portal_rules() -> PortalRules:
     """
     fields: dict[str, list[FieldRule]] = {}
     unparsed: list[tuple[str, str, str]] = []
-    overrides = {(r["table"], r["field"]): r["required"] for r in _read_csv(OVERRIDES)}
+    dated = dict(load_requirements())
     for row in _read_csv(PORTAL_SHEET):
-        cell = overrides.get((row["table"], row["field"].strip()), row["required"])
+        cell = row["required"]
         required, condition, understood = parse_requirement(cell)
         if not understood:
             unparsed.append((row["table"], row["field"], row["required"]))
@@ -462,8 +566,13 @@ def load_portal_rules() -> PortalRules:
                 required_text=cell,
                 validation_text=row["portal_validation"],
                 checks=checks,
+                periods=dated.pop((row["table"], row["field"].strip()), ()),
             )
         )
+    if dated:
+        missing = ", ".join(f"{t}.{f}" for t, f in sorted(dated))
+        msg = f"{REQUIREMENTS}: no such field in the portal sheet: {missing}"
+        raise ReferenceDataError(msg)
 
     code_lists: dict[str, set[str]] = {}
     for row in _read_csv(ENUMERATIONS):
@@ -732,14 +841,55 @@ def _emit_rows(
 # -------------------------------------------------------------- field checks
 
 
-def _check_required(ctx: _Ctx, rows: _Rows, rule: FieldRule) -> None:
-    table = rows.table
-    if rule.required:
-        _emit_rows(
-            ctx, rows, _missing(table, rule.field), code="RC101", field_name=rule.field
-        )
+def _check_required(
+    ctx: _Ctx, rows: _Rows, rule: FieldRule, ends: Callable[[], pa.ChunkedArray]
+) -> None:
+    """Report empty required fields: the sheet's rule, or a period's replacing it.
+
+    With effective-dated requirements, each row is judged by the requirement in
+    force on its claim's date (``ends()``: NGAY_RA, else NGAY_VAO of the claim's
+    XML1); a row whose claim date is unknown is not judged (RC105/RC140 say why).
+    """
+    if not rule.periods:
+        _report_requirement(ctx, rows, rule.field, rule.required, rule.condition)
         return
-    cond = rule.condition
+    day = ends()
+    outside = pc.is_valid(day)
+    for period in rule.periods:
+        inside = pc.is_valid(day)
+        if period.valid_from is not None:
+            start = pa.scalar(period.valid_from, pa.date32())
+            inside = pc.and_(inside, pc.greater_equal(day, start))
+        if period.valid_to is not None:
+            end = pa.scalar(period.valid_to, pa.date32())
+            inside = pc.and_(inside, pc.less_equal(day, end))
+        outside = pc.and_(outside, pc.invert(inside))
+        _report_requirement(
+            ctx, rows, rule.field, period.required, period.condition, scope=inside
+        )
+    _report_requirement(
+        ctx, rows, rule.field, rule.required, rule.condition, scope=outside
+    )
+
+
+def _report_requirement(
+    ctx: _Ctx,
+    rows: _Rows,
+    name: str,
+    required: bool,  # noqa: FBT001 - the requirement's own flag
+    condition: Condition | None,
+    *,
+    scope: pa.ChunkedArray | None = None,
+) -> None:
+    """Report rows (within ``scope``) where ``name`` is empty but required."""
+    table = rows.table
+    if required:
+        mask = _missing(table, name)
+        if scope is not None:
+            mask = pc.and_(mask, scope)
+        _emit_rows(ctx, rows, mask, code="RC101", field_name=name)
+        return
+    cond = condition
     if cond is None or any(f not in table.column_names for f in cond.fields):
         return
     if cond.op == "all_null":
@@ -755,13 +905,15 @@ def _check_required(ctx: _Ctx, rows: _Rows, rule: FieldRule) -> None:
             _present(table, cond.fields[0]),
             pc.invert(_matches_any(table.column(cond.fields[0]), cond.values)),
         )
-    mask = pc.and_(applies, _missing(table, rule.field))
+    mask = pc.and_(applies, _missing(table, name))
+    if scope is not None:
+        mask = pc.and_(mask, scope)
     _emit_rows(
         ctx,
         rows,
         mask,
         code="RC102",
-        field_name=rule.field,
+        field_name=name,
         extra={"condition": cond.describe()},
     )
 
@@ -1046,13 +1198,19 @@ def _run_check(ctx: _Ctx, rows: _Rows, name: str, kind: CheckKind, arg: str) -> 
         _check_not_before(ctx, rows, name, arg)
 
 
-def _check_table(ctx: _Ctx, name: str, table: pa.Table, rules: PortalRules) -> None:
+def _check_table(
+    ctx: _Ctx,
+    name: str,
+    table: pa.Table,
+    rules: PortalRules,
+    ends: Callable[[], pa.ChunkedArray],
+) -> None:
     rows = _Rows(name, table)
     columns = set(table.column_names)
     for rule in rules.fields.get(name, ()):
         if rule.field not in columns:
             continue
-        _check_required(ctx, rows, rule)
+        _check_required(ctx, rows, rule, ends)
         _check_length(ctx, rows, rule)
         for kind, arg in rule.checks:
             _run_check(ctx, rows, rule.field, kind, arg)
@@ -1435,15 +1593,60 @@ def check_reception(
     """
     portal = rules if rules is not None else load_portal_rules()
     ctx = _Ctx()
+    keyed = {name: _with_keys(table) for name, table in tables.items()}
+    claim_ends = _ClaimEnds(keyed.get("XML1"))
     for name in sorted(tables, key=_table_order):
         table = tables[name]
         if table.num_rows:
-            _check_table(ctx, name, table, portal)
-    keyed = {name: _with_keys(table) for name, table in tables.items()}
+            _check_table(
+                ctx, name, table, portal, functools.partial(claim_ends.of, keyed[name])
+            )
     _check_hoso_xml1(ctx, keyed)
     _check_keys(ctx, keyed)
     _check_totals(ctx, keyed)
     return ctx.findings
+
+
+class _ClaimEnds:
+    """The date each row's claim is judged on, for effective-dated requirements.
+
+    A claim's date is the day of its XML1 ``NGAY_RA``, else ``NGAY_VAO`` (the day
+    it ended): a requirement relaxed on day D no longer applies to a claim that
+    ended on or after D, even if it began before (an episode straddling D is judged
+    leniently). Rows are matched to XML1 by file, HOSO and ``MA_LK`` (bare files by
+    ``MA_LK``); a date that did not parse, or no XML1, leaves it unknown (null).
+    """
+
+    def __init__(self, xml1: pa.Table | None) -> None:
+        self.xml1 = xml1
+        self.ends: pa.Table | None = None
+
+    def _table(self) -> pa.Table | None:
+        if self.ends is None and self.xml1 is not None and _keys(self.xml1):
+            day = _claim_dates(self.xml1, ("NGAY_RA", "NGAY_VAO"))
+            if day is None:
+                day = pa.chunked_array([pa.nulls(self.xml1.num_rows, pa.date32())])
+            self.ends = (
+                self.xml1.select([*_KEYS, "MA_LK"])
+                .append_column("_end", day)
+                .group_by([*_KEYS, "MA_LK"], use_threads=False)
+                .aggregate([("_end", "max")])
+            )
+        return self.ends
+
+    def of(self, table: pa.Table) -> pa.ChunkedArray:
+        """Return, per row of ``table`` (with keys), its claim's date or null."""
+        ends = self._table()
+        n = table.num_rows
+        if ends is None or not _keys(table):
+            return pa.chunked_array([pa.nulls(n, pa.date32())])
+        probe = table.select([*_KEYS, "MA_LK"]).append_column(
+            "_row", pa.array(range(n), pa.int64())
+        )
+        joined = probe.join(
+            ends, keys=[*_KEYS, "MA_LK"], join_type="left outer", use_threads=False
+        ).sort_by("_row")
+        return joined.column("_end_max")
 
 
 def _table_order(name: str) -> tuple[int, str]:
