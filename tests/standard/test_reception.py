@@ -46,6 +46,9 @@ TYPES: dict[str, pa.DataType] = {
     "NGAY_TH_YL": TS,
     "NGAY_KQ": TS,
     "NGAY_CT": pa.date32(),
+    "NGAY_BAT_DAU_XU_TRI": pa.date32(),
+    "NGAY_KET_THUC_XU_TRI": pa.date32(),
+    "SO_NGAY_CAP_THUOC_ARV": pa.int64(),
     "_hoso": pa.int32(),
 }
 for _name in (
@@ -864,3 +867,89 @@ def test_requirement_rows_are_validated(monkeypatch: pytest.MonkeyPatch) -> None
         monkeypatch.setattr(reception, "_read_csv", lambda _name, r=rows: r)
         with pytest.raises(ReferenceDataError):
             reception.load_requirements()
+
+
+# ------------------------------------------- the sheet's requirements, all of them
+
+
+def test_every_sheet_requirement_is_accounted_for() -> None:
+    import csv
+    from pathlib import Path
+
+    from giamdinh.standard.reception import Coverage, sheet_coverage
+
+    sheet = (
+        Path(__file__).parents[2] / "src/giamdinh/standard/data/portal_ctn_qd4750.csv"
+    )
+    with sheet.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    cells = sum(
+        bool(r["required"].strip())
+        + r["maxlen"].strip().isdigit()
+        + bool(r["portal_validation"].strip())
+        for r in rows
+    )
+    items = sheet_coverage()
+    assert len(items) == cells
+    assert [i for i in items if i.how == "not understood" or not i.how] == []
+    silent = {(t, f) for t, f, _ in load_portal_rules().unparsed}
+    covered = {(i.table, i.field) for i in items}
+    assert silent <= covered
+    overridden = {(i.table, i.field) for i in items if i.status is Coverage.OVERRIDDEN}
+    assert ("XML1", "MAHUYEN_CU_TRU") in overridden
+
+
+def test_fields_that_must_equal_xml1() -> None:
+    tables = valid_claim()
+    tables["XML1"] = table([xml1(MA_CSKCB="01929")])
+    tables["XML14"] = table([_certificate(NGAY_SINH="199001010000")])
+    tables["XML15"] = table([{"MA_LK": "LK001", "STT": 1, "MA_CSKCB": "01929"}])
+    assert [f for f in check_reception(tables) if f.code == "RC143"] == []
+    tables["XML15"] = table([{"MA_LK": "LK001", "STT": 1, "MA_CSKCB": "1929"}])
+    tables["XML14"] = table([_certificate(NGAY_SINH="199001020000")])
+    found = {f.location.table: f for f in check_reception(tables) if f.code == "RC143"}
+    f = found["XML15"]
+    assert (f.location.field, f.evidence["value"], f.evidence["other_value"]) == (
+        "MA_CSKCB",
+        "1929",
+        "01929",
+    )
+    assert "'01929'" in f.message
+    assert found["XML14"].location.field == "NGAY_SINH"
+
+
+def test_insurance_number_digits_and_form_code() -> None:
+    tables = valid_claim()
+    tables["XML11"] = table(
+        [
+            {"MA_LK": "LK001", "MA_BHXH": "0000000000", "MAU_SO": "CT07"},
+            {"MA_LK": "LK001", "MA_BHXH": "01X", "MAU_SO": "CT08"},
+            {"MA_LK": "LK001", "MA_BHXH": "0123456789", "MAU_SO": ""},
+        ]
+    )
+    found = sorted(
+        (f.code, f.evidence.get("value"))
+        for f in check_reception(tables)
+        if f.location.table == "XML11" and f.code in {"RC114", "RC130"}
+    )
+    assert found == [("RC114", "0000000000"), ("RC114", "01X"), ("RC130", "CT08")]
+
+
+def test_days_of_medicine_within_the_treatment_period() -> None:
+    hiv = {
+        "MA_LK": "LK001",
+        "NGAY_BAT_DAU_XU_TRI": date(2026, 3, 1),
+        "NGAY_KET_THUC_XU_TRI": date(2026, 3, 31),
+        "SO_NGAY_CAP_THUOC_ARV": 30,
+    }
+    tables = valid_claim()
+    tables["XML6"] = table([hiv, {**hiv, "SO_NGAY_CAP_THUOC_ARV": 31}])
+    f = only(check_reception(tables), "RC121")
+    assert (f.evidence["value"], f.evidence["days"]) == (31, 30)
+
+
+def test_integer_longer_than_the_sheet_allows() -> None:
+    tables = valid_claim()
+    tables["XML1"] = table([xml1(SO_NGAY_DTRI=1234)])  # the sheet allows 3 digits
+    f = only(check_reception(tables), "RC103")
+    assert (f.location.field, f.evidence["length"]) == ("SO_NGAY_DTRI", 4)

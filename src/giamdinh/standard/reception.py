@@ -41,6 +41,7 @@ import pyarrow.compute as pc
 from giamdinh.domain import Basis, Finding, Location, Severity
 from giamdinh.domain.money import format_dong
 from giamdinh.errors import ReferenceDataError
+from giamdinh.standard.spec import TABLES, FieldKind
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -189,11 +190,27 @@ CODES: dict[str, ReceptionCode] = {
             "{field} must be empty or 1: '{value}'",
         ),
         _code(
+            "RC114",
+            _R,
+            "social-insurance number: digits, not all zeros",
+            "{field} phải gồm chữ số và không được toàn số 0: '{value}'",
+            "{field} must be digits and not all zeros: '{value}'",
+        ),
+        _code(
             "RC120",
             _R,
             "date earlier than the date it must follow",
             "{field} ({value}) sớm hơn {other} ({other_value})",
             "{field} ({value}) is earlier than {other} ({other_value})",
+        ),
+        _code(
+            "RC121",
+            _R,
+            "number of days longer than the period it counts",
+            "{field} = {value} ngày, vượt số ngày từ {start} ({start_value}) đến "
+            "{end} ({end_value}) là {days}",
+            "{field} = {value} days, more than the {days} days from {start} "
+            "({start_value}) to {end} ({end_value})",
         ),
         _code(
             "RC130",
@@ -240,6 +257,14 @@ CODES: dict[str, ReceptionCode] = {
             "MA_LK '{ma_lk}' appears in {count} HOSOs of the same file",
         ),
         _code(
+            "RC143",
+            _R,
+            "value differs from the same field of XML1",
+            "{field} của {table} = '{value}' khác {field} của XML1 = '{other_value}'",
+            "{field} of {table} = '{value}' differs from XML1's {field} = "
+            "'{other_value}'",
+        ),
+        _code(
             "RC150",
             _R,
             "XML1 total differs from the sum of the lines",
@@ -264,6 +289,10 @@ class CheckKind(StrEnum):
     NULL_OR_ONE = "null_or_one"
     NOT_BEFORE = "not_before"
     CODE_LIST = "code_list"
+    DIGITS_NOT_ZERO = "digits_not_zero"
+    SAME_AS_XML1 = "same_as_xml1"
+    DAYS_WITHIN = "days_within"
+    ONE_OF = "one_of"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -421,6 +450,16 @@ _GOI_TEXT = re.compile(r"Ký\s+tự\s+G\s*\+\s*số\s+từ\s+1\s*-\s*999", re.I)
 _NULL_OR_ONE_TEXT = re.compile(r"Null\s+hoặc\s*=\s*1", re.I)
 _NOT_BEFORE_TEXT = re.compile(rf">=\s*{_FIELD}")
 _CODE_LIST_TEXT = re.compile(r"Check\s+Danh\s+mục", re.I)
+_DIGITS_NOT_ZERO_TEXT = re.compile(
+    r"là\s+Số.*không\s+được\s+để\s+tất\s+cả\s*=\s*0", re.I
+)
+_SAME_AS_XML1_TEXT = re.compile(
+    r"phải\s+giống\s+thông\s+tin\s+này\s+ở\s+bảng\s+1", re.I
+)
+_DAYS_WITHIN_TEXT = re.compile(
+    rf"nhỏ\s+hơn\s+hoặc\s+bằng.*?\b{_FIELD}\s+trừ\s+đi.*?\b{_FIELD}\b", re.S
+)
+_ONE_OF_TEXT = re.compile(r"Bắt\s+buộc\s+là\s+([A-Z0-9]+)\s+hoặc\s+null", re.I)
 
 
 def parse_validation(text: str) -> tuple[tuple[CheckKind, str], ...]:
@@ -446,6 +485,16 @@ def parse_validation(text: str) -> tuple[tuple[CheckKind, str], ...]:
     checks.extend((CheckKind.NOT_BEFORE, m) for m in _NOT_BEFORE_TEXT.findall(text))
     if _CODE_LIST_TEXT.search(text):
         checks.append((CheckKind.CODE_LIST, ""))
+    if _DIGITS_NOT_ZERO_TEXT.search(text.replace("ko ", "không ")):
+        checks.append((CheckKind.DIGITS_NOT_ZERO, ""))
+    if _SAME_AS_XML1_TEXT.search(text):
+        checks.append((CheckKind.SAME_AS_XML1, ""))
+    days = _DAYS_WITHIN_TEXT.search(text)
+    if days is not None:
+        checks.append((CheckKind.DAYS_WITHIN, f"{days.group(2)},{days.group(1)}"))
+    one_of = _ONE_OF_TEXT.search(text)
+    if one_of is not None:
+        checks.append((CheckKind.ONE_OF, one_of.group(1)))
     return tuple(checks)
 
 
@@ -920,7 +969,12 @@ def _report_requirement(
 
 def _check_length(ctx: _Ctx, rows: _Rows, rule: FieldRule) -> None:
     arr = rows.table.column(rule.field)
-    if rule.max_length is None or not _is_text(arr):
+    if rule.max_length is None:
+        return
+    if pa.types.is_integer(arr.type):
+        # The digits of the integer as written without sign or leading zeros.
+        arr = pc.cast(pc.abs(arr), pa.string())
+    elif not _is_text(arr):
         return
     lengths = pc.utf8_length(arr)
     mask = pc.greater(lengths, pa.scalar(rule.max_length, lengths.type))
@@ -1196,6 +1250,89 @@ def _run_check(ctx: _Ctx, rows: _Rows, name: str, kind: CheckKind, arg: str) -> 
         _check_null_or_one(ctx, rows, name)
     elif kind is CheckKind.NOT_BEFORE:
         _check_not_before(ctx, rows, name, arg)
+    elif kind is CheckKind.DIGITS_NOT_ZERO:
+        _check_digits_not_zero(ctx, rows, name)
+    elif kind is CheckKind.DAYS_WITHIN:
+        start, end = arg.split(",")
+        _check_days_within(ctx, rows, name, start, end)
+    elif kind is CheckKind.ONE_OF:
+        _check_one_of(ctx, rows, name, arg)
+    # SAME_AS_XML1 needs XML1: see _check_same_as_xml1; CODE_LIST: _check_code_list.
+
+
+def _check_digits_not_zero(ctx: _Ctx, rows: _Rows, name: str) -> None:
+    arr = _as_text(rows.table.column(name))
+    digits = pc.fill_null(
+        pc.match_substring_regex(arr, pattern=r"^[0-9]+$"), fill_value=False
+    )
+    zeros = pc.fill_null(
+        pc.match_substring_regex(arr, pattern=r"^0+$"), fill_value=False
+    )
+    bad = pc.or_(pc.invert(digits), zeros)
+    mask = pc.and_(_parsed(rows.table, name), bad)
+    _emit_rows(ctx, rows, mask, code="RC114", field_name=name, value_column=name)
+
+
+def _check_one_of(ctx: _Ctx, rows: _Rows, name: str, value: str) -> None:
+    """The field is empty or exactly ``value`` (reported as a one-code list)."""
+    arr = pc.utf8_trim_whitespace(_as_text(rows.table.column(name)))
+    mask = pc.and_(
+        _parsed(rows.table, name),
+        pc.not_equal(arr, pa.scalar(value, pa.string())),
+    )
+    _emit_rows(
+        ctx,
+        rows,
+        mask,
+        code="RC130",
+        field_name=name,
+        value_column=name,
+        extra={"code_system": f"{{{value}}}"},
+    )
+
+
+def _check_days_within(ctx: _Ctx, rows: _Rows, name: str, start: str, end: str) -> None:
+    """A number of days is at most the days from ``start`` to ``end``."""
+    table = rows.table
+    if start not in table.column_names or end not in table.column_names:
+        return
+    first, last = table.column(start), table.column(end)
+    count = table.column(name)
+    if not (
+        pa.types.is_temporal(first.type)
+        and pa.types.is_temporal(last.type)
+        and pa.types.is_integer(count.type)
+    ):
+        return
+    span = pc.days_between(pc.cast(first, pa.date32()), pc.cast(last, pa.date32()))
+    mask = pc.greater(pc.cast(count, pa.int64()), pc.cast(span, pa.int64()))
+    if not pc.any(mask).as_py():
+        return
+    values = zip(
+        rows.values(name, mask),
+        rows.values(start, mask),
+        rows.values(end, mask),
+        pc.filter(span, pc.fill_null(mask, fill_value=False)).to_pylist(),
+        strict=True,
+    )
+    for (value, first_day, last_day, days), row in zip(
+        values, rows.rows(mask), strict=True
+    ):
+        fmt = {
+            "value": value,
+            "start": start,
+            "start_value": _text_value(first_day),
+            "end": end,
+            "end_value": _text_value(last_day),
+            "days": days,
+        }
+        ctx.emit(
+            "RC121",
+            location=rows.location(row, name),
+            evidence={"hoso": row["hoso"], **fmt},
+            fmt=fmt,
+            ma_cskcb=row["cskcb"],
+        )
 
 
 def _check_table(
@@ -1358,6 +1495,109 @@ def _check_keys(ctx: _Ctx, tables: Mapping[str, pa.Table]) -> None:
         _emit_rows(
             ctx, rows, mask, code="RC140", field_name="MA_LK", value_column="MA_LK"
         )
+
+
+def _check_same_as_xml1(
+    ctx: _Ctx, tables: Mapping[str, pa.Table], rules: PortalRules
+) -> None:
+    """A field the sheet says must equal XML1's, when filled, equals it.
+
+    Rows are matched to the one XML1 record of their file, HOSO and ``MA_LK`` (a
+    key with several XML1 records is RC141/RC142's and is not compared). Texts are
+    compared trimmed; dates and times at the coarser precision of the two.
+    """
+    xml1 = tables.get("XML1")
+    if xml1 is None or not _keys(xml1) or xml1.num_rows == 0:
+        return
+    keys = [*_KEYS, "MA_LK"]
+    counts = (
+        xml1.select(keys)
+        .group_by(keys, use_threads=False)
+        .aggregate([([], "count_all")])
+    )
+    unique = counts.filter(
+        pc.equal(counts.column("count_all"), pa.scalar(1, pa.int64()))
+    ).select(keys)
+    for name, table in tables.items():
+        fields = [
+            rule.field
+            for rule in rules.fields.get(name, ())
+            if (CheckKind.SAME_AS_XML1, "") in rule.checks
+            and rule.field in table.column_names
+            and rule.field in xml1.column_names
+            and rule.field != "MA_LK"
+        ]
+        if not fields or not _keys(table) or table.num_rows == 0:
+            continue
+        ours = table.select([*keys, *fields]).append_column(
+            "_row", pa.array(range(table.num_rows), pa.int64())
+        )
+        theirs = xml1.select([*keys, *fields]).join(
+            unique, keys=keys, join_type="inner", use_threads=False
+        )
+        theirs = theirs.rename_columns([*keys, *(f"{f}__xml1" for f in fields)])
+        joined = ours.join(
+            theirs, keys=keys, join_type="inner", use_threads=False
+        ).sort_by("_row")
+        if joined.num_rows == 0:
+            continue
+        rows = _Rows(name, table)
+        index = joined.column("_row")
+        for field_name in fields:
+            mine, other = _same_footing(
+                joined.column(field_name), joined.column(f"{field_name}__xml1")
+            )
+            differ = pc.and_(
+                pc.and_(pc.is_valid(mine), pc.is_valid(other)),
+                pc.not_equal(mine, other),
+            )
+            differ = pc.fill_null(differ, fill_value=False)
+            if not pc.any(differ).as_py():
+                continue
+            mask = pc.is_in(
+                pa.array(range(table.num_rows), pa.int64()),
+                value_set=pc.filter(index, differ),
+            )
+            others = dict(
+                zip(
+                    pc.filter(index, differ).to_pylist(),
+                    pc.filter(joined.column(f"{field_name}__xml1"), differ).to_pylist(),
+                    strict=True,
+                )
+            )
+            values = rows.values(field_name, mask)
+            for value, row in zip(values, rows.rows(mask), strict=True):
+                shown = _text_value(value)
+                other_shown = _text_value(others[row["index"]])
+                ctx.emit(
+                    "RC143",
+                    location=rows.location(row, field_name),
+                    evidence={
+                        "hoso": row["hoso"],
+                        "value": shown,
+                        "other_value": other_shown,
+                    },
+                    fmt={"value": shown, "other_value": other_shown},
+                    ma_cskcb=row["cskcb"],
+                )
+
+
+def _same_footing(
+    left: pa.ChunkedArray, right: pa.ChunkedArray
+) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+    """Return two columns comparable with ``==``: trimmed text, or coarser time."""
+    a, b = _comparable(left, right)
+    if a is not None and b is not None:
+        return a, b
+    if left.type == right.type and not _is_text(left):
+        return left, right
+
+    def text(arr: pa.ChunkedArray) -> pa.ChunkedArray:
+        trimmed = pc.utf8_trim_whitespace(_as_text(arr))
+        empty = pc.equal(pc.utf8_length(trimmed), _ZERO)
+        return pc.if_else(empty, pa.scalar(None, pa.string()), trimmed)
+
+    return text(left), text(right)
 
 
 _LINE_COLUMNS = (
@@ -1603,6 +1843,7 @@ def check_reception(
             )
     _check_hoso_xml1(ctx, keyed)
     _check_keys(ctx, keyed)
+    _check_same_as_xml1(ctx, keyed, portal)
     _check_totals(ctx, keyed)
     return ctx.findings
 
@@ -1670,6 +1911,285 @@ def rejected_hosos(findings: Iterable[Finding]) -> set[tuple[str | None, int | N
             hoso = f.evidence.get("hoso")
             keys.add((f.location.file, int(hoso) if hoso is not None else None))
     return keys
+
+
+class Coverage(StrEnum):
+    """How a requirement of the portal sheet is treated here."""
+
+    IMPLEMENTED = "implemented"
+    OVERRIDDEN = "overridden"
+    NOT_EXPRESSIBLE = "not expressible"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SheetRequirement:
+    """One requirement of the portal sheet (a non-empty cell) and how it is treated.
+
+    ``aspect`` is ``required`` (the ``required`` cell), ``length`` (``maxlen``) or
+    ``validation`` (``portal_validation``); ``how`` names the check (codes) or, for
+    the other statuses, the legal text and period or the reason.
+    """
+
+    table: str
+    field: str
+    aspect: str
+    text: str
+    status: Coverage
+    how: str
+
+
+_AS_4210 = re.compile(r"^(Như|Giữ nguyên như)\s+(QĐ\s+)?4210$", re.I)
+_FORMULA = re.compile(r"Theo\s+File\s+công\s+thức", re.I)
+_CHECK_CODES: dict[CheckKind, str] = {
+    CheckKind.CCCD: "RC110",
+    CheckKind.TEN_DIGITS: "RC111",
+    CheckKind.GOI_VTYT: "RC112",
+    CheckKind.NULL_OR_ONE: "RC113",
+    CheckKind.DIGITS_NOT_ZERO: "RC114",
+    CheckKind.NOT_BEFORE: "RC120 (ngày so ở độ chính xác thô hơn)",
+    CheckKind.DAYS_WITHIN: "RC121",
+    CheckKind.SAME_AS_XML1: "RC143",
+    CheckKind.ONE_OF: "RC130 (danh mục một giá trị)",
+}
+#: Sheet sentences that no check can enforce, and why (by table and field).
+_NOT_EXPRESSIBLE: dict[tuple[str, str], str] = {
+    ("XML1", "SO_NGAY_DTRI"): (
+        "the formula covers only the QĐ 824/2023 types of care 01–09 (QĐ 1804/2026 "
+        "added 10–16 from 01/08/2026) and does not say how days are counted for "
+        "08 or for stays of a few hours; the day count is left to the assessment "
+        "rules"
+    ),
+    ("XML8", "MA_LK"): (
+        "the list of inpatient types of care ('03','04','06') predates QĐ 1804/2026 "
+        "(codes 10–16 from 01/08/2026); refusing XML8 for a newer inpatient code "
+        "would be wrong, and the sheet was not updated"
+    ),
+    ("XML7", "SO_NGAY_NGHI"): (
+        "'if one of the 3 fields has data all 3 are required' does not name the "
+        "other two fields (NGOAITRU_TUNGAY, NGOAITRU_DENNGAY are the likely ones); "
+        "not enforced on a guess"
+    ),
+}
+
+
+def sheet_coverage(rules: PortalRules | None = None) -> list[SheetRequirement]:
+    """Return every requirement of the portal sheet with how it is treated.
+
+    Each non-empty ``required`` cell, numeric ``maxlen`` and ``portal_validation``
+    cell is one requirement: implemented (which check), overridden for a period
+    (by a row of ``reception_requirements.csv``: legal text and period) or not
+    expressible (the sheet's text and why). None is left silent.
+    """
+    portal = rules if rules is not None else load_portal_rules()
+    out: list[SheetRequirement] = []
+    for table_name in sorted(portal.fields, key=_table_order):
+        spec = TABLES.get(table_name)
+        kinds = {f.name: f for f in spec.fields} if spec is not None else {}
+        for rule in portal.fields[table_name]:
+
+            def add(
+                aspect: str,
+                text: str,
+                status: Coverage,
+                how: str,
+                *,
+                table_name: str = table_name,
+                rule: FieldRule = rule,
+            ) -> None:
+                out.append(
+                    SheetRequirement(
+                        table=table_name,
+                        field=rule.field,
+                        aspect=aspect,
+                        text=" ".join(text.split()),
+                        status=status,
+                        how=how,
+                    )
+                )
+
+            unread = (
+                "XML12 is never sent in an envelope (IN021) and is not read"
+                if table_name == "XML12"
+                else f"{table_name} is not a table of the QĐ 4750 appendix"
+                if spec is None
+                else f"{rule.field} is not a field of {table_name} in the appendix"
+                if rule.field not in kinds
+                else None
+            )
+            cells = [
+                ("required", rule.required_text),
+                ("length", str(rule.max_length) if rule.max_length else ""),
+                ("validation", rule.validation_text),
+            ]
+            for aspect, text in cells:
+                if not text.strip():
+                    continue
+                if unread is not None:
+                    add(aspect, text, Coverage.NOT_EXPRESSIBLE, unread)
+                elif aspect == "required":
+                    _cover_required(rule, text, add)
+                elif aspect == "length":
+                    info = kinds[rule.field]
+                    _cover_length(info.kind, is_list=info.is_list, add=add, text=text)
+                else:
+                    _cover_validation(rule, text, add, kinds=set(kinds))
+    return out
+
+
+def _dated(rule: FieldRule) -> str:
+    return "; ".join(f"{p.text} {p.period()}: {p.basis.cite()}" for p in rule.periods)
+
+
+def _cover_required(rule: FieldRule, text: str, add: Callable[..., None]) -> None:
+    if rule.periods:
+        outside = "RC101" if rule.required else "RC102" if rule.condition else "-"
+        add("required", text, Coverage.OVERRIDDEN, f"{_dated(rule)}; else {outside}")
+    elif rule.required:
+        add("required", text, Coverage.IMPLEMENTED, "RC101")
+    elif rule.condition is not None:
+        how = f"RC102 (khi {rule.condition.describe()})"
+        add("required", text, Coverage.IMPLEMENTED, how)
+    else:
+        add(
+            "required",
+            text,
+            Coverage.NOT_EXPRESSIBLE,
+            "refers to the QĐ 4210 rule, whose text the sheet does not give",
+        )
+
+
+def _cover_length(
+    kind: FieldKind, *, is_list: bool, add: Callable[..., None], text: str
+) -> None:
+    if kind is FieldKind.STRING or is_list:
+        add("length", text, Coverage.IMPLEMENTED, "RC103")
+    elif kind is FieldKind.INTEGER:
+        add("length", text, Coverage.IMPLEMENTED, "RC103 (digits of the integer)")
+    elif kind in (FieldKind.DATE, FieldKind.TIMESTAMP):
+        add(
+            "length",
+            text,
+            Coverage.IMPLEMENTED,
+            "RC105 (the yyyymmdd / yyyymmddHHMM format fixes the length)",
+        )
+    else:
+        add(
+            "length",
+            text,
+            Coverage.NOT_EXPRESSIBLE,
+            "the sheet does not say whether the decimal separator and decimals "
+            "count; the reader keeps the parsed decimal (at most 15 integer and 3 "
+            "decimal digits, else RC104), not the text",
+        )
+
+
+def _cover_validation(  # noqa: PLR0912 - one branch per kind of sentence
+    rule: FieldRule, text: str, add: Callable[..., None], *, kinds: set[str]
+) -> None:
+    reason = _NOT_EXPRESSIBLE.get((rule.table, rule.field))
+    if reason is not None:
+        add("validation", text, Coverage.NOT_EXPRESSIBLE, reason)
+        return
+    if "Sửa thành Không bắt buộc" in text and rule.periods:
+        add("validation", text, Coverage.OVERRIDDEN, _dated(rule))
+        return
+    hows: list[str] = []
+    missing: list[str] = []
+    for kind, arg in rule.checks:
+        if kind is CheckKind.CODE_LIST:
+            system = ENUMERATED_FIELDS.get(rule.field)
+            if system is not None:
+                hows.append(f"RC130 ({system})")
+            else:
+                missing.append(
+                    "no code list for this field is shipped (the sheet names none: "
+                    "a facility's own department or test list)"
+                )
+        elif kind is CheckKind.SAME_AS_XML1 and rule.field not in _XML1_FIELDS:
+            missing.append(f"XML1 has no field {rule.field}")
+        elif kind is CheckKind.NOT_BEFORE and arg not in kinds:
+            missing.append(f"{rule.table} has no field {arg}")
+        else:
+            hows.append(_CHECK_CODES.get(kind, kind.value))
+    if rule.field in ENUMERATED_FIELDS and re.search(r"GIOI_TINH|Bảng 1", text):
+        hows.append(f"RC130 ({ENUMERATED_FIELDS[rule.field]})")
+    if not hows and not missing and rule.condition is not None and "khi" in text:
+        hows.append(f"RC102 (khi {rule.condition.describe()})")
+    if hows:
+        add("validation", text, Coverage.IMPLEMENTED, ", ".join(dict.fromkeys(hows)))
+    elif missing:
+        add("validation", text, Coverage.NOT_EXPRESSIBLE, "; ".join(missing))
+    elif text.strip().startswith(("Như", "Giữ nguyên")):
+        add(
+            "validation",
+            text,
+            Coverage.NOT_EXPRESSIBLE,
+            "refers to the QĐ 4210 rule (directly or through another field), whose "
+            "text the sheet does not give",
+        )
+    elif _FORMULA.search(text):
+        add(
+            "validation",
+            text,
+            Coverage.NOT_EXPRESSIBLE,
+            "refers to the portal's formula file, which is not published with the "
+            "sheet (the XML1 totals are checked against the lines by RC150)",
+        )
+    else:
+        add("validation", text, Coverage.NOT_EXPRESSIBLE, "not understood")
+
+
+_XML1_FIELDS = frozenset(TABLES["XML1"].field_names)
+
+
+def coverage_counts(items: Sequence[SheetRequirement]) -> dict[Coverage, int]:
+    """Return how many requirements have each status."""
+    counts = dict.fromkeys(Coverage, 0)
+    for item in items:
+        counts[item.status] += 1
+    return counts
+
+
+def render_coverage_markdown() -> str:
+    """Render every portal-sheet requirement and its treatment as Markdown."""
+    items = sheet_coverage()
+    counts = coverage_counts(items)
+    lines = [
+        f"{len(items)} requirements: "
+        + ", ".join(f"{n} {status.value}" for status, n in counts.items())
+        + ".",
+        "",
+        "| table | field | aspect | sheet text | status | check, legal text, reason |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines.extend(
+        f"| {i.table} | `{i.field}` | {i.aspect} | {_cell(i.text)} | "
+        f"{i.status.value} | {_cell(i.how, limit=400)} |"
+        for i in items
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str, *, limit: int = 160) -> str:
+    text = text.replace("|", "/")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_requirements_markdown() -> str:
+    """Render the effective-dated requirement rows as Markdown."""
+    lines = [
+        "| table | field | requirement | period | legal source | note |",
+        "|---|---|---|---|---|---|",
+    ]
+    for (table, name), rows in sorted(
+        load_requirements().items(), key=lambda kv: (_table_order(kv[0][0]), kv[0][1])
+    ):
+        lines.extend(
+            f"| {table} | `{name}` | {r.text} | {r.period()} | "
+            f"{_cell(r.basis.cite(), limit=400)} | {_cell(r.note, limit=600)} |"
+            for r in rows
+        )
+    return "\n".join(lines) + "\n"
 
 
 def render_codes_markdown() -> str:
