@@ -45,6 +45,10 @@ TYPES: dict[str, pa.DataType] = {
     "NGAY_YL": TS,
     "NGAY_TH_YL": TS,
     "NGAY_KQ": TS,
+    "NGAY_CT": pa.date32(),
+    "NGAY_BAT_DAU_XU_TRI": pa.date32(),
+    "NGAY_KET_THUC_XU_TRI": pa.date32(),
+    "SO_NGAY_CAP_THUOC_ARV": pa.int64(),
     "_hoso": pa.int32(),
 }
 for _name in (
@@ -641,3 +645,311 @@ def test_many_files_and_claims_are_checked_together() -> None:
         ),
     }
     assert check_reception(tables) == []
+
+
+# ------------------------------------------- precision, unparsed values, messages
+
+
+def _certificate(**overrides: Any) -> dict[str, Any]:
+    """One XML14 appointment certificate of claim LK001."""
+    record: dict[str, Any] = {
+        "MA_LK": "LK001",
+        "NGAY_VAO": "202603020800",
+        "NGAY_RA": "202603021000",
+        "NGAY_CT": date(2026, 3, 2),
+    }
+    record.update(overrides)
+    return record
+
+
+def test_same_day_certificate_is_not_earlier_than_admission() -> None:
+    """NGAY_CT (yyyymmdd) >= NGAY_VAO (yyyymmddHHMM) is judged by the day."""
+    tables = valid_claim()
+    tables["XML14"] = table([_certificate()])
+    assert [f for f in check_reception(tables) if f.code == "RC120"] == []
+    tables["XML14"] = table([_certificate(NGAY_CT=date(2026, 3, 1))])
+    f = only(check_reception(tables), "RC120")
+    assert (f.location.field, f.evidence["other"]) == ("NGAY_CT", "NGAY_VAO")
+    assert (f.evidence["value"], f.evidence["other_value"]) == (
+        "20260301",
+        "202603020800",
+    )
+
+
+def test_unparsed_line_amounts_are_reported_once() -> None:
+    """A decimal comma or NaN in a line: RC104 for the line, no RC150 on top."""
+    tables = valid_claim()
+    tables["XML3"] = table(
+        [xml3(1, THANH_TIEN_BV=None, T_BHTT=None), supply(2)],
+        raw={"THANH_TIEN_BV": ["100000,5", None], "T_BHTT": ["NaN", None]},
+    )
+    findings = check_reception(tables)
+    assert codes(findings) == ["RC104", "RC104"]
+    values = sorted(f.evidence["value"] for f in findings)
+    assert values == ["100000,5", "NaN"]
+    f = next(f for f in findings if f.evidence["value"] == "100000,5")
+    assert "'100000,5'" in f.message
+    assert "dấu thập phân là '.'" in f.message
+    assert "decimal separator is '.'" in (f.message_en or "")
+
+
+def test_unparsed_total_is_reported_once_and_others_still_compared() -> None:
+    tables = valid_claim()
+    tables["XML1"] = table(
+        [xml1(T_TONGCHI_BV=None, T_BHTT=Decimal(96002))],
+        raw={"T_TONGCHI_BV": ["3127883,2"]},
+    )
+    findings = check_reception(tables)
+    assert codes(findings) == ["RC104", "RC150"]
+    assert only(findings, "RC104").location.field == "T_TONGCHI_BV"
+    assert only(findings, "RC150").location.field == "T_BHTT"
+
+
+def test_unparsed_group_makes_the_supply_total_unknown() -> None:
+    tables = valid_claim()
+    tables["XML3"] = table(
+        [xml3(1), supply(2, MA_NHOM=None)], raw={"MA_NHOM": [None, "1O"]}
+    )
+    findings = check_reception(tables)
+    assert codes(findings) == ["RC104"]
+    assert only(findings, "RC104").evidence["value"] == "1O"
+
+
+def test_total_message_formats_money_the_vietnamese_way() -> None:
+    tables = valid_claim()
+    tables["XML1"] = table([xml1(T_VTYT=Decimal(0), T_TONGCHI_BV=Decimal("3127883.2"))])
+    hits = {f.location.field: f for f in check_reception(tables) if f.code == "RC150"}
+    assert "T_VTYT = 0 khác tổng các dòng chi tiết 20.000 (chênh -20.000)" in (
+        hits["T_VTYT"].message
+    )
+    assert "3.127.883,2" in hits["T_TONGCHI_BV"].message
+    assert "3.007.883,2" in hits["T_TONGCHI_BV"].message
+    # Evidence stays plain decimal text, for machines.
+    assert hits["T_TONGCHI_BV"].evidence["declared"] == "3127883.2"
+
+
+def test_facility_code_keeps_its_leading_zero() -> None:
+    tables = valid_claim()
+    record = table([xml1(MA_CSKCB="01929", HO_TEN="")])
+    tables["XML1"] = record.set_column(
+        record.column_names.index("_envelope_cskcb"),
+        "_envelope_cskcb",
+        pa.array(["01929"], pa.string()),
+    )
+    f = only(check_reception(tables), "RC101")
+    assert f.ma_cskcb == "01929"
+    bare = record.set_column(
+        record.column_names.index("_envelope_cskcb"),
+        "_envelope_cskcb",
+        pa.nulls(1, pa.string()),
+    )
+    f = only(check_reception({"XML1": bare}), "RC101")
+    assert f.ma_cskcb == "01929"  # a bare file: the record's own facility code
+
+
+def test_claim_date_that_did_not_parse_is_unknown_not_replaced() -> None:
+    """An unreadable NGAY_RA is not replaced by NGAY_VAO to judge a code's period."""
+    tables = valid_claim()
+    tables["XML1"] = table(
+        [xml1(MA_LOAI_KCB="14", NGAY_RA=None)], raw={"NGAY_RA": ["2026080310OO"]}
+    )
+    assert codes(check_reception(tables)) == ["RC105"]
+
+
+# ------------------------------------------- effective-dated requirements
+
+
+def test_requirement_rows_are_loaded_with_their_basis() -> None:
+    from giamdinh.standard.reception import load_requirements
+
+    rows = load_requirements()
+    assert set(rows) >= {
+        ("XML1", "MAHUYEN_CU_TRU"),
+        ("XML9", "MAHUYEN_CU_TRU"),
+        ("XML3", "MA_BENH"),
+        ("XML4", "TEN_CHI_SO"),
+        ("XML13", "TOMTAT_KQ"),
+    }
+    (district,) = rows[("XML1", "MAHUYEN_CU_TRU")]
+    assert (district.required, district.valid_from, district.valid_to) == (
+        False,
+        date(2025, 7, 1),
+        None,
+    )
+    assert "72/2025/QH15" in district.basis.document
+    rules = {r.field: r for r in load_portal_rules().fields["XML1"]}
+    assert rules["MAHUYEN_CU_TRU"].required  # the sheet's own rule stays
+    assert rules["MAHUYEN_CU_TRU"].periods == (district,)
+
+
+@pytest.mark.parametrize(
+    ("ngay_vao", "ngay_ra", "refused"),
+    [
+        ("202506300800", "202506301000", True),  # ended before 01/07/2025
+        ("202507010800", "202507011000", False),
+        ("202506300800", "202507021000", False),  # straddles: judged leniently
+        ("202507010800", None, False),  # no NGAY_RA: NGAY_VAO
+        ("202506300800", None, True),
+    ],
+)
+def test_district_code_required_only_for_claims_ended_before_july_2025(
+    ngay_vao: str, ngay_ra: str | None, refused: bool
+) -> None:
+    tables = valid_claim()
+    tables["XML1"] = table(
+        [xml1(MAHUYEN_CU_TRU="", NGAY_VAO=ngay_vao, NGAY_RA=ngay_ra)]
+    )
+    found = [
+        f
+        for f in check_reception(tables)
+        if (f.code, f.location.field) == ("RC101", "MAHUYEN_CU_TRU")
+    ]
+    assert bool(found) is refused
+
+
+def test_unreadable_claim_date_does_not_judge_a_dated_requirement() -> None:
+    tables = valid_claim()
+    tables["XML1"] = table(
+        [xml1(MAHUYEN_CU_TRU="", NGAY_RA=None, NGAY_VAO=None)],
+        raw={"NGAY_RA": ["2025063O1000"], "NGAY_VAO": ["x"]},
+    )
+    fields = [f.location.field for f in check_reception(tables) if f.code == "RC101"]
+    assert "MAHUYEN_CU_TRU" not in fields
+
+
+def test_dated_requirement_of_another_table_uses_the_claims_xml1() -> None:
+    birth = {"MA_LK": "LK001", "MAHUYEN_CU_TRU": ""}
+    tables = valid_claim()
+    tables["XML9"] = table([birth])
+    assert "RC101" not in codes(check_reception(tables))  # a 2026 claim
+    old = "202506301000"
+    tables["XML1"] = table([xml1(NGAY_VAO="202506300800", NGAY_RA=old)])
+    f = only(check_reception(tables), "RC101")
+    assert (f.location.table, f.location.field) == ("XML9", "MAHUYEN_CU_TRU")
+
+
+def test_result_without_index_name_and_line_without_disease_are_accepted() -> None:
+    result = {
+        "MA_LK": "LK001",
+        "STT": 1,
+        "MA_DICH_VU": "18.0119.0028",
+        "TEN_CHI_SO": "",
+        "KET_LUAN": "Bình thường",
+    }
+    tables = valid_claim()
+    tables["XML4"] = table([result])
+    tables["XML3"] = table([xml3(1, MA_BENH=""), supply(2)])
+    assert "RC101" not in codes(check_reception(tables))
+
+
+def test_requirement_rows_are_validated(monkeypatch: pytest.MonkeyPatch) -> None:
+    from giamdinh.errors import ReferenceDataError
+    from giamdinh.standard import reception
+
+    base = {
+        "table": "XML1",
+        "field": "HO_TEN",
+        "requirement": "optional",
+        "valid_from": "2025-01-01",
+        "valid_to": "2025-12-31",
+        "document": "x",
+        "article": "",
+        "document_date": "",
+        "note": "",
+    }
+    cases = [
+        [base, {**base, "valid_from": "2025-12-31", "valid_to": ""}],
+        [{**base, "requirement": "sometimes"}],
+        [{**base, "valid_to": "2024-01-01"}],
+        [{**base, "valid_from": "01/07/2025"}],
+    ]
+    for rows in cases:
+        monkeypatch.setattr(reception, "_read_csv", lambda _name, r=rows: r)
+        with pytest.raises(ReferenceDataError):
+            reception.load_requirements()
+
+
+# ------------------------------------------- the sheet's requirements, all of them
+
+
+def test_every_sheet_requirement_is_accounted_for() -> None:
+    import csv
+    from pathlib import Path
+
+    from giamdinh.standard.reception import Coverage, sheet_coverage
+
+    sheet = (
+        Path(__file__).parents[2] / "src/giamdinh/standard/data/portal_ctn_qd4750.csv"
+    )
+    with sheet.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    cells = sum(
+        bool(r["required"].strip())
+        + r["maxlen"].strip().isdigit()
+        + bool(r["portal_validation"].strip())
+        for r in rows
+    )
+    items = sheet_coverage()
+    assert len(items) == cells
+    assert [i for i in items if i.how == "not understood" or not i.how] == []
+    silent = {(t, f) for t, f, _ in load_portal_rules().unparsed}
+    covered = {(i.table, i.field) for i in items}
+    assert silent <= covered
+    overridden = {(i.table, i.field) for i in items if i.status is Coverage.OVERRIDDEN}
+    assert ("XML1", "MAHUYEN_CU_TRU") in overridden
+
+
+def test_fields_that_must_equal_xml1() -> None:
+    tables = valid_claim()
+    tables["XML1"] = table([xml1(MA_CSKCB="01929")])
+    tables["XML14"] = table([_certificate(NGAY_SINH="199001010000")])
+    tables["XML15"] = table([{"MA_LK": "LK001", "STT": 1, "MA_CSKCB": "01929"}])
+    assert [f for f in check_reception(tables) if f.code == "RC143"] == []
+    tables["XML15"] = table([{"MA_LK": "LK001", "STT": 1, "MA_CSKCB": "1929"}])
+    tables["XML14"] = table([_certificate(NGAY_SINH="199001020000")])
+    found = {f.location.table: f for f in check_reception(tables) if f.code == "RC143"}
+    f = found["XML15"]
+    assert (f.location.field, f.evidence["value"], f.evidence["other_value"]) == (
+        "MA_CSKCB",
+        "1929",
+        "01929",
+    )
+    assert "'01929'" in f.message
+    assert found["XML14"].location.field == "NGAY_SINH"
+
+
+def test_insurance_number_digits_and_form_code() -> None:
+    tables = valid_claim()
+    tables["XML11"] = table(
+        [
+            {"MA_LK": "LK001", "MA_BHXH": "0000000000", "MAU_SO": "CT07"},
+            {"MA_LK": "LK001", "MA_BHXH": "01X", "MAU_SO": "CT08"},
+            {"MA_LK": "LK001", "MA_BHXH": "0123456789", "MAU_SO": ""},
+        ]
+    )
+    found = sorted(
+        (f.code, f.evidence.get("value"))
+        for f in check_reception(tables)
+        if f.location.table == "XML11" and f.code in {"RC114", "RC130"}
+    )
+    assert found == [("RC114", "0000000000"), ("RC114", "01X"), ("RC130", "CT08")]
+
+
+def test_days_of_medicine_within_the_treatment_period() -> None:
+    hiv = {
+        "MA_LK": "LK001",
+        "NGAY_BAT_DAU_XU_TRI": date(2026, 3, 1),
+        "NGAY_KET_THUC_XU_TRI": date(2026, 3, 31),
+        "SO_NGAY_CAP_THUOC_ARV": 30,
+    }
+    tables = valid_claim()
+    tables["XML6"] = table([hiv, {**hiv, "SO_NGAY_CAP_THUOC_ARV": 31}])
+    f = only(check_reception(tables), "RC121")
+    assert (f.evidence["value"], f.evidence["days"]) == (31, 30)
+
+
+def test_integer_longer_than_the_sheet_allows() -> None:
+    tables = valid_claim()
+    tables["XML1"] = table([xml1(SO_NGAY_DTRI=1234)])  # the sheet allows 3 digits
+    f = only(check_reception(tables), "RC103")
+    assert (f.location.field, f.evidence["length"]) == ("SO_NGAY_DTRI", 4)

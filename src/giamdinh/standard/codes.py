@@ -256,6 +256,16 @@ CODES: dict[str, IngestCode] = {
             message_en="A {table} record has no MA_LK",
         ),
         IngestCode(
+            code="IN035",
+            name="hoso.inline_inner_table",
+            scope="hoso",
+            severity=_R,
+            message="NOIDUNGFILE của {table} chứa XML trực tiếp (thẻ gốc <{root}>) "
+            "thay vì nội dung mã hoá base64",
+            message_en="NOIDUNGFILE of {table} holds inline XML (root <{root}>) "
+            "instead of base64-encoded content",
+        ),
+        IngestCode(
             code="IN040",
             name="record.unknown_field",
             scope="record",
@@ -279,6 +289,16 @@ CODES: dict[str, IngestCode] = {
             severity=Severity.INFO,
             message="{table} theo cấu trúc QĐ 4210 cũ; đổi tên trường: {renamed}",
             message_en="{table} in the older QĐ 4210 shape; renamed fields: {renamed}",
+        ),
+        IngestCode(
+            code="IN043",
+            name="xml.namespace_uri_repaired",
+            scope="file-info",
+            severity=Severity.INFO,
+            message='{table}: khai báo {declaration}="{uri}" có khoảng trắng trong '
+            "URI ({count} lần); đã mã hoá %20 khoảng trắng đó để đọc được",
+            message_en='{table}: declaration {declaration}="{uri}" has whitespace '
+            "in its URI ({count} times); it was percent-encoded (%20) to read it",
         ),
     )
 }

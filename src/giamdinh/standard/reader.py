@@ -44,6 +44,15 @@ node is limited to libxml2's 10 MB, so one base64 ``NOIDUNGFILE`` cannot exceed 
 checked against ``Settings.max_inner_file_bytes`` before it is decoded. Only UTF-8 is
 accepted (declared encoding, byte-order mark and the bytes themselves are checked).
 
+Repair: a namespace declaration whose URI holds whitespace (hospital systems write
+``xmlns:xsi="http://www.w3.org/2001/XMLSchema instance"`` on every inner table) is not
+a valid URI and libxml2 refuses the whole document. The reader never uses namespaces,
+so before parsing it percent-encodes the whitespace of such a declaration's URI (a byte
+search for ``xmlns``, then only declarations inside a start tag) and notes it with an
+``IN043`` (info) finding per file, table and declaration; nothing else is repaired and
+lxml's recover mode stays off. An inner table written as plain XML elements inside
+``NOIDUNGFILE`` instead of base64 is refused with ``IN035``, naming the root seen.
+
 Problems are never exceptions: each is a ``Finding`` with an ``IN`` code (see
 ``giamdinh.standard.codes``) naming file, ``MA_LK``, table, ``STT`` and field. A
 refused file keeps nothing; a refused ``HOSO`` is dropped alone and the rest of the
@@ -133,6 +142,12 @@ _INT_RE = r"^[+-]?\d{1,18}$"
 _DEC_RE = r"^[+-]?\d{1,15}(\.\d{0,3}0*)?$"
 _TRUNCATION_WINDOW = 8  # an error this close to the end: the file stops early
 _B64_SPACE = re.compile(r"[ \t\r\n]+")
+# A namespace declaration and its quoted URI (``<`` cannot occur in an attribute).
+_XMLNS_ATTR = re.compile(
+    rb"(xmlns(?::[A-Za-z_][A-Za-z0-9_.\-]*)?)[ \t\r\n]*=[ \t\r\n]*"
+    rb"(?:\"([^\"<]*)\"|'([^'<]*)')"
+)
+_URI_SPACE = re.compile(rb"[ \t\r\n]")
 # Whether any element sits below the field level (record fields with children).
 _DEPTH_2 = etree.XPath("boolean(/*/*/*)")
 _DEPTH_3 = etree.XPath("boolean(/*/*/*/*)")
@@ -358,6 +373,79 @@ def _no_markup_but_elements(data: bytes) -> bool:
     return data.find(b"?", start) < 0 or data.find(b"<?", start) < 0
 
 
+def _repair_namespaces(data: bytes) -> tuple[bytes, list[tuple[str, str]]]:
+    """Percent-encode whitespace in the URI of namespace declarations.
+
+    libxml2 refuses a document whose namespace URI holds whitespace (``is not a
+    valid URI``). Only ``xmlns`` / ``xmlns:prefix`` attributes inside a start tag
+    whose quoted value holds a space, tab, CR or LF are changed; every other byte is
+    kept. Costs one byte search when the text has no ``xmlns`` at all.
+
+    Returns:
+        The text to parse and, per repaired declaration, its name and URI as written.
+    """
+    found = data.find(b"xmlns")
+    if found < 0:
+        return data, []
+    parts: list[bytes] = []
+    repaired: list[tuple[str, str]] = []
+    done = 0
+    while found >= 0:
+        match = _XMLNS_ATTR.match(data, found)
+        if (
+            match is not None
+            and data[found - 1 : found] in (b" ", b"\t", b"\r", b"\n")
+            and data.rfind(b"<", 0, found) > data.rfind(b">", 0, found)
+        ):
+            group = 2 if match.group(2) is not None else 3
+            uri = match.group(group)
+            if _URI_SPACE.search(uri) is not None:
+                start, end = match.span(group)
+                parts.append(data[done:start])
+                parts.append(_URI_SPACE.sub(lambda m: b"%%%02X" % m.group()[0], uri))
+                done = end
+                repaired.append(
+                    (
+                        match.group(1).decode("ascii"),
+                        uri.decode("utf-8", errors="replace"),
+                    )
+                )
+        found = data.find(b"xmlns", found + 5)
+    if not repaired:
+        return data, []
+    parts.append(data[done:])
+    return b"".join(parts), repaired
+
+
+def _repaired(data: bytes, table: str, staged: _Staged) -> bytes:
+    """Return ``data`` with its namespace URIs repaired, noted in ``staged``."""
+    data, repaired = _repair_namespaces(data)
+    for declaration, uri in repaired:
+        key = (table, declaration, uri)
+        staged.repaired[key] = staged.repaired.get(key, 0) + 1
+    return data
+
+
+def _filehoso_parts(filehoso: etree._Element) -> tuple[str, str | None, str | None]:
+    """Return ``LOAIHOSO``, the ``NOIDUNGFILE`` text and any inline root tag.
+
+    The inline root is the tag of the first element inside ``NOIDUNGFILE`` when the
+    table was written there as plain XML instead of base64 text (else None).
+    """
+    loaihoso = ""
+    content: str | None = None
+    inline: str | None = None
+    for part in filehoso:  # cheaper than findtext() twice
+        tag = part.tag
+        if tag == "LOAIHOSO" and not loaihoso:
+            loaihoso = (part.text or "").strip()
+        elif tag == "NOIDUNGFILE" and content is None:
+            content = part.text or ""
+            if len(part):  # elements inside: the table written inline
+                inline = str(part[0].tag)
+    return loaihoso, content, inline
+
+
 # --------------------------------------------------------------------------- records
 
 
@@ -369,6 +457,8 @@ class _Staged:
     findings: list[Finding] = field(default_factory=list)
     legacy: dict[str, set[str]] = field(default_factory=dict)
     unknown: dict[tuple[str, str], int] = field(default_factory=dict)
+    # (table, declaration, URI as written) → times repaired (IN043).
+    repaired: dict[tuple[str, str, str], int] = field(default_factory=dict)
     # Per table, the rows as one UTF-8 text (see ``_joined``), once they are final.
     joined: dict[str, bytes] = field(default_factory=dict)
 
@@ -952,6 +1042,18 @@ class _FileReader:
         declared: str | None = None
         hoso_index = 0
         pending: list[tuple[int, _Staged]] = []
+        data, repaired = _repair_namespaces(data)
+        for (declaration, uri), count in Counter(repaired).items():
+            result.findings.append(
+                _finding(
+                    "IN043",
+                    loc,
+                    table=ENVELOPE_ROOT,
+                    declaration=declaration,
+                    uri=uri,
+                    count=count,
+                )
+            )
         events = etree.iterparse(
             io.BytesIO(data),
             events=("end",),
@@ -1004,11 +1106,24 @@ class _FileReader:
     ) -> None:
         """Add the per-file summaries of unknown fields and 4210 renames."""
         unknown: Counter[tuple[str, str]] = Counter()
+        repaired: Counter[tuple[str, str, str]] = Counter()
         legacy: dict[str, set[str]] = {}
         for _index, staged in units:
             unknown.update(staged.unknown)
+            repaired.update(staged.repaired)
             for table, names in staged.legacy.items():
                 legacy.setdefault(table, set()).update(names)
+        for (table, declaration, uri), count in repaired.items():
+            result.findings.append(
+                _finding(
+                    "IN043",
+                    _loc(loc, table=table),
+                    table=table,
+                    declaration=declaration,
+                    uri=uri,
+                    count=count,
+                )
+            )
         for (table, name), count in unknown.items():
             result.findings.append(
                 _finding(
@@ -1101,14 +1216,7 @@ class _FileReader:
         for filehoso in hoso:
             if filehoso.tag != "FILEHOSO":
                 continue
-            loaihoso = ""
-            content: str | None = None
-            for part in filehoso:  # cheaper than findtext() twice
-                tag = part.tag
-                if tag == "LOAIHOSO" and not loaihoso:
-                    loaihoso = (part.text or "").strip()
-                elif tag == "NOIDUNGFILE" and content is None:
-                    content = part.text or ""
+            loaihoso, content, inline = _filehoso_parts(filehoso)
             if not loaihoso:
                 raise _RefusedError(_finding("IN024", loc, detail="LOAIHOSO missing"))
             if loaihoso == "XML12":
@@ -1125,6 +1233,15 @@ class _FileReader:
                         _loc(loc, table=loaihoso),
                         table=loaihoso,
                         count=counts[loaihoso],
+                    )
+                )
+            if inline is not None:
+                raise _RefusedError(
+                    _finding(
+                        "IN035",
+                        _loc(loc, table=loaihoso),
+                        table=loaihoso,
+                        root=inline[:100],
                     )
                 )
             if content is None or not content.strip():
@@ -1169,6 +1286,7 @@ class _FileReader:
     ) -> list[list[str | None]]:
         data = self._decode(payload, table, loc)
         root_tag = _check_bytes(data, loc)
+        data = _repaired(data, table, staged)
         spec = TABLES[table]
         if root_tag not in (spec.root_tag, spec.list_tag):
             raise _RefusedError(
@@ -1210,6 +1328,7 @@ class _FileReader:
         file_index: int,
     ) -> None:
         staged = _Staged()
+        data = _repaired(data, table, staged)
         try:
             root = etree.fromstring(data, _parser())
         except etree.XMLSyntaxError as error:
@@ -1250,7 +1369,9 @@ class _FileReader:
             self.batch.accept(file_index, index, unit)
             if self.records_out is not None:
                 self.records_out.append((index, unit))
-        staged_summary = _Staged(unknown=staged.unknown, legacy=staged.legacy)
+        staged_summary = _Staged(
+            unknown=staged.unknown, legacy=staged.legacy, repaired=staged.repaired
+        )
         self._unit_notes([(0, staged_summary)], result, loc)
 
 

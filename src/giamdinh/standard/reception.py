@@ -23,7 +23,9 @@ field-level, ``RC12x`` date order, ``RC13x`` code lists, ``RC14x`` keys and
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -37,9 +39,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from giamdinh.domain import Basis, Finding, Location, Severity
+from giamdinh.domain.money import format_dong
+from giamdinh.errors import ReferenceDataError
+from giamdinh.standard.spec import TABLES, FieldKind
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
 __all__ = [
     "CODES",
@@ -61,7 +66,7 @@ PORTAL_SHEET = "portal_ctn_qd4750.csv"
 ENUMERATIONS = "portal_enumerations_xml130.csv"
 MA_LOAI_KCB_LIST = "portal_ma_loai_kcb.csv"
 MA_DOITUONG_KCB_LIST = "portal_ma_doituong_kcb_qd3276_2025.csv"
-OVERRIDES = "portal_overrides.csv"
+REQUIREMENTS = "reception_requirements.csv"
 
 #: Money difference tolerated between an XML1 total and the sum of its lines (đồng).
 TOTAL_TOLERANCE = Decimal(1)
@@ -135,8 +140,10 @@ CODES: dict[str, ReceptionCode] = {
             "RC104",
             _R,
             "number does not parse",
-            "{field} không phải là số hợp lệ: '{value}'",
-            "{field} is not a valid number: '{value}'",
+            "{field} không phải là số hợp lệ: '{value}' (chỉ gồm chữ số, "
+            "dấu thập phân là '.')",
+            "{field} is not a valid number: '{value}' (digits only; the decimal "
+            "separator is '.')",
         ),
         _code(
             "RC105",
@@ -183,11 +190,27 @@ CODES: dict[str, ReceptionCode] = {
             "{field} must be empty or 1: '{value}'",
         ),
         _code(
+            "RC114",
+            _R,
+            "social-insurance number: digits, not all zeros",
+            "{field} phải gồm chữ số và không được toàn số 0: '{value}'",
+            "{field} must be digits and not all zeros: '{value}'",
+        ),
+        _code(
             "RC120",
             _R,
             "date earlier than the date it must follow",
             "{field} ({value}) sớm hơn {other} ({other_value})",
             "{field} ({value}) is earlier than {other} ({other_value})",
+        ),
+        _code(
+            "RC121",
+            _R,
+            "number of days longer than the period it counts",
+            "{field} = {value} ngày, vượt số ngày từ {start} ({start_value}) đến "
+            "{end} ({end_value}) là {days}",
+            "{field} = {value} days, more than the {days} days from {start} "
+            "({start_value}) to {end} ({end_value})",
         ),
         _code(
             "RC130",
@@ -234,6 +257,14 @@ CODES: dict[str, ReceptionCode] = {
             "MA_LK '{ma_lk}' appears in {count} HOSOs of the same file",
         ),
         _code(
+            "RC143",
+            _R,
+            "value differs from the same field of XML1",
+            "{field} của {table} = '{value}' khác {field} của XML1 = '{other_value}'",
+            "{field} of {table} = '{value}' differs from XML1's {field} = "
+            "'{other_value}'",
+        ),
+        _code(
             "RC150",
             _R,
             "XML1 total differs from the sum of the lines",
@@ -258,6 +289,10 @@ class CheckKind(StrEnum):
     NULL_OR_ONE = "null_or_one"
     NOT_BEFORE = "not_before"
     CODE_LIST = "code_list"
+    DIGITS_NOT_ZERO = "digits_not_zero"
+    SAME_AS_XML1 = "same_as_xml1"
+    DAYS_WITHIN = "days_within"
+    ONE_OF = "one_of"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -285,8 +320,40 @@ class Condition:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Requirement:
+    """A field's requirement over a period: one row of ``reception_requirements.csv``.
+
+    It replaces the sheet's ``required`` cell for claims whose date (``NGAY_RA``,
+    else ``NGAY_VAO``, see :func:`check_reception`) is within
+    ``valid_from``–``valid_to`` (both inclusive, ``None`` = open).
+    """
+
+    required: bool
+    condition: Condition | None
+    text: str
+    valid_from: date | None
+    valid_to: date | None
+    basis: Basis
+    note: str
+
+    def period(self) -> str:
+        """Return the period as text, e.g. ``từ 01/07/2025``."""
+        start = self.valid_from.strftime("%d/%m/%Y") if self.valid_from else None
+        end = self.valid_to.strftime("%d/%m/%Y") if self.valid_to else None
+        if start and end:
+            return f"{start}–{end}"
+        if start:
+            return f"từ {start}"
+        return f"đến {end}" if end else "luôn"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FieldRule:
-    """The portal's rule for one field of one table."""
+    """The portal's rule for one field of one table.
+
+    ``required``/``condition``/``required_text`` are the sheet's; ``periods`` are
+    the effective-dated requirements that replace them for a period.
+    """
 
     table: str
     field: str
@@ -297,6 +364,7 @@ class FieldRule:
     required_text: str
     validation_text: str
     checks: tuple[tuple[CheckKind, str], ...] = ()
+    periods: tuple[Requirement, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -382,6 +450,16 @@ _GOI_TEXT = re.compile(r"Ký\s+tự\s+G\s*\+\s*số\s+từ\s+1\s*-\s*999", re.I)
 _NULL_OR_ONE_TEXT = re.compile(r"Null\s+hoặc\s*=\s*1", re.I)
 _NOT_BEFORE_TEXT = re.compile(rf">=\s*{_FIELD}")
 _CODE_LIST_TEXT = re.compile(r"Check\s+Danh\s+mục", re.I)
+_DIGITS_NOT_ZERO_TEXT = re.compile(
+    r"là\s+Số.*không\s+được\s+để\s+tất\s+cả\s*=\s*0", re.I
+)
+_SAME_AS_XML1_TEXT = re.compile(
+    r"phải\s+giống\s+thông\s+tin\s+này\s+ở\s+bảng\s+1", re.I
+)
+_DAYS_WITHIN_TEXT = re.compile(
+    rf"nhỏ\s+hơn\s+hoặc\s+bằng.*?\b{_FIELD}\s+trừ\s+đi.*?\b{_FIELD}\b", re.S
+)
+_ONE_OF_TEXT = re.compile(r"Bắt\s+buộc\s+là\s+([A-Z0-9]+)\s+hoặc\s+null", re.I)
 
 
 def parse_validation(text: str) -> tuple[tuple[CheckKind, str], ...]:
@@ -407,6 +485,16 @@ def parse_validation(text: str) -> tuple[tuple[CheckKind, str], ...]:
     checks.extend((CheckKind.NOT_BEFORE, m) for m in _NOT_BEFORE_TEXT.findall(text))
     if _CODE_LIST_TEXT.search(text):
         checks.append((CheckKind.CODE_LIST, ""))
+    if _DIGITS_NOT_ZERO_TEXT.search(text.replace("ko ", "không ")):
+        checks.append((CheckKind.DIGITS_NOT_ZERO, ""))
+    if _SAME_AS_XML1_TEXT.search(text):
+        checks.append((CheckKind.SAME_AS_XML1, ""))
+    days = _DAYS_WITHIN_TEXT.search(text)
+    if days is not None:
+        checks.append((CheckKind.DAYS_WITHIN, f"{days.group(2)},{days.group(1)}"))
+    one_of = _ONE_OF_TEXT.search(text)
+    if one_of is not None:
+        checks.append((CheckKind.ONE_OF, one_of.group(1)))
     return tuple(checks)
 
 
@@ -429,6 +517,74 @@ def _dmy(match: re.Match[str] | None) -> date | None:
 _NOT_UNDERSTOOD_OK = re.compile(r"^$|Như|Giữ nguyên|Theo File|Sửa thành Không", re.I)
 
 
+def _iso(text: str, *, where: str) -> date | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        msg = f"{REQUIREMENTS} {where}: '{text}' is not a yyyy-mm-dd date"
+        raise ReferenceDataError(msg) from error
+
+
+def load_requirements() -> dict[tuple[str, str], tuple[Requirement, ...]]:
+    """Load the effective-dated reception requirements, per (table, field).
+
+    Each row of ``data/reception_requirements.csv`` says what a field requires
+    (``required``, ``optional`` or a condition as the sheet writes it, e.g.
+    ``Bắt buộc khi MA_NHOM = 12``) from ``valid_from`` to ``valid_to`` (inclusive,
+    empty = open) and on which legal basis.
+
+    Raises:
+        ReferenceDataError: A row that cannot be understood, or two rows of one
+            field whose periods overlap.
+    """
+    out: dict[tuple[str, str], list[Requirement]] = {}
+    for number, row in enumerate(_read_csv(REQUIREMENTS), start=2):
+        where = f"line {number}"
+        text = row["requirement"].strip()
+        if text.lower() in {"required", "optional"}:
+            required, condition = text.lower() == "required", None
+        else:
+            required, condition, understood = parse_requirement(text)
+            if not understood or condition is None:
+                msg = f"{REQUIREMENTS} {where}: requirement '{text}' not understood"
+                raise ReferenceDataError(msg)
+        start = _iso(row["valid_from"], where=where)
+        end = _iso(row["valid_to"], where=where)
+        if start and end and end < start:
+            msg = f"{REQUIREMENTS} {where}: valid_to is before valid_from"
+            raise ReferenceDataError(msg)
+        key = (row["table"].strip(), row["field"].strip())
+        out.setdefault(key, []).append(
+            Requirement(
+                required=required,
+                condition=condition,
+                text=text,
+                valid_from=start,
+                valid_to=end,
+                basis=Basis(
+                    document=row["document"].strip(),
+                    article=row["article"].strip(),
+                    date=_iso(row["document_date"], where=where),
+                ),
+                note=row["note"].strip(),
+            )
+        )
+    for key, rows in out.items():
+        rows.sort(key=lambda r: r.valid_from or date.min)
+        for before, after in itertools.pairwise(rows):
+            if (
+                before.valid_to is None
+                or after.valid_from is None
+                or before.valid_to >= after.valid_from
+            ):
+                msg = f"{REQUIREMENTS}: periods of {key[0]}.{key[1]} overlap"
+                raise ReferenceDataError(msg)
+    return {key: tuple(rows) for key, rows in out.items()}
+
+
 @lru_cache(maxsize=1)
 def load_portal_rules() -> PortalRules:
     """Load the portal sheet and the code lists shipped in ``standard/data``.
@@ -438,9 +594,9 @@ def load_portal_rules() -> PortalRules:
     """
     fields: dict[str, list[FieldRule]] = {}
     unparsed: list[tuple[str, str, str]] = []
-    overrides = {(r["table"], r["field"]): r["required"] for r in _read_csv(OVERRIDES)}
+    dated = dict(load_requirements())
     for row in _read_csv(PORTAL_SHEET):
-        cell = overrides.get((row["table"], row["field"].strip()), row["required"])
+        cell = row["required"]
         required, condition, understood = parse_requirement(cell)
         if not understood:
             unparsed.append((row["table"], row["field"], row["required"]))
@@ -459,8 +615,13 @@ def load_portal_rules() -> PortalRules:
                 required_text=cell,
                 validation_text=row["portal_validation"],
                 checks=checks,
+                periods=dated.pop((row["table"], row["field"].strip()), ()),
             )
         )
+    if dated:
+        missing = ", ".join(f"{t}.{f}" for t, f in sorted(dated))
+        msg = f"{REQUIREMENTS}: no such field in the portal sheet: {missing}"
+        raise ReferenceDataError(msg)
 
     code_lists: dict[str, set[str]] = {}
     for row in _read_csv(ENUMERATIONS):
@@ -601,6 +762,18 @@ def _present(table: pa.Table, name: str) -> pa.ChunkedArray:
     return pc.invert(_missing(table, name))
 
 
+def _parsed(table: pa.Table, name: str) -> pa.ChunkedArray:
+    """Mask of rows where ``name`` has a usable value.
+
+    Non-blank text, or a typed value that parsed: text that did not parse is for
+    RC104/RC105 to report, never a value for another check.
+    """
+    arr = table.column(name)
+    if _is_text(arr):
+        return pc.invert(_empty_text(arr))
+    return pc.is_valid(arr)
+
+
 def _as_text(arr: pa.ChunkedArray) -> pa.ChunkedArray:
     return arr if _is_text(arr) else pc.cast(arr, pa.string())
 
@@ -641,7 +814,16 @@ class _Rows:
             "hoso": self._column("_hoso", idx),
             "ma_lk": self._column("MA_LK", idx),
             "stt": self._column("STT", idx),
-            "cskcb": self._column("_envelope_cskcb", idx),
+            # The envelope's facility, else the record's own (a bare table file);
+            # always the text as written (a leading zero stays).
+            "cskcb": [
+                envelope or own or None
+                for envelope, own in zip(
+                    self._column("_envelope_cskcb", idx),
+                    self._column("MA_CSKCB", idx),
+                    strict=True,
+                )
+            ],
             "index": idx.to_pylist(),
         }
         return [
@@ -708,14 +890,55 @@ def _emit_rows(
 # -------------------------------------------------------------- field checks
 
 
-def _check_required(ctx: _Ctx, rows: _Rows, rule: FieldRule) -> None:
-    table = rows.table
-    if rule.required:
-        _emit_rows(
-            ctx, rows, _missing(table, rule.field), code="RC101", field_name=rule.field
-        )
+def _check_required(
+    ctx: _Ctx, rows: _Rows, rule: FieldRule, ends: Callable[[], pa.ChunkedArray]
+) -> None:
+    """Report empty required fields: the sheet's rule, or a period's replacing it.
+
+    With effective-dated requirements, each row is judged by the requirement in
+    force on its claim's date (``ends()``: NGAY_RA, else NGAY_VAO of the claim's
+    XML1); a row whose claim date is unknown is not judged (RC105/RC140 say why).
+    """
+    if not rule.periods:
+        _report_requirement(ctx, rows, rule.field, rule.required, rule.condition)
         return
-    cond = rule.condition
+    day = ends()
+    outside = pc.is_valid(day)
+    for period in rule.periods:
+        inside = pc.is_valid(day)
+        if period.valid_from is not None:
+            start = pa.scalar(period.valid_from, pa.date32())
+            inside = pc.and_(inside, pc.greater_equal(day, start))
+        if period.valid_to is not None:
+            end = pa.scalar(period.valid_to, pa.date32())
+            inside = pc.and_(inside, pc.less_equal(day, end))
+        outside = pc.and_(outside, pc.invert(inside))
+        _report_requirement(
+            ctx, rows, rule.field, period.required, period.condition, scope=inside
+        )
+    _report_requirement(
+        ctx, rows, rule.field, rule.required, rule.condition, scope=outside
+    )
+
+
+def _report_requirement(
+    ctx: _Ctx,
+    rows: _Rows,
+    name: str,
+    required: bool,  # noqa: FBT001 - the requirement's own flag
+    condition: Condition | None,
+    *,
+    scope: pa.ChunkedArray | None = None,
+) -> None:
+    """Report rows (within ``scope``) where ``name`` is empty but required."""
+    table = rows.table
+    if required:
+        mask = _missing(table, name)
+        if scope is not None:
+            mask = pc.and_(mask, scope)
+        _emit_rows(ctx, rows, mask, code="RC101", field_name=name)
+        return
+    cond = condition
     if cond is None or any(f not in table.column_names for f in cond.fields):
         return
     if cond.op == "all_null":
@@ -731,20 +954,27 @@ def _check_required(ctx: _Ctx, rows: _Rows, rule: FieldRule) -> None:
             _present(table, cond.fields[0]),
             pc.invert(_matches_any(table.column(cond.fields[0]), cond.values)),
         )
-    mask = pc.and_(applies, _missing(table, rule.field))
+    mask = pc.and_(applies, _missing(table, name))
+    if scope is not None:
+        mask = pc.and_(mask, scope)
     _emit_rows(
         ctx,
         rows,
         mask,
         code="RC102",
-        field_name=rule.field,
+        field_name=name,
         extra={"condition": cond.describe()},
     )
 
 
 def _check_length(ctx: _Ctx, rows: _Rows, rule: FieldRule) -> None:
     arr = rows.table.column(rule.field)
-    if rule.max_length is None or not _is_text(arr):
+    if rule.max_length is None:
+        return
+    if pa.types.is_integer(arr.type):
+        # The digits of the integer as written without sign or leading zeros.
+        arr = pc.cast(pc.abs(arr), pa.string())
+    elif not _is_text(arr):
         return
     lengths = pc.utf8_length(arr)
     mask = pc.greater(lengths, pa.scalar(rule.max_length, lengths.type))
@@ -817,7 +1047,7 @@ def _check_pattern(
     arr = _as_text(rows.table.column(name))
     ok = pc.match_substring_regex(arr, pattern=pattern)
     mask = pc.and_(
-        _present(rows.table, name), pc.invert(pc.fill_null(ok, fill_value=False))
+        _parsed(rows.table, name), pc.invert(pc.fill_null(ok, fill_value=False))
     )
     _emit_rows(ctx, rows, mask, code=code, field_name=name, value_column=name)
 
@@ -837,12 +1067,9 @@ def _check_not_before(ctx: _Ctx, rows: _Rows, name: str, other: str) -> None:
     table = rows.table
     if other not in table.column_names:
         return
-    left, right = table.column(name), table.column(other)
-    if not (pa.types.is_temporal(left.type) and pa.types.is_temporal(right.type)):
+    left, right = _comparable(table.column(name), table.column(other))
+    if left is None or right is None:
         return
-    if left.type != right.type:
-        target = pa.timestamp("s")
-        left, right = pc.cast(left, target), pc.cast(right, target)
     mask = pc.less(left, right)
     if not pc.any(mask).as_py():
         return
@@ -864,18 +1091,57 @@ def _check_not_before(ctx: _Ctx, rows: _Rows, name: str, other: str) -> None:
         )
 
 
-def _claim_dates(table: pa.Table) -> pa.ChunkedArray | None:
-    """The date a claim's codes are judged on: NGAY_RA, else NGAY_VAO, else NGAY_YL."""
-    result: pa.ChunkedArray | None = None
-    for name in ("NGAY_RA", "NGAY_VAO", "NGAY_YL"):
+def _comparable(
+    left: pa.ChunkedArray, right: pa.ChunkedArray
+) -> tuple[pa.ChunkedArray | None, pa.ChunkedArray | None]:
+    """Return two date/time columns at the precision of the coarser one.
+
+    A ``yyyymmdd`` date compared with a ``yyyymmddHHMM`` timestamp is compared as a
+    date: the date says nothing of the hour, so a certificate dated the day of
+    admission is not "earlier" than an admission at 08:00. ``(None, None)`` when
+    either column is not a date or time.
+    """
+    if not (pa.types.is_temporal(left.type) and pa.types.is_temporal(right.type)):
+        return None, None
+    if left.type == right.type:
+        return left, right
+    if pa.types.is_date(left.type) or pa.types.is_date(right.type):
+        target = pa.date32()
+    else:
+        target = pa.timestamp("s")
+    return pc.cast(left, target), pc.cast(right, target)
+
+
+def _claim_dates(
+    table: pa.Table, names: Sequence[str] = ("NGAY_RA", "NGAY_VAO", "NGAY_YL")
+) -> pa.ChunkedArray | None:
+    """The date a claim is judged on: NGAY_RA, else NGAY_VAO, else NGAY_YL.
+
+    A date written but not parsed (text in ``<FIELD>__raw``) is not skipped for the
+    next one: the claim's date is then unknown (null), so no check guesses it.
+    """
+    result: pa.ChunkedArray | pa.Array | None = None
+    for name in names:
         if name not in table.column_names:
             continue
         col = table.column(name)
         if not pa.types.is_temporal(col.type):
             continue
         as_date = pc.cast(col, pa.date32()) if not pa.types.is_date32(col.type) else col
+        raw = f"{name}__raw"
+        if raw in table.column_names:
+            # Unparsed text: an explicit "unknown" that stops the fallback.
+            as_date = pc.if_else(pc.is_valid(table.column(raw)), _UNKNOWN_DAY, as_date)
         result = as_date if result is None else pc.coalesce(result, as_date)
-    return result
+    if result is None:
+        return None
+    result = pc.if_else(pc.equal(result, _UNKNOWN_DAY), _NULL_DAY, result)
+    return result if isinstance(result, pa.ChunkedArray) else pa.chunked_array([result])
+
+
+# A day no claim has: marks a date written but not parsed while the fallback runs.
+_UNKNOWN_DAY = pa.scalar(date(1, 1, 1), pa.date32())
+_NULL_DAY = pa.scalar(None, pa.date32())
 
 
 def _check_code_list(
@@ -984,15 +1250,104 @@ def _run_check(ctx: _Ctx, rows: _Rows, name: str, kind: CheckKind, arg: str) -> 
         _check_null_or_one(ctx, rows, name)
     elif kind is CheckKind.NOT_BEFORE:
         _check_not_before(ctx, rows, name, arg)
+    elif kind is CheckKind.DIGITS_NOT_ZERO:
+        _check_digits_not_zero(ctx, rows, name)
+    elif kind is CheckKind.DAYS_WITHIN:
+        start, end = arg.split(",")
+        _check_days_within(ctx, rows, name, start, end)
+    elif kind is CheckKind.ONE_OF:
+        _check_one_of(ctx, rows, name, arg)
+    # SAME_AS_XML1 needs XML1: see _check_same_as_xml1; CODE_LIST: _check_code_list.
 
 
-def _check_table(ctx: _Ctx, name: str, table: pa.Table, rules: PortalRules) -> None:
+def _check_digits_not_zero(ctx: _Ctx, rows: _Rows, name: str) -> None:
+    arr = _as_text(rows.table.column(name))
+    digits = pc.fill_null(
+        pc.match_substring_regex(arr, pattern=r"^[0-9]+$"), fill_value=False
+    )
+    zeros = pc.fill_null(
+        pc.match_substring_regex(arr, pattern=r"^0+$"), fill_value=False
+    )
+    bad = pc.or_(pc.invert(digits), zeros)
+    mask = pc.and_(_parsed(rows.table, name), bad)
+    _emit_rows(ctx, rows, mask, code="RC114", field_name=name, value_column=name)
+
+
+def _check_one_of(ctx: _Ctx, rows: _Rows, name: str, value: str) -> None:
+    """The field is empty or exactly ``value`` (reported as a one-code list)."""
+    arr = pc.utf8_trim_whitespace(_as_text(rows.table.column(name)))
+    mask = pc.and_(
+        _parsed(rows.table, name),
+        pc.not_equal(arr, pa.scalar(value, pa.string())),
+    )
+    _emit_rows(
+        ctx,
+        rows,
+        mask,
+        code="RC130",
+        field_name=name,
+        value_column=name,
+        extra={"code_system": f"{{{value}}}"},
+    )
+
+
+def _check_days_within(ctx: _Ctx, rows: _Rows, name: str, start: str, end: str) -> None:
+    """A number of days is at most the days from ``start`` to ``end``."""
+    table = rows.table
+    if start not in table.column_names or end not in table.column_names:
+        return
+    first, last = table.column(start), table.column(end)
+    count = table.column(name)
+    if not (
+        pa.types.is_temporal(first.type)
+        and pa.types.is_temporal(last.type)
+        and pa.types.is_integer(count.type)
+    ):
+        return
+    span = pc.days_between(pc.cast(first, pa.date32()), pc.cast(last, pa.date32()))
+    mask = pc.greater(pc.cast(count, pa.int64()), pc.cast(span, pa.int64()))
+    if not pc.any(mask).as_py():
+        return
+    values = zip(
+        rows.values(name, mask),
+        rows.values(start, mask),
+        rows.values(end, mask),
+        pc.filter(span, pc.fill_null(mask, fill_value=False)).to_pylist(),
+        strict=True,
+    )
+    for (value, first_day, last_day, days), row in zip(
+        values, rows.rows(mask), strict=True
+    ):
+        fmt = {
+            "value": value,
+            "start": start,
+            "start_value": _text_value(first_day),
+            "end": end,
+            "end_value": _text_value(last_day),
+            "days": days,
+        }
+        ctx.emit(
+            "RC121",
+            location=rows.location(row, name),
+            evidence={"hoso": row["hoso"], **fmt},
+            fmt=fmt,
+            ma_cskcb=row["cskcb"],
+        )
+
+
+def _check_table(
+    ctx: _Ctx,
+    name: str,
+    table: pa.Table,
+    rules: PortalRules,
+    ends: Callable[[], pa.ChunkedArray],
+) -> None:
     rows = _Rows(name, table)
     columns = set(table.column_names)
     for rule in rules.fields.get(name, ()):
         if rule.field not in columns:
             continue
-        _check_required(ctx, rows, rule)
+        _check_required(ctx, rows, rule, ends)
         _check_length(ctx, rows, rule)
         for kind, arg in rule.checks:
             _run_check(ctx, rows, rule.field, kind, arg)
@@ -1142,6 +1497,109 @@ def _check_keys(ctx: _Ctx, tables: Mapping[str, pa.Table]) -> None:
         )
 
 
+def _check_same_as_xml1(
+    ctx: _Ctx, tables: Mapping[str, pa.Table], rules: PortalRules
+) -> None:
+    """A field the sheet says must equal XML1's, when filled, equals it.
+
+    Rows are matched to the one XML1 record of their file, HOSO and ``MA_LK`` (a
+    key with several XML1 records is RC141/RC142's and is not compared). Texts are
+    compared trimmed; dates and times at the coarser precision of the two.
+    """
+    xml1 = tables.get("XML1")
+    if xml1 is None or not _keys(xml1) or xml1.num_rows == 0:
+        return
+    keys = [*_KEYS, "MA_LK"]
+    counts = (
+        xml1.select(keys)
+        .group_by(keys, use_threads=False)
+        .aggregate([([], "count_all")])
+    )
+    unique = counts.filter(
+        pc.equal(counts.column("count_all"), pa.scalar(1, pa.int64()))
+    ).select(keys)
+    for name, table in tables.items():
+        fields = [
+            rule.field
+            for rule in rules.fields.get(name, ())
+            if (CheckKind.SAME_AS_XML1, "") in rule.checks
+            and rule.field in table.column_names
+            and rule.field in xml1.column_names
+            and rule.field != "MA_LK"
+        ]
+        if not fields or not _keys(table) or table.num_rows == 0:
+            continue
+        ours = table.select([*keys, *fields]).append_column(
+            "_row", pa.array(range(table.num_rows), pa.int64())
+        )
+        theirs = xml1.select([*keys, *fields]).join(
+            unique, keys=keys, join_type="inner", use_threads=False
+        )
+        theirs = theirs.rename_columns([*keys, *(f"{f}__xml1" for f in fields)])
+        joined = ours.join(
+            theirs, keys=keys, join_type="inner", use_threads=False
+        ).sort_by("_row")
+        if joined.num_rows == 0:
+            continue
+        rows = _Rows(name, table)
+        index = joined.column("_row")
+        for field_name in fields:
+            mine, other = _same_footing(
+                joined.column(field_name), joined.column(f"{field_name}__xml1")
+            )
+            differ = pc.and_(
+                pc.and_(pc.is_valid(mine), pc.is_valid(other)),
+                pc.not_equal(mine, other),
+            )
+            differ = pc.fill_null(differ, fill_value=False)
+            if not pc.any(differ).as_py():
+                continue
+            mask = pc.is_in(
+                pa.array(range(table.num_rows), pa.int64()),
+                value_set=pc.filter(index, differ),
+            )
+            others = dict(
+                zip(
+                    pc.filter(index, differ).to_pylist(),
+                    pc.filter(joined.column(f"{field_name}__xml1"), differ).to_pylist(),
+                    strict=True,
+                )
+            )
+            values = rows.values(field_name, mask)
+            for value, row in zip(values, rows.rows(mask), strict=True):
+                shown = _text_value(value)
+                other_shown = _text_value(others[row["index"]])
+                ctx.emit(
+                    "RC143",
+                    location=rows.location(row, field_name),
+                    evidence={
+                        "hoso": row["hoso"],
+                        "value": shown,
+                        "other_value": other_shown,
+                    },
+                    fmt={"value": shown, "other_value": other_shown},
+                    ma_cskcb=row["cskcb"],
+                )
+
+
+def _same_footing(
+    left: pa.ChunkedArray, right: pa.ChunkedArray
+) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+    """Return two columns comparable with ``==``: trimmed text, or coarser time."""
+    a, b = _comparable(left, right)
+    if a is not None and b is not None:
+        return a, b
+    if left.type == right.type and not _is_text(left):
+        return left, right
+
+    def text(arr: pa.ChunkedArray) -> pa.ChunkedArray:
+        trimmed = pc.utf8_trim_whitespace(_as_text(arr))
+        empty = pc.equal(pc.utf8_length(trimmed), _ZERO)
+        return pc.if_else(empty, pa.scalar(None, pa.string()), trimmed)
+
+    return text(left), text(right)
+
+
 _LINE_COLUMNS = (
     "THANH_TIEN_BV",
     "THANH_TIEN_BH",
@@ -1177,13 +1635,24 @@ def _lines(table: pa.Table | None, *, is_drug: bool) -> pa.Table:
             )
         else:
             cols[name] = pa.nulls(n, _MONEY)
+        cols[f"bad_{name}"] = _unparsed(table, name, n)
     if table is not None and "MA_NHOM" in table.column_names and not is_drug:
         supply = _matches_any(table.column("MA_NHOM"), [str(g) for g in SUPPLY_GROUPS])
         cols["is_supply"] = pc.fill_null(supply, fill_value=False)
+        cols["bad_MA_NHOM"] = _unparsed(table, "MA_NHOM", n)
     else:
         cols["is_supply"] = pa.array([False] * n, pa.bool_())
+        cols["bad_MA_NHOM"] = pa.array([False] * n, pa.bool_())
     cols["is_drug"] = pa.array([is_drug] * n, pa.bool_())
     return pa.table(cols)
+
+
+def _unparsed(table: pa.Table | None, name: str, n: int) -> pa.ChunkedArray | pa.Array:
+    """Mask of rows whose ``name`` was written but did not parse (RC104/RC105)."""
+    raw = f"{name}__raw"
+    if table is None or raw not in table.column_names:
+        return pa.array([False] * n, pa.bool_())
+    return pc.is_valid(table.column(raw))
 
 
 _TOTAL_KEYS = ["_kfile", "_khoso", "MA_LK"]
@@ -1211,7 +1680,9 @@ def _total_differences(
     """Return ``(row, total, declared, computed)`` where they differ by > tolerance.
 
     ``computed`` sums the lines of the same file, HOSO and ``MA_LK`` (0 without
-    lines; a null ``MA_LK`` matches nothing). Sorted by row, then total name. Arrow
+    lines; a null ``MA_LK`` matches nothing). A total is not compared when its
+    declared value is null (empty, or written but not parsed) or when a line it sums
+    did not parse: RC101/RC104 say so once. Sorted by row, then total name. Arrow
     group-by and join; floats only pick the candidates, which are then compared
     exactly as decimals.
     """
@@ -1220,13 +1691,24 @@ def _total_differences(
     sources: dict[str, pa.ChunkedArray | pa.Array] = {}
     for name, (column, only) in _TOTAL_SOURCES.items():
         values = lines.column(column)
+        # A line amount that did not parse makes the sum unknown: RC104 reports the
+        # line, and the total is not compared (no second report of one error).
+        unknown = lines.column(f"bad_{column}")
         if only is not None:
             values = pc.if_else(lines.column(only), values, money_null)
+            unknown = pc.and_(lines.column(only), unknown)
+        if only == "is_supply":
+            # A line whose group did not parse may or may not be a supply.
+            unknown = pc.or_(unknown, lines.column("bad_MA_NHOM"))
         sources[name] = values
+        sources[f"{name}_unknown"] = unknown
     sums = (
         pa.table({**{k: lines.column(k) for k in _TOTAL_KEYS}, **sources})
         .group_by(_TOTAL_KEYS, use_threads=False)
-        .aggregate([(name, "sum") for name in _TOTAL_SOURCES])
+        .aggregate(
+            [(name, "sum") for name in _TOTAL_SOURCES]
+            + [(f"{name}_unknown", "any") for name in _TOTAL_SOURCES]
+        )
     )
     keyed = summary.filter(pc.is_valid(summary.column("MA_LK")))
     joined = keyed.select(["_row", *_TOTAL_KEYS]).join(
@@ -1239,10 +1721,12 @@ def _total_differences(
     for name in _TOTAL_SOURCES:
         declared = summary.column(name)
         computed = joined.column(f"{name}_sum").take(position)
+        unknown = joined.column(f"{name}_unknown_any").take(position)
+        known = pc.invert(pc.fill_null(unknown, fill_value=False))
         computed_f = pc.fill_null(pc.cast(computed, pa.float64()), _ZERO_FLOAT)
         declared_f = pc.cast(declared, pa.float64())
         candidate = pc.and_kleene(
-            pc.is_valid(declared),
+            pc.and_kleene(pc.is_valid(declared), known),
             pc.or_kleene(
                 pc.greater(pc.abs(pc.subtract(declared_f, computed_f)), _HALF),
                 pc.greater_equal(
@@ -1305,21 +1789,25 @@ def _check_totals(ctx: _Ctx, tables: Mapping[str, pa.Table]) -> None:
     rows = _Rows("XML1", xml1)
     for row in rows.rows(mask):
         for field_name, declared, computed in by_row[row["index"]]:
-            fmt = {
-                "declared": _money(declared),
-                "computed": _money(computed),
-                "difference": _money(declared - computed),
+            amounts = {
+                "declared": declared,
+                "computed": computed,
+                "difference": declared - computed,
             }
             ctx.emit(
                 "RC150",
                 location=rows.location(row, field_name),
-                evidence={"hoso": row["hoso"], **fmt},
-                fmt=fmt,
+                evidence={
+                    "hoso": row["hoso"],
+                    **{k: _money(v) for k, v in amounts.items()},
+                },
+                fmt={k: format_dong(v) for k, v in amounts.items()},
                 ma_cskcb=row["cskcb"],
             )
 
 
 def _money(value: Decimal | int) -> str:
+    """Return an amount as plain decimal text for evidence (``20000``, ``-2.5``)."""
     return f"{Decimal(value).normalize():f}"
 
 
@@ -1345,15 +1833,61 @@ def check_reception(
     """
     portal = rules if rules is not None else load_portal_rules()
     ctx = _Ctx()
+    keyed = {name: _with_keys(table) for name, table in tables.items()}
+    claim_ends = _ClaimEnds(keyed.get("XML1"))
     for name in sorted(tables, key=_table_order):
         table = tables[name]
         if table.num_rows:
-            _check_table(ctx, name, table, portal)
-    keyed = {name: _with_keys(table) for name, table in tables.items()}
+            _check_table(
+                ctx, name, table, portal, functools.partial(claim_ends.of, keyed[name])
+            )
     _check_hoso_xml1(ctx, keyed)
     _check_keys(ctx, keyed)
+    _check_same_as_xml1(ctx, keyed, portal)
     _check_totals(ctx, keyed)
     return ctx.findings
+
+
+class _ClaimEnds:
+    """The date each row's claim is judged on, for effective-dated requirements.
+
+    A claim's date is the day of its XML1 ``NGAY_RA``, else ``NGAY_VAO`` (the day
+    it ended): a requirement relaxed on day D no longer applies to a claim that
+    ended on or after D, even if it began before (an episode straddling D is judged
+    leniently). Rows are matched to XML1 by file, HOSO and ``MA_LK`` (bare files by
+    ``MA_LK``); a date that did not parse, or no XML1, leaves it unknown (null).
+    """
+
+    def __init__(self, xml1: pa.Table | None) -> None:
+        self.xml1 = xml1
+        self.ends: pa.Table | None = None
+
+    def _table(self) -> pa.Table | None:
+        if self.ends is None and self.xml1 is not None and _keys(self.xml1):
+            day = _claim_dates(self.xml1, ("NGAY_RA", "NGAY_VAO"))
+            if day is None:
+                day = pa.chunked_array([pa.nulls(self.xml1.num_rows, pa.date32())])
+            self.ends = (
+                self.xml1.select([*_KEYS, "MA_LK"])
+                .append_column("_end", day)
+                .group_by([*_KEYS, "MA_LK"], use_threads=False)
+                .aggregate([("_end", "max")])
+            )
+        return self.ends
+
+    def of(self, table: pa.Table) -> pa.ChunkedArray:
+        """Return, per row of ``table`` (with keys), its claim's date or null."""
+        ends = self._table()
+        n = table.num_rows
+        if ends is None or not _keys(table):
+            return pa.chunked_array([pa.nulls(n, pa.date32())])
+        probe = table.select([*_KEYS, "MA_LK"]).append_column(
+            "_row", pa.array(range(n), pa.int64())
+        )
+        joined = probe.join(
+            ends, keys=[*_KEYS, "MA_LK"], join_type="left outer", use_threads=False
+        ).sort_by("_row")
+        return joined.column("_end_max")
 
 
 def _table_order(name: str) -> tuple[int, str]:
@@ -1377,6 +1911,285 @@ def rejected_hosos(findings: Iterable[Finding]) -> set[tuple[str | None, int | N
             hoso = f.evidence.get("hoso")
             keys.add((f.location.file, int(hoso) if hoso is not None else None))
     return keys
+
+
+class Coverage(StrEnum):
+    """How a requirement of the portal sheet is treated here."""
+
+    IMPLEMENTED = "implemented"
+    OVERRIDDEN = "overridden"
+    NOT_EXPRESSIBLE = "not expressible"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SheetRequirement:
+    """One requirement of the portal sheet (a non-empty cell) and how it is treated.
+
+    ``aspect`` is ``required`` (the ``required`` cell), ``length`` (``maxlen``) or
+    ``validation`` (``portal_validation``); ``how`` names the check (codes) or, for
+    the other statuses, the legal text and period or the reason.
+    """
+
+    table: str
+    field: str
+    aspect: str
+    text: str
+    status: Coverage
+    how: str
+
+
+_AS_4210 = re.compile(r"^(Như|Giữ nguyên như)\s+(QĐ\s+)?4210$", re.I)
+_FORMULA = re.compile(r"Theo\s+File\s+công\s+thức", re.I)
+_CHECK_CODES: dict[CheckKind, str] = {
+    CheckKind.CCCD: "RC110",
+    CheckKind.TEN_DIGITS: "RC111",
+    CheckKind.GOI_VTYT: "RC112",
+    CheckKind.NULL_OR_ONE: "RC113",
+    CheckKind.DIGITS_NOT_ZERO: "RC114",
+    CheckKind.NOT_BEFORE: "RC120 (ngày so ở độ chính xác thô hơn)",
+    CheckKind.DAYS_WITHIN: "RC121",
+    CheckKind.SAME_AS_XML1: "RC143",
+    CheckKind.ONE_OF: "RC130 (danh mục một giá trị)",
+}
+#: Sheet sentences that no check can enforce, and why (by table and field).
+_NOT_EXPRESSIBLE: dict[tuple[str, str], str] = {
+    ("XML1", "SO_NGAY_DTRI"): (
+        "the formula covers only the QĐ 824/2023 types of care 01–09 (QĐ 1804/2026 "
+        "added 10–16 from 01/08/2026) and does not say how days are counted for "
+        "08 or for stays of a few hours; the day count is left to the assessment "
+        "rules"
+    ),
+    ("XML8", "MA_LK"): (
+        "the list of inpatient types of care ('03','04','06') predates QĐ 1804/2026 "
+        "(codes 10–16 from 01/08/2026); refusing XML8 for a newer inpatient code "
+        "would be wrong, and the sheet was not updated"
+    ),
+    ("XML7", "SO_NGAY_NGHI"): (
+        "'if one of the 3 fields has data all 3 are required' does not name the "
+        "other two fields (NGOAITRU_TUNGAY, NGOAITRU_DENNGAY are the likely ones); "
+        "not enforced on a guess"
+    ),
+}
+
+
+def sheet_coverage(rules: PortalRules | None = None) -> list[SheetRequirement]:
+    """Return every requirement of the portal sheet with how it is treated.
+
+    Each non-empty ``required`` cell, numeric ``maxlen`` and ``portal_validation``
+    cell is one requirement: implemented (which check), overridden for a period
+    (by a row of ``reception_requirements.csv``: legal text and period) or not
+    expressible (the sheet's text and why). None is left silent.
+    """
+    portal = rules if rules is not None else load_portal_rules()
+    out: list[SheetRequirement] = []
+    for table_name in sorted(portal.fields, key=_table_order):
+        spec = TABLES.get(table_name)
+        kinds = {f.name: f for f in spec.fields} if spec is not None else {}
+        for rule in portal.fields[table_name]:
+
+            def add(
+                aspect: str,
+                text: str,
+                status: Coverage,
+                how: str,
+                *,
+                table_name: str = table_name,
+                rule: FieldRule = rule,
+            ) -> None:
+                out.append(
+                    SheetRequirement(
+                        table=table_name,
+                        field=rule.field,
+                        aspect=aspect,
+                        text=" ".join(text.split()),
+                        status=status,
+                        how=how,
+                    )
+                )
+
+            unread = (
+                "XML12 is never sent in an envelope (IN021) and is not read"
+                if table_name == "XML12"
+                else f"{table_name} is not a table of the QĐ 4750 appendix"
+                if spec is None
+                else f"{rule.field} is not a field of {table_name} in the appendix"
+                if rule.field not in kinds
+                else None
+            )
+            cells = [
+                ("required", rule.required_text),
+                ("length", str(rule.max_length) if rule.max_length else ""),
+                ("validation", rule.validation_text),
+            ]
+            for aspect, text in cells:
+                if not text.strip():
+                    continue
+                if unread is not None:
+                    add(aspect, text, Coverage.NOT_EXPRESSIBLE, unread)
+                elif aspect == "required":
+                    _cover_required(rule, text, add)
+                elif aspect == "length":
+                    info = kinds[rule.field]
+                    _cover_length(info.kind, is_list=info.is_list, add=add, text=text)
+                else:
+                    _cover_validation(rule, text, add, kinds=set(kinds))
+    return out
+
+
+def _dated(rule: FieldRule) -> str:
+    return "; ".join(f"{p.text} {p.period()}: {p.basis.cite()}" for p in rule.periods)
+
+
+def _cover_required(rule: FieldRule, text: str, add: Callable[..., None]) -> None:
+    if rule.periods:
+        outside = "RC101" if rule.required else "RC102" if rule.condition else "-"
+        add("required", text, Coverage.OVERRIDDEN, f"{_dated(rule)}; else {outside}")
+    elif rule.required:
+        add("required", text, Coverage.IMPLEMENTED, "RC101")
+    elif rule.condition is not None:
+        how = f"RC102 (khi {rule.condition.describe()})"
+        add("required", text, Coverage.IMPLEMENTED, how)
+    else:
+        add(
+            "required",
+            text,
+            Coverage.NOT_EXPRESSIBLE,
+            "refers to the QĐ 4210 rule, whose text the sheet does not give",
+        )
+
+
+def _cover_length(
+    kind: FieldKind, *, is_list: bool, add: Callable[..., None], text: str
+) -> None:
+    if kind is FieldKind.STRING or is_list:
+        add("length", text, Coverage.IMPLEMENTED, "RC103")
+    elif kind is FieldKind.INTEGER:
+        add("length", text, Coverage.IMPLEMENTED, "RC103 (digits of the integer)")
+    elif kind in (FieldKind.DATE, FieldKind.TIMESTAMP):
+        add(
+            "length",
+            text,
+            Coverage.IMPLEMENTED,
+            "RC105 (the yyyymmdd / yyyymmddHHMM format fixes the length)",
+        )
+    else:
+        add(
+            "length",
+            text,
+            Coverage.NOT_EXPRESSIBLE,
+            "the sheet does not say whether the decimal separator and decimals "
+            "count; the reader keeps the parsed decimal (at most 15 integer and 3 "
+            "decimal digits, else RC104), not the text",
+        )
+
+
+def _cover_validation(  # noqa: PLR0912 - one branch per kind of sentence
+    rule: FieldRule, text: str, add: Callable[..., None], *, kinds: set[str]
+) -> None:
+    reason = _NOT_EXPRESSIBLE.get((rule.table, rule.field))
+    if reason is not None:
+        add("validation", text, Coverage.NOT_EXPRESSIBLE, reason)
+        return
+    if "Sửa thành Không bắt buộc" in text and rule.periods:
+        add("validation", text, Coverage.OVERRIDDEN, _dated(rule))
+        return
+    hows: list[str] = []
+    missing: list[str] = []
+    for kind, arg in rule.checks:
+        if kind is CheckKind.CODE_LIST:
+            system = ENUMERATED_FIELDS.get(rule.field)
+            if system is not None:
+                hows.append(f"RC130 ({system})")
+            else:
+                missing.append(
+                    "no code list for this field is shipped (the sheet names none: "
+                    "a facility's own department or test list)"
+                )
+        elif kind is CheckKind.SAME_AS_XML1 and rule.field not in _XML1_FIELDS:
+            missing.append(f"XML1 has no field {rule.field}")
+        elif kind is CheckKind.NOT_BEFORE and arg not in kinds:
+            missing.append(f"{rule.table} has no field {arg}")
+        else:
+            hows.append(_CHECK_CODES.get(kind, kind.value))
+    if rule.field in ENUMERATED_FIELDS and re.search(r"GIOI_TINH|Bảng 1", text):
+        hows.append(f"RC130 ({ENUMERATED_FIELDS[rule.field]})")
+    if not hows and not missing and rule.condition is not None and "khi" in text:
+        hows.append(f"RC102 (khi {rule.condition.describe()})")
+    if hows:
+        add("validation", text, Coverage.IMPLEMENTED, ", ".join(dict.fromkeys(hows)))
+    elif missing:
+        add("validation", text, Coverage.NOT_EXPRESSIBLE, "; ".join(missing))
+    elif text.strip().startswith(("Như", "Giữ nguyên")):
+        add(
+            "validation",
+            text,
+            Coverage.NOT_EXPRESSIBLE,
+            "refers to the QĐ 4210 rule (directly or through another field), whose "
+            "text the sheet does not give",
+        )
+    elif _FORMULA.search(text):
+        add(
+            "validation",
+            text,
+            Coverage.NOT_EXPRESSIBLE,
+            "refers to the portal's formula file, which is not published with the "
+            "sheet (the XML1 totals are checked against the lines by RC150)",
+        )
+    else:
+        add("validation", text, Coverage.NOT_EXPRESSIBLE, "not understood")
+
+
+_XML1_FIELDS = frozenset(TABLES["XML1"].field_names)
+
+
+def coverage_counts(items: Sequence[SheetRequirement]) -> dict[Coverage, int]:
+    """Return how many requirements have each status."""
+    counts = dict.fromkeys(Coverage, 0)
+    for item in items:
+        counts[item.status] += 1
+    return counts
+
+
+def render_coverage_markdown() -> str:
+    """Render every portal-sheet requirement and its treatment as Markdown."""
+    items = sheet_coverage()
+    counts = coverage_counts(items)
+    lines = [
+        f"{len(items)} requirements: "
+        + ", ".join(f"{n} {status.value}" for status, n in counts.items())
+        + ".",
+        "",
+        "| table | field | aspect | sheet text | status | check, legal text, reason |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines.extend(
+        f"| {i.table} | `{i.field}` | {i.aspect} | {_cell(i.text)} | "
+        f"{i.status.value} | {_cell(i.how, limit=400)} |"
+        for i in items
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str, *, limit: int = 160) -> str:
+    text = text.replace("|", "/")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_requirements_markdown() -> str:
+    """Render the effective-dated requirement rows as Markdown."""
+    lines = [
+        "| table | field | requirement | period | legal source | note |",
+        "|---|---|---|---|---|---|",
+    ]
+    for (table, name), rows in sorted(
+        load_requirements().items(), key=lambda kv: (_table_order(kv[0][0]), kv[0][1])
+    ):
+        lines.extend(
+            f"| {table} | `{name}` | {r.text} | {r.period()} | "
+            f"{_cell(r.basis.cite(), limit=400)} | {_cell(r.note, limit=600)} |"
+            for r in rows
+        )
+    return "\n".join(lines) + "\n"
 
 
 def render_codes_markdown() -> str:
