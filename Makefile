@@ -26,10 +26,10 @@ lint: install
 	$(BIN)/lint-imports
 
 docs: install
-	$(BIN)/cog -r docs/*.md
+	$(BIN)/cog -r docs/*.md docs/standard/*.md
 
 docs-check: install
-	$(BIN)/cog --check docs/*.md
+	$(BIN)/cog --check docs/*.md docs/standard/*.md
 
 test: install lint docs-check
 	$(BIN)/pytest

@@ -38,21 +38,14 @@ claim's own.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
-import sqlglot
 from sqlglot import exp
 
+from giamdinh.rules import sqlscan
 
-@functools.lru_cache(maxsize=1024)
-def parse_sql(sql: str) -> exp.Expr:
-    """Parse DuckDB SQL once per text; the tree is shared, so copy it to change it.
-
-    NOTE: the engine parses the rules' and views' SQL on every run; parsing the
-    whole set took 0.7 s each time.
-    """
-    return sqlglot.parse_one(sql, read="duckdb")
+parse_sql = sqlscan.parse_sql
+"""One cache of parsed SQL for the registry's time guard and the engine."""
 
 
 @dataclass(frozen=True, slots=True)

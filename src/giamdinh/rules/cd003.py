@@ -49,6 +49,10 @@ RULE = Rule(
     grain=Grain.CLAIM,
     table=None,
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
+    time_condition=(
+        "the age in years from NGAY_SINH to NGAY_VAO decides an age-restricted "
+        "diagnosis code; a calendar age, not execution time"
+    ),
     sql="""
         with codes as (
             select h.ma_lk, h.ma_benh_chinh as code from xml1 as h

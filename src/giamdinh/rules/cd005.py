@@ -57,6 +57,7 @@ RULE = Rule(
     grain=Grain.LINE,
     table="XML3",
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
+    max_severity=Severity.REVIEW,
     sql="""
         with diag as (
             select distinct ma_lk, icd from claim_diagnoses

@@ -10,9 +10,11 @@ rule is constructed, so a bad rule file cannot even be imported:
 
 1. a rule whose evidence is execution or machine time can only be ``info`` or
    ``review`` (Ministry of Health position, 2025: the time in the procedure
-   guidance is a reference, never a ground for refusal);
-2. a ``refuse`` or ``adjust`` rule must cite at least one basis;
-3. ids, names, grains and message placeholders are well formed.
+   guidance is a reference, never a ground for refusal); the registry also reads
+   this from the rule's SQL (``giamdinh.rules.sqlscan``), whatever its label says;
+2. a rule never runs above its ``max_severity``, so an override cannot raise it;
+3. a ``refuse`` or ``adjust`` rule must cite at least one basis;
+4. ids, names, grains and message placeholders are well formed.
 
 Overlapping versions of one rule are a rule-*set* invariant, checked by
 ``giamdinh.rules.registry``.
@@ -137,6 +139,14 @@ class Rule:
             replays); defaults to the start of ``effective``.
         aliases: former ids of this rule.
         doc: the rule's documentation (its module docstring).
+        max_severity: the highest severity this rule may ever run at, whatever
+            an override says (e.g. ``review`` for a rule whose ground the texts
+            do not make explicit). Rules whose SQL reads execution or machine
+            time are capped at ``review`` by the registry.
+        time_condition: for a rule whose SQL computes an interval between
+            orders or dates (hours between two orders, days of stay, age), why
+            that interval is a payment condition and not execution time. The
+            registry refuses such a rule without it.
     """
 
     id: str
@@ -161,6 +171,8 @@ class Rule:
     published: date | None = None
     aliases: tuple[str, ...] = ()
     doc: str | None = ""
+    max_severity: Severity | None = None
+    time_condition: str = ""
 
     def __post_init__(self) -> None:
         self._check_identity()
@@ -223,6 +235,15 @@ class Rule:
             msg = (
                 f"a {self.severity.value!r} rule must cite its legal basis "
                 "(document, article, date; Decree 188/2025 Art. 51.2): add basis=(...)"
+            )
+            raise self._fail(msg)
+        if (
+            self.max_severity is not None
+            and self.severity.rank > self.max_severity.rank
+        ):
+            msg = (
+                f"it may run at most at {self.max_severity.value!r}, not "
+                f"{self.severity.value!r} (an override cannot raise it)"
             )
             raise self._fail(msg)
         if self.severity is Severity.ADJUST and not self.amount.strip():

@@ -1,23 +1,33 @@
 """Load the rule set: every ``xx000.py`` module of this package plus the edit tables.
 
-The rule set's version is the SHA-256 of the rule files and edit tables, so a
-finding recorded with ``rule_set="rs-1a2b3c4d5e6f"`` names exactly the code and
-data that produced it.
+The rule set's version is the SHA-256 of everything that decides a finding: the
+whole rule package (rule files, ``shared.py``, the model, the edit tables), the
+engine modules holding the derived views, the wrapper and the decision queries,
+and the versions of giamdinh, DuckDB and sqlglot. A finding recorded with
+``rule_set="rs-1a2b3c4d5e6f"`` names exactly the code and data that produced it.
+NOTE: the engine files are read as bytes, not imported: rules sit below the
+engine in the layers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import pkgutil
 import re
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import sqlglot
+
+from giamdinh.domain import Severity
 from giamdinh.errors import RuleDefinitionError
 from giamdinh.rules.edits import TABLES_DIR, EditTable, load_tables
-from giamdinh.rules.model import Rule
+from giamdinh.rules.model import TIME_POSITION, Rule
+from giamdinh.rules.sqlscan import TimeEvidence, time_evidence
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -130,12 +140,91 @@ def check_rule_set(rules: Iterable[Rule]) -> None:
             raise RuleDefinitionError(msg)
 
 
-def rule_set_version(paths: Iterable[Path]) -> str:
-    """Return ``rs-`` + the first 12 hex digits of the SHA-256 of the files."""
+def guard_time(rule: Rule) -> Rule:
+    """Return the rule capped by what its SQL reads; refuse it if it breaks the law.
+
+    A query that measures execution time, reads reference minutes or device logs
+    (``giamdinh.rules.sqlscan.time_evidence``) makes the rule time evidence,
+    whatever its ``evidence`` label: it may only be ``info`` or ``review``, and
+    its ``max_severity`` becomes ``review`` so no override can raise it. A query
+    computing an interval between orders or dates must say in
+    ``time_condition`` why that is a payment condition.
+
+    Raises:
+        RuleDefinitionError: the rule refuses or adjusts on time, or computes an
+            interval without saying why.
+    """
+    try:
+        found = time_evidence(rule.sql)
+    except sqlglot.errors.ParseError as exc:
+        raise RuleDefinitionError(
+            f"rule {rule.key}: SQL does not parse: {exc}"
+        ) from exc
+    grounds = sorted(k.value for k in found if k.is_time_ground)
+    if grounds:
+        if rule.severity.rank > Severity.REVIEW.rank:
+            msg = (
+                f"rule {rule.key}: its SQL reads {', '.join(grounds)}, so it may "
+                f"only be 'info' or 'review', not {rule.severity.value!r}, whatever "
+                f"its evidence label says. {TIME_POSITION}"
+            )
+            raise RuleDefinitionError(msg)
+        cap = rule.max_severity
+        if cap is None or cap.rank > Severity.REVIEW.rank:
+            return dataclasses.replace(rule, max_severity=Severity.REVIEW)
+        return rule
+    if TimeEvidence.ORDER_INTERVAL in found and not rule.time_condition.strip():
+        msg = (
+            f"rule {rule.key}: its SQL computes an interval between dates or orders; "
+            "say in time_condition= why it is a payment condition and not "
+            "execution time (which may never refuse)"
+        )
+        raise RuleDefinitionError(msg)
+    return rule
+
+
+ENGINE_DIR = RULES_DIR.parent / "engine"
+DECIDING_ENGINE_FILES = ("sql.py", "derived.py", "views.py", "run.py")
+"""Engine modules whose text decides findings and money: the SQL wrapper and
+decision queries, the derived views, the logical views, the run itself."""
+DECIDING_DISTRIBUTIONS = ("giamdinh", "duckdb", "sqlglot")
+"""Packages whose version changes what the SQL computes or how it is translated."""
+
+
+def version_inputs() -> list[Path]:
+    """Return every file whose text decides findings.
+
+    That is the whole rule package (rule files, ``shared.py``, the model, the
+    edit tables) and the deciding engine modules (``DECIDING_ENGINE_FILES``).
+    """
+    files = sorted(RULES_DIR.glob("*.py")) + sorted(TABLES_DIR.glob("*.csv"))
+    files += [ENGINE_DIR / name for name in DECIDING_ENGINE_FILES]
+    return [f for f in files if f.is_file()]
+
+
+def _distribution_versions() -> list[str]:
+    out: list[str] = []
+    for name in DECIDING_DISTRIBUTIONS:
+        try:
+            out.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            out.append(f"{name}==?")
+    return out
+
+
+def rule_set_version(paths: Iterable[Path], *, extra: Iterable[str] = ()) -> str:
+    """Return ``rs-`` + the first 12 hex digits of the SHA-256 of the files.
+
+    Args:
+        paths: the files (``version_inputs``), hashed by name and content.
+        extra: more text that decides (package versions).
+    """
     digest = hashlib.sha256()
     for path in sorted(paths):
-        digest.update(path.name.encode())
+        digest.update(path.parent.name.encode() + b"/" + path.name.encode())
         digest.update(path.read_bytes())
+    for text in extra:
+        digest.update(text.encode())
     return f"rs-{digest.hexdigest()[:12]}"
 
 
@@ -145,11 +234,9 @@ def load_rule_set() -> RuleSet:
     Raises:
         RuleDefinitionError: a rule or table breaks an invariant.
     """
-    rules = tuple(r for name in rule_modules() for r in _rules_of(name))
+    rules = tuple(guard_time(r) for name in rule_modules() for r in _rules_of(name))
     check_rule_set(rules)
     tables = load_tables()
-    files = [RULES_DIR / f"{m}.py" for m in rule_modules()]
-    files += sorted(TABLES_DIR.glob("*.csv"))
-    files.append(RULES_DIR / "model.py")
     ordered = tuple(sorted(rules, key=lambda r: (r.id, r.version)))
-    return RuleSet(rules=ordered, tables=tables, version=rule_set_version(files))
+    version = rule_set_version(version_inputs(), extra=_distribution_versions())
+    return RuleSet(rules=ordered, tables=tables, version=version)

@@ -56,6 +56,7 @@ RULE = Rule(
     table="XML3",
     params={"tolerance_minutes": 0},
     evidence=frozenset({Evidence.CLAIM_DATA}),
+    max_severity=Severity.REVIEW,
     sql="""
         select
             l.ma_lk, l.stt, l.ma_dich_vu, l.ngay_yl, l.ngay_th_yl, h.ngay_vao,

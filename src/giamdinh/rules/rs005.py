@@ -55,6 +55,7 @@ RULE = Rule(
     grain=Grain.LINE,
     table="XML3",
     evidence=frozenset({Evidence.CLAIM_DATA}),
+    max_severity=Severity.REVIEW,
     sql="""
         select l.ma_lk, l.stt, l.ma_dich_vu, l.ngay_yl, l.ngay_th_yl, l.ngay_kq
         from xml3 as l

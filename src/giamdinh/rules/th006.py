@@ -58,6 +58,11 @@ RULE = Rule(
     grain=Grain.LINE,
     table="XML3",
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.EDIT_TABLE}),
+    time_condition=(
+        "hours between two orders (NGAY_YL) of one service: a frequency limit "
+        "is a payment condition of the service (CV 266/2025), not the time a "
+        "service took to execute"
+    ),
     sql="""
         with limited as (
             select

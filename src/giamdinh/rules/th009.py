@@ -60,6 +60,10 @@ RULE = Rule(
     grain=Grain.LINE,
     table="XML3",
     evidence=frozenset({Evidence.CLAIM_DATA}),
+    time_condition=(
+        "days of stay from admission to discharge (NGAY_VAO, NGAY_RA) bound the "
+        "bed-days payable; the length of stay, not execution time"
+    ),
     sql="""
         with beds as (
             select
