@@ -64,7 +64,7 @@ def parse_sql(sql: str) -> exp.Expr:
     return sqlglot.parse_one(sql, read="duckdb")
 
 
-def _names(node: exp.Expression) -> set[str]:
+def _names(node: exp.Expr) -> set[str]:
     return {c.name.lower() for c in node.find_all(exp.Column) if c.name}
 
 
@@ -72,7 +72,7 @@ def _is_timestamp_name(name: str) -> bool:
     return name.startswith(("ngay_", "gio_", "thoi_gian")) or name in {"ts", "at"}
 
 
-def _execution_aliases(tree: exp.Expression) -> set[str]:
+def _execution_aliases(tree: exp.Expr) -> set[str]:
     """Execution timestamps and every alias that carries one (to a fixpoint)."""
     carried = set(EXECUTION_TIMESTAMPS)
     aliases = [a for a in tree.find_all(exp.Alias) if a.alias]
