@@ -7,10 +7,13 @@ DEMO_DIR ?= demo
 
 .PHONY: install demo test lint format docs docs-check bench bench-full clean
 
-$(STAMP): pyproject.toml
+# Installs the exact versions of uv.lock (`uv lock` updates it). --inexact keeps
+# uv itself in the venv; bytecode is compiled once here, not at every start.
+$(STAMP): pyproject.toml uv.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip uv || true
-	if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install --compile-bytecode --python $(BIN)/python -e '.[dev]'; \
+	if [ -x $(BIN)/uv ]; then UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen \
+		--inexact --extra dev --compile-bytecode --python $(BIN)/python; \
 	else $(BIN)/python -m pip install -e '.[dev]'; fi
 	touch $(STAMP)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
 from typing import TYPE_CHECKING
+
+from filelock import FileLock, Timeout
 
 from giamdinh.errors import StoreError
 
@@ -16,15 +16,18 @@ LOCK_NAME = ".lock"
 
 
 class StoreLock:
-    """``flock`` on ``<store>/.lock``; released when the process ends, even on kill.
+    """An OS lock on ``<store>/.lock``; released when the process ends, even on kill.
 
-    The lock file itself is never removed, so taking and releasing the lock does not
-    change the store's content.
+    ``filelock`` takes ``flock`` on Unix and ``msvcrt.locking`` on Windows (where
+    hospital BHYT offices work), so no Unix-only module sits on the import path.
+    On Unix the lock file itself is never removed, so taking and releasing the
+    lock does not change the store's content.
     """
 
     def __init__(self, root: Path) -> None:
         self.path = root / LOCK_NAME
-        self._fd: int | None = None
+        self._lock = FileLock(self.path, timeout=0, thread_local=False)
+        self._held = False
 
     def acquire(self) -> None:
         """Take the lock or raise ``StoreError`` naming the store.
@@ -32,17 +35,17 @@ class StoreLock:
         Raises:
             StoreError: another process (an ingest) holds the lock.
         """
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        if self._held:
+            return
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            os.close(fd)
+            self._lock.acquire(timeout=0)
+        except Timeout as exc:
             msg = (
                 f"claim store {self.path.parent} is locked by another ingest; "
                 "wait for it to finish and run again"
             )
             raise StoreError(msg) from exc
-        self._fd = fd
+        self._held = True
 
     def try_acquire(self) -> bool:
         """Take the lock if it is free; return whether it was taken."""
@@ -54,15 +57,14 @@ class StoreLock:
 
     def release(self) -> None:
         """Release the lock (idempotent)."""
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+        if self._held:
+            self._lock.release(force=True)
+            self._held = False
 
     @property
     def held(self) -> bool:
         """Whether this object holds the lock."""
-        return self._fd is not None
+        return self._held
 
     def __enter__(self) -> StoreLock:
         self.acquire()
