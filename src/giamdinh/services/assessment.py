@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from giamdinh.backends.duck import DuckDBBackend
+from giamdinh.domain.money import format_dong
 from giamdinh.engine import ruledocs
 from giamdinh.engine.cases import load_all_cases
 from giamdinh.engine.overrides import (
@@ -536,7 +537,7 @@ def latest_run(store_dir: Path) -> Path:
 
 
 def _money_text(value: Decimal) -> str:
-    return f"{value:,.0f}".replace(",", ".")
+    return format_dong(value, places=0)
 
 
 def _next_steps(
