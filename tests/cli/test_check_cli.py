@@ -269,3 +269,70 @@ def test_rules_list_show_and_dry_run(
     )
     assert assessed.exit_code == 0, assessed.output
     assert "hồ sơ" in assessed.output
+
+
+def test_check_reads_in_80_columns_with_codes_whole(
+    facility: tuple[Path, Path],
+) -> None:
+    claims, reference = facility
+    result = CliRunner().invoke(
+        app,
+        ["check", str(claims), "--reference", str(reference), "--fail-on", "never"],
+        env={"COLUMNS": "80"},
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in " ".join(line.split()[0] for line in lines if line.strip())
+    ma_lk = {p.stem for p in claims.glob("*.xml")}
+    shown = {line.split()[0] for line in lines if line and not line.startswith(" ")}
+    assert shown & ma_lk, "claims are named by their whole MA_LK"
+    wide = CliRunner().invoke(
+        app,
+        [
+            "check",
+            str(claims),
+            "--reference",
+            str(reference),
+            "--fail-on",
+            "never",
+            "--wide",
+        ],
+        env={"COLUMNS": "80"},
+    )
+    assert wide.exit_code == 0
+    assert "…" in result.output, "long messages are shortened by default"
+    assert "…" not in wide.output, "--wide shows them whole"
+
+
+def test_check_writes_the_workbook_and_counts_a_file_once(
+    facility: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    claims, reference = facility
+    one = sorted(claims.glob("*.xml"))[0]
+    out = tmp_path / "kiem-tra.xlsx"
+    result = CliRunner().invoke(
+        app,
+        [
+            "check",
+            str(one),
+            str(one),
+            "--reference",
+            str(reference),
+            "--format",
+            "xlsx",
+            "-o",
+            str(out),
+            "--fail-on",
+            "never",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    book = load_workbook(out)
+    assert book.sheetnames == ["Hồ sơ", "Phát hiện", "Lỗi tiếp nhận", "Chưa kiểm tra"]
+    rows = list(book["Hồ sơ"].iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 1
+    assert rows[0][0] == one.stem

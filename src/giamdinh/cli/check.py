@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 
 _out = Console(soft_wrap=False)
 
+
+def _console() -> Console:
+    """A console sized by the terminal (or ``COLUMNS``) at the time of the call."""
+    return Console(soft_wrap=False)
+
+
 FAIL_LEVELS = ("refuse", "adjust", "review", "info", "never")
 FORMATS = ("table", "json", "xlsx")
 OVERRIDES_OPTION = typer.Option(
@@ -69,7 +75,7 @@ _SEVERITY_VI = {
 }
 
 
-def _print_claim(claim: ClaimOut, *, wide: bool, width: int) -> None:
+def _print_claim(claim: ClaimOut, *, wide: bool, width: int, out: Console) -> None:
     """A claim as a few lines: its keys whole, then one block per problem."""
     state = "CỔNG TỪ CHỐI / portal rejects" if claim.reception == "rejected" else ""
     money = (
@@ -77,52 +83,53 @@ def _print_claim(claim: ClaimOut, *, wide: bool, width: int) -> None:
         if claim.money == "not_assessable"
         else f"đề nghị {_money(claim.claimed)}, chấp nhận {_money(claim.payable)}"
     )
-    _out.print(
+    out.print(
         f"[bold]{escape(claim.ma_lk)}[/] {escape(claim.ma_cskcb or '')} "
         f"{escape(state)}".rstrip()
     )
-    _out.print(f"  {money}")
+    out.print(f"  {money}")
     for err in claim.reception_errors:
         where = " ".join(str(p) for p in (err.table, err.stt, err.field) if p)
-        _out.print(f"  {err.code} {err.severity.value} {escape(where)}")
-        _out.print(f"    {escape(_short(err.message, width - 4, wide=wide))}")
+        out.print(f"  {err.code} {err.severity.value} {escape(where)}")
+        out.print(f"    {escape(_short(err.message, width - 4, wide=wide))}")
     for f in claim.findings:
         where = " ".join(str(p) for p in (f.table, f.stt, f.code) if p)
-        _out.print(
+        out.print(
             f"  {f.rule_id} {_SEVERITY_VI[f.severity.value]} {escape(where)} "
             f"{_money(f.amount)} đ"
         )
-        _out.print(f"    {escape(_short(f.message, width - 4, wide=wide))}")
+        out.print(f"    {escape(_short(f.message, width - 4, wide=wide))}")
     if claim.not_checked:
         ids = sorted({g.rule_id for g in claim.not_checked})
-        _out.print(
+        out.print(
             f"  chưa kiểm tra / not checked: {len(ids)} quy tắc "
             f"({escape(_short(', '.join(ids), width - 40, wide=wide))})"
         )
 
 
 def _print_text(output: CheckOutput, *, wide: bool) -> None:
-    width = _out.width
+    out = _console()
+    width = out.width
     for file in output.files:
         if not file.errors and file.status == "ok":
             continue
-        _out.print(f"[bold]{escape(file.path)}[/]: {file.status}")
+        out.print(f"[bold]{escape(file.path)}[/]: {file.status}")
         for err in file.errors:
             where = " ".join(
                 str(p) for p in (err.ma_lk, err.table, err.stt, err.field) if p
             )
-            _out.print(f"  {err.code} {err.severity.value} {escape(where)}")
-            _out.print(f"    {escape(_short(err.message, width - 4, wide=wide))}")
+            out.print(f"  {err.code} {err.severity.value} {escape(where)}")
+            out.print(f"    {escape(_short(err.message, width - 4, wide=wide))}")
     for claim in output.claims:
         if claim.findings or claim.reception_errors or claim.reception == "rejected":
-            _print_claim(claim, wide=wide, width=width)
+            _print_claim(claim, wide=wide, width=width, out=out)
     if output.reference.missing:
-        _out.print(
+        out.print(
             "Thiếu tệp tham chiếu / reference files not given: "
             + ", ".join(output.reference.missing)
         )
     t = output.totals
-    _out.print(
+    out.print(
         f"{t.claims} hồ sơ ({t.claims_rejected_by_portal} cổng từ chối, "
         f"{t.claims_not_assessable} không xác định được số tiền)"
     )
@@ -133,8 +140,8 @@ def _print_text(output: CheckOutput, *, wide: bool) -> None:
         ("điều chỉnh / adjusted", t.adjusted),
         ("chờ giám định / under review", t.under_review),
     ):
-        _out.print(f"  {label:<30}{_money(value):>20} đồng")
-    _out.print(f"Bộ quy tắc / rule set: {output.rule_set}")
+        out.print(f"  {label:<30}{_money(value):>20} đồng")
+    out.print(f"Bộ quy tắc / rule set: {output.rule_set}")
 
 
 def check(  # noqa: PLR0917 - Typer commands take their options positionally
