@@ -4,7 +4,11 @@ Public API:
 
 - :class:`ReferenceSet` — every ``ref_*`` table of one assessment as Arrow, with
   ``tables()``, ``register(con)``, ``lookup(kind, code, as_of)`` and ``missing``;
-- :func:`load_folder` / :class:`FileReport` — check one facility's reference folder;
+- :func:`load_folder` / :class:`FileReport` / :class:`Problem` — check one
+  facility's reference folder; a bad row or file is reported (with its
+  :class:`Outcome`), never a reason to refuse the folder; ``ReferenceSet.problems``,
+  ``present``/``absent``/``unusable`` and ``not_checked(table)`` expose the loading
+  report as data;
 - :func:`load_national` — the national tables shipped with the package;
 - :func:`read_published_norms` / ``NORM_TABLES`` — published norms (staff minutes,
   expected supply quantities) as reference tables, added with
@@ -27,7 +31,14 @@ from giamdinh.refdata.codes import (
     parse_machine_code,
     parse_service_code,
 )
-from giamdinh.refdata.facility import FileReport, Problem, load_file, load_folder
+from giamdinh.refdata.facility import (
+    FileReport,
+    FileStatus,
+    Outcome,
+    Problem,
+    load_file,
+    load_folder,
+)
 from giamdinh.refdata.national import NATIONAL_TABLES, load_national
 from giamdinh.refdata.norm_tables import (
     NORM_FILES,
@@ -39,7 +50,9 @@ from giamdinh.refdata.norm_tables import (
 )
 from giamdinh.refdata.reference_set import (
     FACILITY_TABLES,
+    FILE_KINDS,
     LookupKind,
+    NotChecked,
     ReferenceSet,
     as_of_predicate,
 )
@@ -50,6 +63,7 @@ SAMPLES_DIR = Path(__file__).parent / "samples"
 
 __all__ = [
     "FACILITY_TABLES",
+    "FILE_KINDS",
     "FILE_SPECS",
     "NATIONAL_TABLES",
     "NORM_FILES",
@@ -60,8 +74,11 @@ __all__ = [
     "SAMPLES_DIR",
     "FileReport",
     "FileSpec",
+    "FileStatus",
     "LookupKind",
     "MachineCode",
+    "NotChecked",
+    "Outcome",
     "Problem",
     "ReferenceSet",
     "ServiceCode",
