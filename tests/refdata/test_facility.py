@@ -148,13 +148,13 @@ _IGNORE = Outcome.VALUE_IGNORED
             ["18.0119.0028", "X", "abc", "20250101", "", "99001"],
             "DON_GIA",
             "amount",
-            _SKIP,
+            _IGNORE,
         ),
         (
             ["18.0119.0028", "X", "-5", "20250101", "", "99001"],
             "DON_GIA",
             "non-negative",
-            _SKIP,
+            _IGNORE,
         ),
         (
             ["", "X", "70000", "20250101", "", "99001"],
@@ -221,6 +221,18 @@ def test_missing_required_column_makes_the_file_unusable(
     )
     assert report.unusable
     assert table.num_rows == 0
+
+
+def test_price_column_absent_is_not_an_error(
+    tmp_path: Path, csv_writer: Callable[..., Path]
+) -> None:
+    """DON_GIA is optional: the service is in the catalogue, CT001 has no price."""
+    path = csv_writer(
+        tmp_path / "M05.csv", ["MA_DICH_VU", "TU_NGAY"], [["18.0119.0028", "20250101"]]
+    )
+    table, report = load_file(path, M05, ma_cskcb="99001")
+    assert report.ok, report.problems
+    assert table.column("don_gia").to_pylist() == [None]
 
 
 def test_enumerations_checked(tmp_path: Path, csv_writer: Callable[..., Path]) -> None:

@@ -9,6 +9,8 @@ Public API:
   :class:`Outcome`), never a reason to refuse the folder; ``ReferenceSet.problems``,
   ``present``/``absent``/``unusable`` and ``not_checked(table)`` expose the loading
   report as data;
+- ``COLUMN_DECISIONS`` / ``ACQUISITION_FORM_LIST`` — which column each file must
+  fill and why, and which acquisition forms hold a machine under a contract;
 - :func:`load_national` — the national tables shipped with the package;
 - :func:`read_published_norms` / ``NORM_TABLES`` — published norms (staff minutes,
   expected supply quantities) as reference tables, added with
@@ -32,6 +34,7 @@ from giamdinh.refdata.codes import (
     parse_service_code,
 )
 from giamdinh.refdata.facility import (
+    OPEN_START,
     FileReport,
     FileStatus,
     Outcome,
@@ -56,12 +59,22 @@ from giamdinh.refdata.reference_set import (
     ReferenceSet,
     as_of_predicate,
 )
-from giamdinh.refdata.specs import FILE_SPECS, FileSpec
+from giamdinh.refdata.specs import (
+    ACQUISITION_FORM_LIST,
+    COLUMN_DECISIONS,
+    CONTRACT_FORMS,
+    FILE_SPECS,
+    FileSpec,
+    Requirement,
+)
 
 SAMPLES_DIR = Path(__file__).parent / "samples"
 """Sample reference folders shipped with the package (``facility_99001``)."""
 
 __all__ = [
+    "ACQUISITION_FORM_LIST",
+    "COLUMN_DECISIONS",
+    "CONTRACT_FORMS",
     "FACILITY_TABLES",
     "FILE_KINDS",
     "FILE_SPECS",
@@ -71,6 +84,7 @@ __all__ = [
     "NORM_STAFF_MINUTES",
     "NORM_SUPPLY_QUANTITIES",
     "NORM_TABLES",
+    "OPEN_START",
     "SAMPLES_DIR",
     "FileReport",
     "FileSpec",
@@ -81,6 +95,7 @@ __all__ = [
     "Outcome",
     "Problem",
     "ReferenceSet",
+    "Requirement",
     "ServiceCode",
     "ServiceCodeKind",
     "ServiceVariant",

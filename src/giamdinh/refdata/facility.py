@@ -15,6 +15,7 @@ import threading
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,6 @@ from giamdinh.refdata.specs import (
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
-    from datetime import date
     from pathlib import Path
 
 MONEY_TYPE = pa.decimal128(18, 3)
@@ -41,6 +41,10 @@ _local = threading.local()
 ROW_COLUMN = "_row"
 FILE_COLUMN = "_file"
 _MAX_MESSAGE_PROBLEMS = 20
+OPEN_START = date.min
+"""``valid_from`` of a row whose start is optional and empty (a machine bought, not
+held under a contract): valid from the beginning, so the one as-of predicate
+``valid_from <= d`` still holds."""
 
 
 class Outcome(StrEnum):
@@ -140,7 +144,7 @@ class FileReport:
         rows_skipped: number of data rows left out (each has a problem).
         keys: number of distinct keys (items).
         closed_periods: rows whose period is closed (``DEN_NGAY`` set).
-        first_day: earliest ``valid_from``.
+        first_day: earliest ``valid_from`` (open starts aside).
         last_day: latest ``valid_to`` (``None`` when some period is open).
         problems: every problem found, each with what was done about it.
         notes: remarks that are not problems (extra columns, encoding).
@@ -416,15 +420,15 @@ def _typed_table(
 ) -> tuple[pa.Table, list[Problem]]:
     """Type every column at once (Arrow compute), locate bad cells, drop bad rows.
 
-    A bad cell in a column the row cannot do without (required, or a validity
-    day) leaves the row out; elsewhere it is left empty
+    A bad cell in a column the row cannot do without (required, required by a
+    condition, or a validity day) leaves the row out; elsewhere it is left empty
     and the row kept.
     """
     n = len(raw.rows)
     row_numbers = [number for number, _ in raw.rows]
     texts = _text_columns(raw, index)
     found = _Found(file=raw.file, row_numbers=row_numbers, problems=[], skipped=set())
-    critical = {*spec.required, spec.valid_from, spec.valid_to}
+    critical = {*spec.required, *spec.required_when, spec.valid_from, spec.valid_to}
     _check_widths(raw, found)
     arrays: dict[str, pa.Array] = {}
     for col in (*spec.columns, *extras):
@@ -433,6 +437,15 @@ def _typed_table(
         text = texts.get(col, pa.nulls(n, type=pa.string()))
         arrays[col.lower()] = _checked_column(
             text, spec=spec, column=col, critical=col in critical, found=found
+        )
+    for col, (driver, values) in spec.required_when.items():
+        _check_condition(
+            texts.get(col, pa.nulls(n, type=pa.string())),
+            texts.get(driver, pa.nulls(n, type=pa.string())),
+            column=col,
+            driver=driver,
+            values=values,
+            found=found,
         )
     if spec.facility:
         facility = texts.get("MA_CSKCB", pa.nulls(n, type=pa.string()))
@@ -448,7 +461,8 @@ def _typed_table(
                 en="the facility code MA_CSKCB is missing",
                 outcome=Outcome.ROW_SKIPPED,
             )
-    start = arrays[spec.valid_from.lower()]
+    # An optional start left empty (a machine bought, not under contract) is open.
+    start = pc.fill_null(arrays[spec.valid_from.lower()], pa.scalar(OPEN_START))
     end = arrays[spec.valid_to.lower()]
     for i in _where(pc.less(end, start)):
         first, last = start[i].as_py(), end[i].as_py()
@@ -543,6 +557,29 @@ def _checked_column(
     return value
 
 
+def _check_condition(
+    text: pa.Array,
+    driver_text: pa.Array,
+    *,
+    column: str,
+    driver: str,
+    values: frozenset[str],
+    found: _Found,
+) -> None:
+    """Leave out rows where ``driver`` needs ``column`` and it is empty."""
+    needs = pc.is_in(driver_text, value_set=pa.array(sorted(values)))
+    for i in _where(pc.and_(needs, pc.is_null(text))):
+        form = driver_text[i].as_py()
+        found.add(
+            i,
+            column,
+            value=None,
+            vi=f"{column} phải có khi {driver} là {form} (có hợp đồng)",
+            en=f"{column} is required when {driver} is {form} (held under a contract)",
+            outcome=Outcome.ROW_SKIPPED,
+        )
+
+
 @contextmanager
 def _checking(table: pa.Table) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield this thread's checking connection with ``table`` registered as ``t``.
@@ -619,7 +656,7 @@ def _summary(
         (row,) = con.execute(
             f"""
             select count(distinct ({key_cols})), count(valid_to),
-                   min(valid_from),
+                   min(valid_from) filter (where valid_from > date '0001-01-01'),
                    case when count(*) = count(valid_to) then max(valid_to) end
             from t
             """  # noqa: S608 - key columns come from the fixed FileSpec
