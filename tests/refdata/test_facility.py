@@ -344,7 +344,10 @@ def test_xlsx_import(tmp_path: Path) -> None:
     path = tmp_path / "M06.xlsx"
     workbook.save(path)
     table, report = load_file(path, FILE_SPECS["M06"])
-    assert report.ok, report.problems
+    # The facility code typed as a number on row 2 is loaded and reported.
+    assert [(p.row, p.column, p.value, p.outcome) for p in report.problems] == [
+        (2, "MA_CSKCB", "99001", Outcome.KEPT)
+    ]
     assert report.rows == 2
     assert table.column("hd_tu").to_pylist() == [date(2019, 6, 1), None]
     assert table.column("nam_sx").to_pylist() == [2019, 2022]
@@ -385,9 +388,11 @@ def test_xlsx_title_rows_above_the_header(tmp_path: Path) -> None:
     assert table.column("_row").to_pylist() == [4]
     assert "header on row 3; title rows above it skipped" in report.notes
     assert [(p.row, p.column, p.outcome) for p in report.problems] == [
+        (4, "MA_CSKCB", Outcome.KEPT),
         (5, "TU_NGAY", Outcome.ROW_SKIPPED),
+        (5, "MA_CSKCB", Outcome.KEPT),
     ]
-    assert report.problems[0].describe(english=True) == (
+    assert report.problems[1].describe(english=True) == (
         "M06.xlsx, row 5, column TU_NGAY: '2025-01-01' is not a date yyyymmdd "
         "(row not loaded)"
     )

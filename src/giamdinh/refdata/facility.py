@@ -60,8 +60,8 @@ class Outcome(StrEnum):
     VALUE_IGNORED = "value_ignored"
     """The row is loaded with this cell left empty (an optional cell is invalid)."""
     KEPT = "kept"
-    """The row is loaded as written, but should be checked (a period overlapping
-    another row of the same key)."""
+    """The row is loaded as written, but should be checked (an Excel number in a
+    code column, a period overlapping another row of the same key)."""
 
     @property
     def text(self) -> str:
@@ -308,6 +308,11 @@ def build_table(
         notes.append(f"decoded as {raw.encoding}")
     if raw.header_row > 1:
         notes.append(f"header on row {raw.header_row}; title rows above it skipped")
+    if raw.padded:
+        notes.append(
+            f"{raw.padded} Excel number cell(s) read with the leading zeros of "
+            "their number format (e.g. 00000)"
+        )
     schema = _schema_of(spec, extras)
     table, cell_problems = _typed_table(
         raw, spec=spec, index=index, extras=extras, schema=schema, ma_cskcb=ma_cskcb
@@ -432,9 +437,11 @@ def _typed_table(
     _check_widths(raw, found)
     arrays: dict[str, pa.Array] = {}
     for col in (*spec.columns, *extras):
+        text = texts.get(col, pa.nulls(n, type=pa.string()))
+        if col in spec.codes and col in index:
+            _report_numbers(raw, found, column=col, position=index[col], text=text)
         if spec.facility and col == "MA_CSKCB":
             continue
-        text = texts.get(col, pa.nulls(n, type=pa.string()))
         arrays[col.lower()] = _checked_column(
             text, spec=spec, column=col, critical=col in critical, found=found
         )
@@ -505,6 +512,33 @@ def _check_widths(raw: RawTable, found: _Found) -> None:
                 "(an unquoted separator inside a text?)"
             ),
             outcome=Outcome.ROW_SKIPPED,
+        )
+
+
+def _report_numbers(
+    raw: RawTable, found: _Found, *, column: str, position: int, text: pa.Array
+) -> None:
+    """Report code cells that Excel stored as numbers (leading zeros lost)."""
+    if not raw.numbers:
+        return
+    for i, number in enumerate(found.row_numbers):
+        if (number, position) not in raw.numbers:
+            continue
+        cell = text[i].as_py()
+        found.add(
+            i,
+            column,
+            value=cell,
+            vi=(
+                f"ô Excel chứa số {cell}, không phải văn bản: số 0 ở đầu mã (nếu có) "
+                "đã mất; định dạng cột là Text rồi nhập lại mã"
+            ),
+            en=(
+                f"the Excel cell holds the number {cell}, not text: a leading zero "
+                "of the code, if any, is lost; format the column as Text and type "
+                "the code again"
+            ),
+            outcome=Outcome.KEPT,
         )
 
 
