@@ -12,7 +12,7 @@ import pytest
 from openpyxl import Workbook
 
 from giamdinh.errors import ReferenceDataError
-from giamdinh.refdata import FILE_SPECS, ReferenceSet, load_file, load_folder
+from giamdinh.refdata import FILE_SPECS, Outcome, ReferenceSet, load_file, load_folder
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -73,7 +73,7 @@ def test_closed_period_last_day_inclusive(
     assert (refs.lookup("service", "18.0015.0001", day).num_rows == 1) is found
 
 
-def test_overlapping_periods_rejected(
+def test_overlapping_periods_reported_both_rows_kept(
     tmp_path: Path, csv_writer: Callable[..., Path]
 ) -> None:
     path = csv_writer(
@@ -91,8 +91,10 @@ def test_overlapping_periods_rejected(
     assert (problem.file, problem.row, problem.column) == ("M05.csv", 4, "TU_NGAY")
     assert "row 2" in problem.message_en
     assert "18.0119.0028" in problem.message_en
-    with pytest.raises(ReferenceDataError, match=r"M05\.csv, row 4, column TU_NGAY"):
-        ReferenceSet.load(tmp_path)
+    assert problem.outcome is Outcome.KEPT
+    refs = ReferenceSet.load(tmp_path)
+    assert [p.row for p in refs.problems] == [4]
+    assert len(refs.history("service", "18.0119.0028")) == 2
 
 
 def test_two_open_rows_overlap(tmp_path: Path, csv_writer: Callable[..., Path]) -> None:
@@ -123,56 +125,114 @@ def test_same_code_other_facility_is_not_an_overlap(
     assert report.ok
 
 
+_SKIP = Outcome.ROW_SKIPPED
+_IGNORE = Outcome.VALUE_IGNORED
+
+
 @pytest.mark.parametrize(
-    ("cells", "column", "fragment"),
+    ("cells", "column", "fragment", "outcome"),
     [
-        (["18.0119.0028", "X", "70000", "2025-01-01", "", "99001"], "TU_NGAY", "date"),
-        (["18.0119.0028", "X", "70000", "20250230", "", "99001"], "TU_NGAY", "date"),
-        (["18.0119.0028", "X", "abc", "20250101", "", "99001"], "DON_GIA", "amount"),
+        (
+            ["18.0119.0028", "X", "70000", "2025-01-01", "", "99001"],
+            "TU_NGAY",
+            "date",
+            _SKIP,
+        ),
+        (
+            ["18.0119.0028", "X", "70000", "20250230", "", "99001"],
+            "TU_NGAY",
+            "date",
+            _SKIP,
+        ),
+        (
+            ["18.0119.0028", "X", "abc", "20250101", "", "99001"],
+            "DON_GIA",
+            "amount",
+            _IGNORE,
+        ),
         (
             ["18.0119.0028", "X", "-5", "20250101", "", "99001"],
             "DON_GIA",
             "non-negative",
+            _IGNORE,
         ),
         (
             ["", "X", "70000", "20250101", "", "99001"],
             "MA_DICH_VU",
             "must not be empty",
+            _SKIP,
         ),
         (
             ["18.0119.0028", "X", "70000", "20250101", "20241231", "99001"],
             "DEN_NGAY",
             "before",
+            _SKIP,
         ),
-        (["18.0119.0028", "X", "70000", "20250101", "", ""], "MA_CSKCB", "MA_CSKCB"),
+        (
+            ["18.0119.0028", "X", "70000", "20250101", "2026-12-31", "99001"],
+            "DEN_NGAY",
+            "date",
+            _SKIP,
+        ),
+        (
+            ["18.0119.0028", "X", "70000", "20250101", "", ""],
+            "MA_CSKCB",
+            "MA_CSKCB",
+            _SKIP,
+        ),
     ],
 )
 def test_bad_cell_named_by_row_and_column(
     tmp_path: Path,
     csv_writer: Callable[..., Path],
+    *,
     cells: list[str],
     column: str,
     fragment: str,
+    outcome: Outcome,
 ) -> None:
     path = csv_writer(tmp_path / "M05.csv", HEADER, [cells])
-    _, report = load_file(path, M05)
+    table, report = load_file(path, M05)
     assert [(p.file, p.row, p.column) for p in report.problems] == [
         ("M05.csv", 2, column)
     ]
-    assert fragment in report.problems[0].message_en
+    problem = report.problems[0]
+    assert fragment in problem.message_en
+    assert problem.message  # Vietnamese too
+    assert problem.outcome is outcome
+    # A skipped row is left out; an ignored value leaves the row in, cell empty.
+    assert table.num_rows == (0 if outcome is _SKIP else 1)
+    assert report.rows_skipped == (1 if outcome is _SKIP else 0)
+    if outcome is _IGNORE:
+        assert table.column(column.lower()).to_pylist() == [None]
 
 
-def test_missing_required_column(
+def test_missing_required_column_makes_the_file_unusable(
     tmp_path: Path, csv_writer: Callable[..., Path]
 ) -> None:
     path = csv_writer(
+        tmp_path / "M05.csv", ["MA_DICH_VU", "DON_GIA"], [["18.0119.0028", "70000"]]
+    )
+    table, report = load_file(path, M05, ma_cskcb="99001")
+    assert [(p.row, p.column) for p in report.problems] == [(1, "TU_NGAY")]
+    assert report.problems[0].describe(english=True) == (
+        "M05.csv, row 1, column TU_NGAY: required column TU_NGAY is missing "
+        "(every row needs it) (file not loaded)"
+    )
+    assert report.unusable
+    assert table.num_rows == 0
+
+
+def test_price_column_absent_is_not_an_error(
+    tmp_path: Path, csv_writer: Callable[..., Path]
+) -> None:
+    """DON_GIA is optional: the service is in the catalogue, CT001 has no price."""
+    path = csv_writer(
         tmp_path / "M05.csv", ["MA_DICH_VU", "TU_NGAY"], [["18.0119.0028", "20250101"]]
     )
-    _, report = load_file(path, M05, ma_cskcb="99001")
-    assert [(p.row, p.column) for p in report.problems] == [(1, "DON_GIA")]
-    assert "required column DON_GIA is missing" in report.problems[0].describe(
-        english=True
-    )
+    table, report = load_file(path, M05, ma_cskcb="99001")
+    assert report.ok, report.problems
+    assert table.column("don_gia").to_pylist() == [None]
 
 
 def test_enumerations_checked(tmp_path: Path, csv_writer: Callable[..., Path]) -> None:
@@ -284,7 +344,10 @@ def test_xlsx_import(tmp_path: Path) -> None:
     path = tmp_path / "M06.xlsx"
     workbook.save(path)
     table, report = load_file(path, FILE_SPECS["M06"])
-    assert report.ok, report.problems
+    # The facility code typed as a number on row 2 is loaded and reported.
+    assert [(p.row, p.column, p.value, p.outcome) for p in report.problems] == [
+        (2, "MA_CSKCB", "99001", Outcome.KEPT)
+    ]
     assert report.rows == 2
     assert table.column("hd_tu").to_pylist() == [date(2019, 6, 1), None]
     assert table.column("nam_sx").to_pylist() == [2019, 2022]
@@ -303,7 +366,8 @@ def test_xlsx_bad_cell_names_row(tmp_path: Path) -> None:
     workbook.save(path)
     _, report = load_file(path, FILE_SPECS["M06"])
     assert [p.describe(english=True) for p in report.problems] == [
-        "M06.xlsx, row 2, column TU_NGAY: '01/01/2025' is not a date yyyymmdd"
+        "M06.xlsx, row 2, column TU_NGAY: '01/01/2025' is not a date yyyymmdd "
+        "(row not loaded)"
     ]
 
 
@@ -320,12 +384,18 @@ def test_xlsx_title_rows_above_the_header(tmp_path: Path) -> None:
     path = tmp_path / "M06.xlsx"
     workbook.save(path)
     table, report = load_file(path, FILE_SPECS["M06"])
-    assert table.column("ma_may").to_pylist() == ["XQ.1.99001.A", "SA.2.99001.B"]
-    assert table.column("_row").to_pylist() == [4, 5]
+    assert table.column("ma_may").to_pylist() == ["XQ.1.99001.A"]
+    assert table.column("_row").to_pylist() == [4]
     assert "header on row 3; title rows above it skipped" in report.notes
-    assert [p.describe(english=True) for p in report.problems] == [
-        "M06.xlsx, row 5, column TU_NGAY: '2025-01-01' is not a date yyyymmdd"
+    assert [(p.row, p.column, p.outcome) for p in report.problems] == [
+        (4, "MA_CSKCB", Outcome.KEPT),
+        (5, "TU_NGAY", Outcome.ROW_SKIPPED),
+        (5, "MA_CSKCB", Outcome.KEPT),
     ]
+    assert report.problems[1].describe(english=True) == (
+        "M06.xlsx, row 5, column TU_NGAY: '2025-01-01' is not a date yyyymmdd "
+        "(row not loaded)"
+    )
 
 
 def test_csv_title_row_and_semicolons(tmp_path: Path) -> None:
@@ -346,11 +416,11 @@ def test_csv_title_row_and_semicolons(tmp_path: Path) -> None:
 def test_header_missing_a_column_is_named_on_its_row(tmp_path: Path) -> None:
     path = tmp_path / "M05.csv"
     path.write_text(
-        "Bảng 5\nMA_DICH_VU,TEN_DICH_VU,TU_NGAY\n18.0119.0028,X,20260101\n",
+        "Bảng 5\nMA_DICH_VU,TEN_DICH_VU,DON_GIA\n18.0119.0028,X,73300\n",
         encoding="utf-8",
     )
     _, report = load_file(path, M05, ma_cskcb="99001")
-    assert [(p.row, p.column) for p in report.problems] == [(2, "DON_GIA")]
+    assert [(p.row, p.column) for p in report.problems] == [(2, "TU_NGAY")]
 
 
 def test_not_a_workbook(tmp_path: Path) -> None:
@@ -358,6 +428,8 @@ def test_not_a_workbook(tmp_path: Path) -> None:
     path.write_bytes(b"not a zip")
     _, report = load_file(path, FILE_SPECS["M06"])
     assert "not a readable XLSX" in report.problems[0].message_en
+    assert report.problems[0].outcome is Outcome.FILE_NOT_LOADED
+    assert report.unusable
 
 
 def test_empty_csv(tmp_path: Path) -> None:
@@ -432,13 +504,37 @@ def test_row_wider_than_header_and_duplicate_column(tmp_path: Path) -> None:
         "18.0119.0028,73300,20260101,99001,1,extra\n",
         encoding="utf-8",
     )
-    _, report = load_file(path, M05)
-    assert [(p.row, p.column) for p in report.problems] == [
-        (1, "DON_GIA"),
-        (2, "DON_GIA"),
+    table, report = load_file(path, M05)
+    assert [(p.row, p.column, p.outcome) for p in report.problems] == [
+        (1, "DON_GIA", Outcome.COLUMN_IGNORED),
+        (2, "DON_GIA", Outcome.ROW_SKIPPED),
     ]
     assert "appears twice" in report.problems[0].message_en
     assert "6 cells" in report.problems[1].message_en
+    assert report.problems[1].value == "extra"
+    assert table.num_rows == 0
+
+
+def test_trailing_empty_cells_are_harmless(tmp_path: Path) -> None:
+    path = tmp_path / "M05.csv"
+    path.write_text(
+        "MA_DICH_VU,DON_GIA,TU_NGAY,MA_CSKCB\n18.0119.0028,73300,20260101,99001,,\n",
+        encoding="utf-8",
+    )
+    table, report = load_file(path, M05)
+    assert report.ok, report.problems
+    assert table.num_rows == 1
+
+
+def test_first_of_two_same_columns_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "M05.csv"
+    path.write_text(
+        "MA_DICH_VU,DON_GIA,TU_NGAY,MA_CSKCB,DON_GIA\n18.0119.0028,73300,20260101,99001,1\n",
+        encoding="utf-8",
+    )
+    table, report = load_file(path, M05)
+    assert [p.outcome for p in report.problems] == [Outcome.COLUMN_IGNORED]
+    assert table.column("don_gia").to_pylist() == [Decimal("73300.000")]
 
 
 def test_many_bad_rows_all_reported(

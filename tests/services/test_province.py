@@ -70,3 +70,35 @@ def test_a_folder_without_catalogues_is_a_clear_error(tmp_path: Path) -> None:
         facility_folders([tmp_path / "empty"])
     with pytest.raises(ConfigError, match="does not exist"):
         load_reference(tmp_path / "absent")
+
+
+def test_bad_rows_and_files_of_one_facility_do_not_refuse_the_province(
+    province: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "ref"
+    shutil.copytree(province, copy)
+    first, second = sorted(p for p in copy.iterdir() if p.is_dir())[:2]
+    services = first / "M05.csv"
+    lines = services.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[header.index("TU_NGAY")] = "2025-13-01"
+    services.write_text(
+        "\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n", encoding="utf-8"
+    )
+    (second / "M06.csv").write_text("TEN_TB\nMáy\n", encoding="utf-8")
+    refs = load_reference(copy)
+    assert [(p.file, p.row, p.column) for p in refs.problems] == [
+        ("M05.csv", 2, "TU_NGAY"),
+        ("M06.csv", 1, "MA_MAY"),
+        ("M06.csv", 1, "TU_NGAY"),
+        ("M06.csv", 1, "MA_CSKCB"),
+    ]
+    broken = [r for r in refs.reports if r.problems]
+    assert [r.path for r in broken] == [services, second / "M06.csv"]
+    # Other facilities' machines still load: the table is checked.
+    assert "ref_machines" not in refs.missing
+    assert "M06" in refs.present
+    machines = refs.table("ref_machines").column("ma_cskcb")
+    assert second.name not in _codes(machines)
+    assert first.name in _codes(machines)

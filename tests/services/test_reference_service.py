@@ -49,12 +49,36 @@ def test_check_reports_all_problems_and_missing(tmp_path: Path) -> None:
     result = check_reference_folder(folder)
     assert not result.ok
     assert result.not_checked == ("licences",)
+    assert result.rows_skipped == 1
     problems = [p.describe(english=True) for r in result.reports for p in r.problems]
     assert problems == [
-        "M06.csv, row 2, column TU_NGAY: '2025-01-01' is not a date yyyymmdd"
+        "M06.csv, row 2, column TU_NGAY: '2025-01-01' is not a date yyyymmdd "
+        "(row not loaded)"
     ]
-    with pytest.raises(ReferenceDataError, match=r"M06\.csv, row 2, column TU_NGAY"):
-        open_reference(folder)
+    # The bad row does not refuse the folder: the rest loads, the report stays.
+    refs = open_reference(folder)
+    assert [(p.file, p.row, p.column, p.value) for p in refs.problems] == [
+        ("M06.csv", 2, "TU_NGAY", "2025-01-01")
+    ]
+    day = date(2026, 3, 2)
+    assert refs.lookup("machine", "XQ.1.99001.SYNXQ0001", day).num_rows == 0
+    assert refs.lookup("machine", "SA.2.99001.SYNSA0001", day).num_rows == 1
+    assert refs.absent == ("licences",)
+    refs.close()
+
+
+def test_unusable_file_is_not_checked(tmp_path: Path) -> None:
+    folder = tmp_path / "ref"
+    shutil.copytree(SAMPLE, folder)
+    (folder / "M06.csv").write_text("TEN_TB\nMáy\n", encoding="utf-8")
+    result = check_reference_folder(folder)
+    assert result.not_checked == ("M06",)
+    refs = open_reference(folder)
+    assert refs.unusable == ("M06",)
+    reason = refs.not_checked("ref_machines")
+    assert reason is not None
+    assert reason.message_en.startswith("M06.csv unusable: required column MA_MAY")
+    refs.close()
 
 
 def test_show_service_with_price_and_technique(refs: ReferenceSet) -> None:

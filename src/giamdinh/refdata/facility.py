@@ -1,15 +1,22 @@
 """Facility reference files → typed, effective-dated Arrow tables.
 
-Each file is checked as a whole and every problem is kept (file, row, column), so
-that an operator can fix them all at once. Overlapping validity periods of the same
-key are found with one DuckDB self-join, not a Python loop.
+A file is read as hospitals really fill it: a bad row is left out and reported, and
+the rest of the file loads. Only a file that cannot be used at all (unreadable, or
+missing a column every row needs) is not loaded, and then only that file. Every
+problem is kept with its file, row, column, value and what the loader did about it
+(:class:`Outcome`), so that an operator can fix them all at once and a caller can
+show them row by row. Overlapping validity periods of the same key are found with
+one DuckDB self-join, not a Python loop.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -26,8 +33,7 @@ from giamdinh.refdata.specs import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-    from datetime import date
+    from collections.abc import Iterable, Iterator
     from pathlib import Path
 
 MONEY_TYPE = pa.decimal128(18, 3)
@@ -35,27 +41,94 @@ _local = threading.local()
 ROW_COLUMN = "_row"
 FILE_COLUMN = "_file"
 _MAX_MESSAGE_PROBLEMS = 20
+OPEN_START = date.min
+"""``valid_from`` of a row whose start is optional and empty (a machine bought, not
+held under a contract): valid from the beginning, so the one as-of predicate
+``valid_from <= d`` still holds."""
+
+
+class Outcome(StrEnum):
+    """What the loader did about a problem."""
+
+    FILE_NOT_LOADED = "file_not_loaded"
+    """The file cannot be used (unreadable, or a column every row needs is
+    missing): its table is empty and its rules report "not checked"."""
+    COLUMN_IGNORED = "column_ignored"
+    """A header column is not used (it appears twice: the first one is read)."""
+    ROW_SKIPPED = "row_skipped"
+    """The row is not loaded: a cell it needs is empty or invalid."""
+    VALUE_IGNORED = "value_ignored"
+    """The row is loaded with this cell left empty (an optional cell is invalid)."""
+    KEPT = "kept"
+    """The row is loaded as written, but should be checked (an Excel number in a
+    code column, a period overlapping another row of the same key)."""
+
+    @property
+    def text(self) -> str:
+        """Return what was done, in Vietnamese."""
+        return _OUTCOME_TEXT[self][0]
+
+    @property
+    def text_en(self) -> str:
+        """Return what was done, in English."""
+        return _OUTCOME_TEXT[self][1]
+
+
+_OUTCOME_TEXT: dict[Outcome, tuple[str, str]] = {
+    Outcome.FILE_NOT_LOADED: ("tệp không được nạp", "file not loaded"),
+    Outcome.COLUMN_IGNORED: ("cột bị bỏ qua", "column ignored"),
+    Outcome.ROW_SKIPPED: ("dòng không được nạp", "row not loaded"),
+    Outcome.VALUE_IGNORED: (
+        "bỏ qua giá trị, dòng vẫn được nạp",
+        "value ignored, row loaded",
+    ),
+    Outcome.KEPT: ("dòng vẫn được nạp như đã ghi", "row loaded as written"),
+}
+
+
+class FileStatus(StrEnum):
+    """Whether a reference file fed its table."""
+
+    LOADED = "loaded"
+    """Found and read (some rows may have been left out)."""
+    ABSENT = "absent"
+    """Not in the folder: the rules that need it report "not checked"."""
+    UNUSABLE = "unusable"
+    """Found but not loaded: the rules that need it report "not checked"."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Problem:
-    """One problem in a reference file, located by file, row and column."""
+    """One problem in a reference file, located by file, row and column.
+
+    Attributes:
+        file: the file name.
+        message: what is wrong, in Vietnamese.
+        message_en: what is wrong, in English.
+        outcome: what the loader did about it.
+        row: the row number a person sees in the file (header = 1), if any.
+        column: the official column name, if any.
+        value: the cell as written, if any.
+    """
 
     file: str
     message: str
     message_en: str
+    outcome: Outcome
     row: int | None = None
     column: str | None = None
+    value: str | None = None
 
     def describe(self, *, english: bool = False) -> str:
-        """Return 'file, row N, column C: message'."""
+        """Return 'file, row N, column C: message (what was done)'."""
         where = [self.file]
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
             where.append(f"column {self.column}")
         text = self.message_en if english else self.message
-        return f"{', '.join(where)}: {text}"
+        done = self.outcome.text_en if english else self.outcome.text
+        return f"{', '.join(where)}: {text} ({done})"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,19 +139,23 @@ class FileReport:
         name: ``M01``…``M06``, ``licences`` or ``equipment_sources``.
         table: the reference table name (``ref_services``…).
         file: the file read, or ``None`` when it is missing.
-        rows: number of data rows.
+        path: the path of the file read, or ``None`` when it is missing.
+        rows: number of data rows loaded.
+        rows_skipped: number of data rows left out (each has a problem).
         keys: number of distinct keys (items).
         closed_periods: rows whose period is closed (``DEN_NGAY`` set).
-        first_day: earliest ``valid_from``.
+        first_day: earliest ``valid_from`` (open starts aside).
         last_day: latest ``valid_to`` (``None`` when some period is open).
-        problems: every problem found.
+        problems: every problem found, each with what was done about it.
         notes: remarks that are not problems (extra columns, encoding).
     """
 
     name: str
     table: str
     file: str | None
+    path: Path | None = None
     rows: int = 0
+    rows_skipped: int = 0
     keys: int = 0
     closed_periods: int = 0
     first_day: date | None = None
@@ -92,15 +169,39 @@ class FileReport:
         return self.file is None
 
     @property
+    def unusable(self) -> bool:
+        """Return whether the file was found but could not be loaded at all."""
+        return any(p.outcome is Outcome.FILE_NOT_LOADED for p in self.problems)
+
+    @property
+    def status(self) -> FileStatus:
+        """Return whether the file fed its table (loaded, absent or unusable)."""
+        if self.missing:
+            return FileStatus.ABSENT
+        return FileStatus.UNUSABLE if self.unusable else FileStatus.LOADED
+
+    @property
     def ok(self) -> bool:
         """Return whether the file loaded without problems."""
         return not self.problems
 
 
-@dataclass(slots=True)
-class _Columns:
-    names: list[str] = field(default_factory=list)
-    arrays: list[pa.Array] = field(default_factory=list)
+def file_statuses(reports: Iterable[FileReport]) -> dict[str, FileStatus]:
+    """Return each file kind's status over one or several folders.
+
+    A kind is ``loaded`` when some folder loaded it, else ``unusable`` when some
+    folder had it but could not use it, else ``absent``.
+    """
+    seen: dict[str, set[FileStatus]] = defaultdict(set)
+    for report in reports:
+        seen[report.name].add(report.status)
+    out: dict[str, FileStatus] = {}
+    for name, statuses in seen.items():
+        for status in (FileStatus.LOADED, FileStatus.UNUSABLE, FileStatus.ABSENT):
+            if status in statuses:
+                out[name] = status
+                break
+    return out
 
 
 def empty_table(spec: FileSpec) -> pa.Table:
@@ -136,7 +237,7 @@ def _schema_of(spec: FileSpec, extras: tuple[str, ...]) -> dict[str, pa.DataType
 def build_table(
     raw: RawTable, spec: FileSpec, *, ma_cskcb: str | None = None
 ) -> tuple[pa.Table, list[Problem], list[str]]:
-    """Type and check one file's cells; return the table, its problems and notes.
+    """Type and check one file's cells; return the loaded rows, problems and notes.
 
     Args:
         raw: the text cells of the file.
@@ -144,8 +245,11 @@ def build_table(
         ma_cskcb: facility code used when the file has no ``MA_CSKCB`` value.
 
     Returns:
-        The typed table (rows with problems kept, bad cells null), the problems and
-        informational notes.
+        The typed table of the rows loaded (a row with a problem that makes it
+        unusable is left out; an invalid optional cell is left empty), every
+        problem with what was done about it, and informational notes. A file
+        missing a column every row needs yields an empty table and problems whose
+        outcome is ``file_not_loaded``.
     """
     problems: list[Problem] = []
     notes: list[str] = []
@@ -161,23 +265,42 @@ def build_table(
                     file=raw.file,
                     row=raw.header_row,
                     column=name,
-                    message=f"cột {canonical} xuất hiện hai lần",
-                    message_en=f"column {canonical} appears twice",
+                    value=name,
+                    message=f"cột {canonical} xuất hiện hai lần; đọc cột thứ nhất",
+                    message_en=f"column {canonical} appears twice; the first is read",
+                    outcome=Outcome.COLUMN_IGNORED,
                 )
             )
             continue
         index[canonical] = pos
+    absent = [col for col in spec.required if col not in index]
     problems.extend(
         Problem(
             file=raw.file,
             row=raw.header_row,
             column=col,
-            message=f"thiếu cột bắt buộc {col}",
-            message_en=f"required column {col} is missing",
+            message=f"thiếu cột bắt buộc {col} (mọi dòng đều cần)",
+            message_en=f"required column {col} is missing (every row needs it)",
+            outcome=Outcome.FILE_NOT_LOADED,
         )
-        for col in spec.required
-        if col not in index
+        for col in absent
     )
+    if spec.facility and "MA_CSKCB" not in index and not ma_cskcb:
+        problems.append(
+            Problem(
+                file=raw.file,
+                row=raw.header_row,
+                column="MA_CSKCB",
+                message="thiếu cột MA_CSKCB và không có mã cơ sở KCB (--ma-cskcb)",
+                message_en=(
+                    "column MA_CSKCB is missing and no facility code was given "
+                    "(--ma-cskcb)"
+                ),
+                outcome=Outcome.FILE_NOT_LOADED,
+            )
+        )
+    if any(p.outcome is Outcome.FILE_NOT_LOADED for p in problems):
+        return empty_table(spec), problems, notes
     extras = tuple(c for c in index if c not in official and c != "MA_CSKCB")
     if extras:
         notes.append(f"extra columns kept: {', '.join(extras)}")
@@ -185,16 +308,28 @@ def build_table(
         notes.append(f"decoded as {raw.encoding}")
     if raw.header_row > 1:
         notes.append(f"header on row {raw.header_row}; title rows above it skipped")
+    if raw.padded:
+        notes.append(
+            f"{raw.padded} Excel number cell(s) read with the leading zeros of "
+            "their number format (e.g. 00000)"
+        )
     schema = _schema_of(spec, extras)
     table, cell_problems = _typed_table(
         raw, spec=spec, index=index, extras=extras, schema=schema, ma_cskcb=ma_cskcb
     )
     problems.extend(cell_problems)
-    if not any(p.row == raw.header_row for p in problems):
-        problems.extend(find_overlaps(table, spec=spec, file=raw.file))
+    problems.extend(find_overlaps(table, spec=spec, file=raw.file))
+    order = {col: i for i, col in enumerate((*spec.columns, *extras))}
+    problems.sort(key=lambda p: (p.row or 0, order.get(p.column or "", len(order))))
     return table, problems, notes
 
 
+_EXPECTED_VI = {
+    ColumnType.DATE: "ngày yyyymmdd",
+    ColumnType.INTEGER: "số nguyên",
+    ColumnType.MONEY: "số tiền đồng (không âm, tối đa 3 chữ số thập phân)",
+    ColumnType.STRING: "văn bản",
+}
 _DATE_TEXT = "^[0-9]{8}$"
 _INT_TEXT = "^-?[0-9]{1,18}$"
 _MONEY_TEXT = "^[0-9]{1,15}([.][0-9]{1,3})?$"
@@ -244,7 +379,42 @@ def _where(mask: pa.Array) -> list[int]:
     return [int(i) for i in pc.indices_nonzero(filled).to_pylist()]
 
 
-def _typed_table(  # noqa: PLR0912 - one block per kind of check, in file order
+@dataclass(slots=True)
+class _Found:
+    """Problems of one file's cells, and the rows they leave out."""
+
+    file: str
+    row_numbers: list[int]
+    problems: list[Problem]
+    skipped: set[int]
+
+    def add(
+        self,
+        i: int,
+        column: str,
+        *,
+        value: str | None,
+        vi: str,
+        en: str,
+        outcome: Outcome,
+    ) -> None:
+        """Record a problem at position ``i``; a skipped row is left out."""
+        if outcome is Outcome.ROW_SKIPPED:
+            self.skipped.add(i)
+        self.problems.append(
+            Problem(
+                file=self.file,
+                row=self.row_numbers[i],
+                column=column,
+                value=value,
+                message=vi,
+                message_en=en,
+                outcome=outcome,
+            )
+        )
+
+
+def _typed_table(
     raw: RawTable,
     *,
     spec: FileSpec,
@@ -253,97 +423,195 @@ def _typed_table(  # noqa: PLR0912 - one block per kind of check, in file order
     schema: dict[str, pa.DataType],
     ma_cskcb: str | None,
 ) -> tuple[pa.Table, list[Problem]]:
-    """Type every column at once (Arrow compute) and locate bad cells by row."""
+    """Type every column at once (Arrow compute), locate bad cells, drop bad rows.
+
+    A bad cell in a column the row cannot do without (required, required by a
+    condition, or a validity day) leaves the row out; elsewhere it is left empty
+    and the row kept.
+    """
     n = len(raw.rows)
     row_numbers = [number for number, _ in raw.rows]
-    rows = pa.array(row_numbers, type=pa.int32())
     texts = _text_columns(raw, index)
-    found: list[tuple[int, int, Problem]] = []
-    order = {col: i for i, col in enumerate((*spec.columns, *extras))}
-
-    def problem(row: int, col: str, vi: str, en: str) -> None:
-        found.append(
-            (
-                row,
-                order.get(col, len(order)),
-                Problem(file=raw.file, row=row, column=col, message=vi, message_en=en),
-            )
-        )
-
-    widths = [len(cells) for _, cells in raw.rows]
-    for (number, _), width in zip(raw.rows, widths, strict=True):
-        if width > len(raw.header):
-            problem(
-                number,
-                raw.header[-1],
-                f"dòng có {width} ô nhưng tiêu đề chỉ có {len(raw.header)} cột",
-                f"row has {width} cells but the header has {len(raw.header)} columns",
-            )
+    found = _Found(file=raw.file, row_numbers=row_numbers, problems=[], skipped=set())
+    critical = {*spec.required, *spec.required_when, spec.valid_from, spec.valid_to}
+    _check_widths(raw, found)
     arrays: dict[str, pa.Array] = {}
-    originals: dict[str, pa.Array] = {}
     for col in (*spec.columns, *extras):
+        text = texts.get(col, pa.nulls(n, type=pa.string()))
+        if col in spec.codes and col in index:
+            _report_numbers(raw, found, column=col, position=index[col], text=text)
         if spec.facility and col == "MA_CSKCB":
             continue
-        text = texts.get(col, pa.nulls(n, type=pa.string()))
-        originals[col] = text
-        kind = spec.types.get(col, ColumnType.STRING)
-        value, bad, expected = _typed(text, kind)
-        arrays[col.lower()] = value
-        if bad is not None:
-            for i in _where(bad):
-                cell = text[i].as_py()
-                vi = f"giá trị {cell!r} không phải {expected}"
-                problem(row_numbers[i], col, vi, f"{cell!r} is not {expected}")
-        if col in spec.required and col in index:
-            for i in _where(pc.is_null(text)):
-                problem(
-                    row_numbers[i],
-                    col,
-                    f"{col} không được để trống",
-                    f"{col} must not be empty",
-                )
-        allowed = spec.enums.get(col)
-        if allowed is not None:
-            outside = pc.invert(pc.is_in(text, value_set=pa.array(sorted(allowed))))
-            listed = ", ".join(sorted(allowed))
-            for i in _where(pc.and_(pc.is_valid(text), outside)):
-                cell = text[i].as_py()
-                problem(
-                    row_numbers[i],
-                    col,
-                    f"giá trị {cell!r} không thuộc {listed}",
-                    f"{cell!r} is not one of {listed}",
-                )
+        arrays[col.lower()] = _checked_column(
+            text, spec=spec, column=col, critical=col in critical, found=found
+        )
+    for col, (driver, values) in spec.required_when.items():
+        _check_condition(
+            texts.get(col, pa.nulls(n, type=pa.string())),
+            texts.get(driver, pa.nulls(n, type=pa.string())),
+            column=col,
+            driver=driver,
+            values=values,
+            found=found,
+        )
     if spec.facility:
         facility = texts.get("MA_CSKCB", pa.nulls(n, type=pa.string()))
         if ma_cskcb:
             facility = pc.fill_null(facility, ma_cskcb)
         arrays["ma_cskcb"] = facility
         for i in _where(pc.is_null(facility)):
-            problem(
-                row_numbers[i],
+            found.add(
+                i,
                 "MA_CSKCB",
-                "thiếu mã cơ sở KCB (MA_CSKCB)",
-                "the facility code MA_CSKCB is missing",
+                value=None,
+                vi="thiếu mã cơ sở KCB (MA_CSKCB)",
+                en="the facility code MA_CSKCB is missing",
+                outcome=Outcome.ROW_SKIPPED,
             )
-    start = arrays[spec.valid_from.lower()]
+    # An optional start left empty (a machine bought, not under contract) is open.
+    start = pc.fill_null(arrays[spec.valid_from.lower()], pa.scalar(OPEN_START))
     end = arrays[spec.valid_to.lower()]
-    reversed_mask = pc.less(end, start)
-    for i in _where(reversed_mask):
+    for i in _where(pc.less(end, start)):
         first, last = start[i].as_py(), end[i].as_py()
-        problem(
-            row_numbers[i],
+        found.add(
+            i,
             spec.valid_to,
-            f"ngày kết thúc {last:%Y%m%d} trước ngày bắt đầu {first:%Y%m%d}",
-            f"end {last:%Y%m%d} is before start {first:%Y%m%d}",
+            value=f"{last:%Y%m%d}",
+            vi=f"ngày kết thúc {last:%Y%m%d} trước ngày bắt đầu {first:%Y%m%d}",
+            en=f"end {last:%Y%m%d} is before start {first:%Y%m%d}",
+            outcome=Outcome.ROW_SKIPPED,
         )
     arrays["valid_from"] = start
     arrays["valid_to"] = end
     arrays[FILE_COLUMN] = pa.array([raw.file] * n, type=pa.string())
-    arrays[ROW_COLUMN] = rows
+    arrays[ROW_COLUMN] = pa.array(row_numbers, type=pa.int32())
     table = pa.table({name: arrays[name].cast(typ) for name, typ in schema.items()})
-    found.sort(key=lambda item: (item[0], item[1]))
-    return table, [p for _, _, p in found]
+    if found.skipped:
+        keep = pa.array([i not in found.skipped for i in range(n)], type=pa.bool_())
+        table = table.filter(keep)
+    return table, found.problems
+
+
+def _check_widths(raw: RawTable, found: _Found) -> None:
+    """Leave out rows with filled cells beyond the header (shifted columns)."""
+    width = len(raw.header)
+    for i, (_, cells) in enumerate(raw.rows):
+        beyond = [c for c in cells[width:] if c]
+        if not beyond:
+            continue  # NOTE: trailing empty cells (a trailing separator) are harmless
+        found.add(
+            i,
+            raw.header[-1],
+            value=", ".join(beyond),
+            vi=(
+                f"dòng có {len(cells)} ô nhưng tiêu đề chỉ có {width} cột "
+                "(dấu phân cách trong một ô văn bản chưa được đặt trong ngoặc kép?)"
+            ),
+            en=(
+                f"row has {len(cells)} cells but the header has {width} columns "
+                "(an unquoted separator inside a text?)"
+            ),
+            outcome=Outcome.ROW_SKIPPED,
+        )
+
+
+def _report_numbers(
+    raw: RawTable, found: _Found, *, column: str, position: int, text: pa.Array
+) -> None:
+    """Report code cells that Excel stored as numbers (leading zeros lost)."""
+    if not raw.numbers:
+        return
+    for i, number in enumerate(found.row_numbers):
+        if (number, position) not in raw.numbers:
+            continue
+        cell = text[i].as_py()
+        found.add(
+            i,
+            column,
+            value=cell,
+            vi=(
+                f"ô Excel chứa số {cell}, không phải văn bản: số 0 ở đầu mã (nếu có) "
+                "đã mất; định dạng cột là Text rồi nhập lại mã"
+            ),
+            en=(
+                f"the Excel cell holds the number {cell}, not text: a leading zero "
+                "of the code, if any, is lost; format the column as Text and type "
+                "the code again"
+            ),
+            outcome=Outcome.KEPT,
+        )
+
+
+def _checked_column(
+    text: pa.Array, *, spec: FileSpec, column: str, critical: bool, found: _Found
+) -> pa.Array:
+    """Return one column typed, with its bad, empty and out-of-list cells reported."""
+    kind = spec.types.get(column, ColumnType.STRING)
+    value, bad, expected = _typed(text, kind)
+    if_bad = Outcome.ROW_SKIPPED if critical else Outcome.VALUE_IGNORED
+    if bad is not None:
+        for i in _where(bad):
+            cell = text[i].as_py()
+            found.add(
+                i,
+                column,
+                value=cell,
+                vi=f"giá trị {cell!r} không phải {_EXPECTED_VI[kind]}",
+                en=f"{cell!r} is not {expected}",
+                outcome=if_bad,
+            )
+    if column in spec.required:
+        for i in _where(pc.is_null(text)):
+            found.add(
+                i,
+                column,
+                value=None,
+                vi=f"{column} không được để trống",
+                en=f"{column} must not be empty",
+                outcome=Outcome.ROW_SKIPPED,
+            )
+    allowed = spec.enums.get(column)
+    if allowed is not None:
+        outside = pc.and_(
+            pc.is_valid(text),
+            pc.invert(pc.is_in(text, value_set=pa.array(sorted(allowed)))),
+        )
+        listed = ", ".join(sorted(allowed))
+        for i in _where(outside):
+            cell = text[i].as_py()
+            found.add(
+                i,
+                column,
+                value=cell,
+                vi=f"giá trị {cell!r} không thuộc {listed}",
+                en=f"{cell!r} is not one of {listed}",
+                outcome=if_bad,
+            )
+        value = pc.if_else(outside, pa.scalar(None, type=value.type), value)
+    return value
+
+
+def _check_condition(
+    text: pa.Array,
+    driver_text: pa.Array,
+    *,
+    column: str,
+    driver: str,
+    values: frozenset[str],
+    found: _Found,
+) -> None:
+    """Leave out rows where ``driver`` needs ``column`` and it is empty."""
+    needs = pc.is_in(driver_text, value_set=pa.array(sorted(values)))
+    for i in _where(pc.and_(needs, pc.is_null(text))):
+        form = driver_text[i].as_py()
+        found.add(
+            i,
+            column,
+            value=None,
+            vi=f"{column} phải có khi {driver} là {form} (có hợp đồng)",
+            en=f"{column} is required when {driver} is {form} (held under a contract)",
+            outcome=Outcome.ROW_SKIPPED,
+        )
 
 
 @contextmanager
@@ -367,8 +635,10 @@ def _checking(table: pa.Table) -> Iterator[duckdb.DuckDBPyConnection]:
 def find_overlaps(table: pa.Table, *, spec: FileSpec, file: str) -> list[Problem]:
     """Return one problem per pair of rows of the same key whose periods overlap.
 
-    The check is one DuckDB self-join on the key (both ends inclusive, ``NULL`` end
-    open), so it scales with the catalogue, not with the square of it.
+    Both rows stay loaded (which one is right is the facility's call), so a rule
+    may see two rows of the key on the overlapping days. The check is one DuckDB
+    self-join on the key (both ends inclusive, ``NULL`` end open), so it scales with
+    the catalogue, not with the square of it.
     """
     key_cols = [c for c in spec.key if c in table.column_names]
     if not key_cols or table.num_rows == 0:
@@ -403,6 +673,8 @@ def find_overlaps(table: pa.Table, *, spec: FileSpec, file: str) -> list[Problem
                 f"{key_names}={key!r}; close the old row with {spec.valid_to} the day "
                 f"before the new row's {spec.valid_from}"
             ),
+            outcome=Outcome.KEPT,
+            value=key,
         )
         for first, second, key in pairs
     ]
@@ -417,7 +689,8 @@ def _summary(
     with _checking(table) as con:
         (row,) = con.execute(
             f"""
-            select count(distinct ({key_cols})), count(valid_to), min(valid_from),
+            select count(distinct ({key_cols})), count(valid_to),
+                   min(valid_from) filter (where valid_from > date '0001-01-01'),
                    case when count(*) = count(valid_to) then max(valid_to) end
             from t
             """  # noqa: S608 - key columns come from the fixed FileSpec
@@ -436,16 +709,25 @@ def load_file(
         ma_cskcb: facility code used where the file's ``MA_CSKCB`` is empty.
 
     Returns:
-        The typed table and a report of what was found.
+        The typed table of the rows loaded and a report of what was found. A file
+        that cannot be read yields an empty table and one ``file_not_loaded``
+        problem; it never raises.
     """
     try:
         raw = read_table_file(path, expected=frozenset((*spec.columns, *spec.aliases)))
     except ReferenceDataError as exc:
         problem = Problem(
-            file=path.name, message=str(exc), message_en=str(exc), row=None
+            file=path.name,
+            message=f"không đọc được tệp: {exc}",
+            message_en=f"the file cannot be read: {exc}",
+            outcome=Outcome.FILE_NOT_LOADED,
         )
         return empty_table(spec), FileReport(
-            name=spec.name, table=spec.table, file=path.name, problems=(problem,)
+            name=spec.name,
+            table=spec.table,
+            file=path.name,
+            path=path,
+            problems=(problem,),
         )
     table, problems, notes = build_table(raw, spec, ma_cskcb=ma_cskcb)
     keys, closed, first, last = _summary(table, spec)
@@ -453,7 +735,9 @@ def load_file(
         name=spec.name,
         table=spec.table,
         file=path.name,
+        path=path,
         rows=table.num_rows,
+        rows_skipped=len(raw.rows) - table.num_rows,
         keys=keys,
         closed_periods=closed,
         first_day=first,
@@ -493,7 +777,8 @@ def load_folder(
     """Load every reference file of a facility folder (M01–M06 and the optional two).
 
     Missing files yield an empty table and a report with ``missing=True``; they are
-    "not checked", never silently passed.
+    "not checked", never silently passed. A bad row or an unusable file is reported
+    and never stops the other rows and files from loading.
 
     Args:
         folder: the reference folder.
@@ -523,7 +808,11 @@ def load_folder(
 
 
 def raise_for_problems(reports: list[FileReport]) -> None:
-    """Raise one ``ReferenceDataError`` listing the problems of all reports, if any."""
+    """Raise one ``ReferenceDataError`` listing the problems of all reports, if any.
+
+    For callers that accept no problem at all; :meth:`ReferenceSet.load` does not
+    raise for problems, it keeps them in the loading report.
+    """
     problems = [p for r in reports for p in r.problems]
     if not problems:
         return

@@ -3,6 +3,10 @@
 CSV files may be UTF-8 with or without BOM, or (older exports) Windows-1258 or
 Latin-1. Every cell is returned as text exactly as typed (stripped); XLSX dates and
 numbers are turned into the text a CSV export would carry (``yyyymmdd``, ``12500``).
+A code typed into Excel as a number has lost its leading zeros (``01929`` is stored
+as 1929): such cells are shown as Excel shows them when their number format pads
+with zeros (``00000``), and are otherwise listed in ``RawTable.numbers`` so that the
+loader can say so rather than guess.
 Row numbers are the ones a person sees in the file: the header is row 1, unless
 title rows stand above it (exports often start with "DANH MỤC ..." and a blank
 line): the header is then the first of the first rows that names at least two of the
@@ -30,6 +34,8 @@ _HEADER_SPACE_RE = re.compile(r"[\s\-]+")
 _HEADER_SCAN = 10
 """How many rows from the top may hold the header (title rows above it)."""
 _HEADER_MATCHES = 2
+_ZERO_PAD_RE = re.compile(r"^0+$")
+"""An Excel number format that pads integers with zeros (``00000``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,6 +48,10 @@ class RawTable:
         rows: one ``(row_number, cells)`` per data row; cells align with ``header``.
         encoding: the text encoding that decoded the file (``xlsx`` for workbooks).
         header_row: the row number of the header (1 unless title rows stand above).
+        numbers: ``(row_number, position)`` of the XLSX cells that held a number
+            (not a date) shown without zero padding.
+        padded: how many XLSX number cells were read with the leading zeros of
+            their number format (``00000`` shows 1929 as ``01929``).
     """
 
     file: str
@@ -49,6 +59,8 @@ class RawTable:
     rows: tuple[tuple[int, tuple[str, ...]], ...]
     encoding: str
     header_row: int = 1
+    numbers: frozenset[tuple[int, int]] = frozenset()
+    padded: int = 0
 
 
 def normalise_header(name: str) -> str:
@@ -149,6 +161,17 @@ def _cell_text(value: object) -> str:
     return unicodedata.normalize("NFC", str(value).strip())
 
 
+def _number_text(value: float, number_format: str) -> tuple[str, bool]:
+    """Return an Excel number as text, and whether its format padded it with zeros.
+
+    ``1929`` formatted ``00000`` is shown by Excel as ``01929``: that is the text.
+    """
+    text = _cell_text(value)
+    if _ZERO_PAD_RE.match(number_format) and text.isdigit():
+        return text.zfill(len(number_format)), True
+    return text, False
+
+
 def _read_xlsx(path: Path, expected: frozenset[str]) -> RawTable:
     from openpyxl import load_workbook  # noqa: PLC0415 - only needed for workbooks
 
@@ -157,13 +180,27 @@ def _read_xlsx(path: Path, expected: frozenset[str]) -> RawTable:
     except Exception as exc:  # openpyxl raises many types for a bad workbook
         msg = f"{path.name}: not a readable XLSX workbook ({exc})"
         raise ReferenceDataError(msg) from exc
+    numbers: set[tuple[int, int]] = set()
+    padded = 0
     try:
         sheet = workbook.worksheets[0]
         numbered: list[tuple[int, tuple[str, ...]]] = []
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-            texts = tuple(_cell_text(c) for c in cells)
+        for number, cells in enumerate(sheet.iter_rows(), start=1):
+            texts: list[str] = []
+            for position, cell in enumerate(cells):
+                value = cell.value
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    text, zero_padded = _number_text(
+                        value, str(getattr(cell, "number_format", "General"))
+                    )
+                    padded += zero_padded
+                    if not zero_padded:
+                        numbers.add((number, position))
+                    texts.append(text)
+                else:
+                    texts.append(_cell_text(value))
             if any(texts):
-                numbered.append((number, texts))
+                numbered.append((number, tuple(texts)))
     finally:
         workbook.close()
     if not numbered:
@@ -177,4 +214,6 @@ def _read_xlsx(path: Path, expected: frozenset[str]) -> RawTable:
         rows=tuple(numbered[at + 1 :]),
         encoding="xlsx",
         header_row=header_row,
+        numbers=frozenset(numbers),
+        padded=padded,
     )

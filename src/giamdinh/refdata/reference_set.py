@@ -23,9 +23,12 @@ from giamdinh.errors import ReferenceDataError
 from giamdinh.refdata.codes import icd_nodot, parse_service_code
 from giamdinh.refdata.facility import (
     FileReport,
+    FileStatus,
+    Outcome,
+    Problem,
     empty_table,
+    file_statuses,
     load_folder,
-    raise_for_problems,
 )
 from giamdinh.refdata.national import load_national
 from giamdinh.refdata.norm_tables import (
@@ -37,7 +40,7 @@ from giamdinh.refdata.norm_tables import (
 from giamdinh.refdata.specs import FILE_SPECS
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
     from pathlib import Path
 
 FACILITY_TABLES: tuple[str, ...] = tuple(s.table for s in FILE_SPECS.values())
@@ -107,6 +110,34 @@ def as_of_predicate(alias: str, day: str) -> str:
     )
 
 
+FILE_KINDS: tuple[str, ...] = tuple(FILE_SPECS)
+"""The kinds of facility file, in folder order: ``M01``…``M06``, ``licences``,
+``equipment_sources``."""
+_KIND_OF_TABLE = {spec.table: name for name, spec in FILE_SPECS.items()}
+_OWN_FILES = frozenset({"licences", "equipment_sources"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotChecked:
+    """Why the rules reading a reference table cannot check it.
+
+    Attributes:
+        table: the reference table (``ref_licences``…).
+        file: the file kind that feeds it (``licences``…), ``None`` for tables
+            not read from a facility folder (published norms).
+        status: ``absent`` or ``unusable`` (``absent`` also when no folder was
+            given at all).
+        message: the reason in Vietnamese, e.g. "thiếu tệp licences.csv".
+        message_en: the reason in English, e.g. "licences.csv missing".
+    """
+
+    table: str
+    file: str | None
+    status: FileStatus
+    message: str
+    message_en: str
+
+
 @dataclass(slots=True)
 class ReferenceSet:
     """The reference tables of one assessment.
@@ -114,9 +145,11 @@ class ReferenceSet:
     Attributes:
         ma_cskcb: the facility whose catalogues are loaded (``None``: national only).
         folder: the reference folder read, if any.
-        reports: one report per facility file (missing files included).
-        missing: names of reference tables whose file was not given; rules that
-            need them report "not checked" (``ref_licences``…).
+        reports: one report per facility file (missing files included), the
+            loading report: every bad row, cell or file with what was done.
+        missing: names of reference tables no usable file fed (absent or
+            unusable); rules that need them report "not checked"
+            (``ref_licences``…).
     """
 
     _tables: dict[str, pa.Table]
@@ -158,12 +191,16 @@ class ReferenceSet:
         Returns:
             The reference set.
 
+        A bad row is left out and a bad file is not loaded, but neither stops the
+        rest: every such problem is in :attr:`reports` (and :attr:`problems`),
+        and the tables of files that were absent or unusable are in
+        :attr:`missing` ("not checked").
+
         Raises:
-            ReferenceDataError: a file has problems (each named by file, row and
-                column) or the folder holds none of M01–M06.
+            ReferenceDataError: the folder does not exist or holds none of
+                M01–M06 (the wrong folder was given).
         """
         facility_tables, reports = load_folder(folder, ma_cskcb=ma_cskcb)
-        raise_for_problems(reports)
         if all(r.missing for r in reports if r.name.startswith("M")):
             msg = (
                 f"{folder}: no facility catalogue found; expected files named "
@@ -177,7 +214,109 @@ class ReferenceSet:
             ma_cskcb=ma_cskcb or _single_facility(facility_tables),
             folder=folder,
             reports=tuple(reports),
-            missing=frozenset(r.table for r in reports if r.missing),
+            missing=unchecked_tables(reports),
+        )
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        """Return the loading report row by row: every problem of every file.
+
+        Each :class:`Problem` names the file, row, column and value, says what is
+        wrong in Vietnamese and English and what was done (``outcome``: row not
+        loaded, value ignored, file not loaded…), in folder order.
+        """
+        return tuple(p for r in self.reports for p in r.problems)
+
+    def file_status(self, kind: str) -> FileStatus:
+        """Return whether a facility file fed its table (``loaded``…).
+
+        Args:
+            kind: ``M01``…``M06``, ``licences`` or ``equipment_sources``.
+
+        Raises:
+            ReferenceDataError: unknown kind.
+        """
+        if kind not in FILE_SPECS:
+            msg = (
+                f"unknown reference file {kind!r}; use one of: {', '.join(FILE_KINDS)}"
+            )
+            raise ReferenceDataError(msg)
+        return file_statuses(self.reports).get(kind, FileStatus.ABSENT)
+
+    @property
+    def present(self) -> tuple[str, ...]:
+        """Return the file kinds that were found and loaded, in folder order."""
+        return self._kinds(FileStatus.LOADED)
+
+    @property
+    def absent(self) -> tuple[str, ...]:
+        """Return the file kinds that were not found (or no folder was given)."""
+        return self._kinds(FileStatus.ABSENT)
+
+    @property
+    def unusable(self) -> tuple[str, ...]:
+        """Return the file kinds found but not loaded (unreadable, column missing)."""
+        return self._kinds(FileStatus.UNUSABLE)
+
+    def _kinds(self, status: FileStatus) -> tuple[str, ...]:
+        statuses = file_statuses(self.reports)
+        return tuple(
+            k for k in FILE_KINDS if statuses.get(k, FileStatus.ABSENT) is status
+        )
+
+    def not_checked(self, table: str) -> NotChecked | None:
+        """Return why rules reading ``table`` cannot check it, or ``None``.
+
+        For a facility table: its file was absent ("licences.csv missing") or
+        unusable (the report says why); for a published-norm table: not given.
+
+        Args:
+            table: a reference table name (``ref_licences``…).
+        """
+        if self.checked(table):
+            return None
+        kind = _KIND_OF_TABLE.get(table)
+        if kind is None:
+            return NotChecked(
+                table=table,
+                file=None,
+                status=FileStatus.ABSENT,
+                message=f"{table}: chưa có dữ liệu (định mức công bố chưa được nạp)",
+                message_en=f"{table}: not given (published norms not loaded)",
+            )
+        status = self.file_status(kind)
+        if status is FileStatus.UNUSABLE:
+            bad = [
+                (r.file or kind, p)
+                for r in self.reports
+                if r.name == kind
+                for p in r.problems
+                if p.outcome is Outcome.FILE_NOT_LOADED
+            ]
+            return NotChecked(
+                table=table,
+                file=kind,
+                status=status,
+                message="; ".join(
+                    f"tệp {f} không dùng được: {p.message}" for f, p in bad
+                ),
+                message_en="; ".join(f"{f} unusable: {p.message_en}" for f, p in bad),
+            )
+        file = f"{kind}.csv" if kind in _OWN_FILES else f"{kind}.csv/.xlsx"
+        if self.folder is None:
+            return NotChecked(
+                table=table,
+                file=kind,
+                status=status,
+                message=f"không có thư mục tham chiếu (thiếu {file})",
+                message_en=f"no reference folder given ({file} missing)",
+            )
+        return NotChecked(
+            table=table,
+            file=kind,
+            status=status,
+            message=f"thiếu tệp {file}",
+            message_en=f"{file} missing",
         )
 
     def tables(self) -> dict[str, pa.Table]:
@@ -307,6 +446,16 @@ class ReferenceSet:
             if self._con is not None:
                 self._con.close()
                 self._con = None
+
+
+def unchecked_tables(reports: Iterable[FileReport]) -> frozenset[str]:
+    """Return the facility tables no usable file fed, over one or many folders."""
+    statuses = file_statuses(reports)
+    return frozenset(
+        spec.table
+        for name, spec in FILE_SPECS.items()
+        if statuses.get(name, FileStatus.ABSENT) is not FileStatus.LOADED
+    )
 
 
 def _single_facility(tables: dict[str, pa.Table]) -> str | None:

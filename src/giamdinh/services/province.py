@@ -19,8 +19,12 @@ from giamdinh.refdata import (
     load_folder,
     load_national,
 )
-from giamdinh.refdata.facility import empty_table, raise_for_problems
-from giamdinh.refdata.reference_set import FACILITY_TABLES, ReferenceSet
+from giamdinh.refdata.facility import empty_table
+from giamdinh.refdata.reference_set import (
+    FACILITY_TABLES,
+    ReferenceSet,
+    unchecked_tables,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -75,11 +79,13 @@ def load_reference(path: Path | None) -> ReferenceSet:
     Returns:
         The national tables plus the facility tables of every folder found. A
         facility table is "missing" (its rules report "not checked") only when no
-        facility declared it.
+        facility gave a usable file for it. Bad rows and unusable files are left
+        out and kept in the set's loading report (``reports``, ``problems``), one
+        report per file of every facility (``FileReport.path`` names it).
 
     Raises:
         ConfigError: the path holds no facility catalogue.
-        ReferenceDataError: a facility file has problems (file, row, column).
+        ReferenceDataError: a single facility folder holds none of M01–M06.
     """
     if path is None:
         return ReferenceSet.national()
@@ -92,18 +98,17 @@ def load_reference(path: Path | None) -> ReferenceSet:
         tables_of, reports_of = load_folder(folder)
         reports.extend(reports_of)
         for report in reports_of:
-            if not report.missing:
+            if not report.missing and not report.unusable:
                 parts[report.table].append(tables_of[report.table])
-    # Every problem of every facility at once, each naming file, row and column.
-    raise_for_problems(reports)
     tables = dict(load_national())
     for name in FACILITY_TABLES:
         if parts[name]:
             tables[name] = pa.concat_tables(parts[name], promote_options="permissive")
         else:
             tables[name] = empty_table(FILE_SPECS_BY_TABLE[name])
-    missing = frozenset(name for name in FACILITY_TABLES if not parts[name])
-    return ReferenceSet(tables, folder=path, reports=tuple(reports), missing=missing)
+    return ReferenceSet(
+        tables, folder=path, reports=tuple(reports), missing=unchecked_tables(reports)
+    )
 
 
 __all__ = ["facility_folders", "is_facility_folder", "load_reference"]

@@ -49,9 +49,14 @@ class FolderCheck:
         )
 
     @property
+    def rows_skipped(self) -> int:
+        """Return the number of rows left out of every file (each has a problem)."""
+        return sum(r.rows_skipped for r in self.reports)
+
+    @property
     def not_checked(self) -> tuple[str, ...]:
-        """Return the names of missing files (their rules report "not checked")."""
-        return tuple(r.name for r in self.reports if r.missing)
+        """Return the files absent or unusable (their rules report "not checked")."""
+        return tuple(r.name for r in self.reports if r.missing or r.unusable)
 
 
 def check_reference_folder(folder: Path, *, ma_cskcb: str | None = None) -> FolderCheck:
@@ -83,8 +88,11 @@ def open_reference(
         norms: a folder written by ``giamdinh norms publish`` (the tables
             ``ref_norm_staff_minutes`` and ``ref_norm_supply_quantities``).
 
+    Bad rows and unusable files do not stop the loading: they are in the set's
+    loading report (``refs.reports``, ``refs.problems``).
+
     Raises:
-        ReferenceDataError: the folder has problems (file, row and column named).
+        ReferenceDataError: the folder does not exist or holds none of M01–M06.
     """
     refs = (
         ReferenceSet.national()
