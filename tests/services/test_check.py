@@ -187,3 +187,33 @@ def test_json_money_is_exact_and_never_a_float_for_whole_dong(tmp_path: Path) ->
     # 0.8 x (51,000 + 52,000 + 53,000)
     assert '"claimed": 124800,' in text
     assert ".0," not in text
+
+
+def test_a_reference_folder_as_hospitals_fill_it_is_used_and_reported(
+    tmp_path: Path,
+) -> None:
+    from giamdinh.services.synth import run_synth
+
+    province = tmp_path / "p"
+    run_synth(claims=20, seed=3, out=province, facilities=1, dicom_files=0)
+    claims = next(p for p in (province / "claims").iterdir() if p.is_dir())
+    reference = province / "reference" / claims.name
+    sources = reference / "equipment_sources.csv"
+    text = sources.read_text(encoding="utf-8-sig")
+    # a state-budget machine with no contract dates, and a row with a bad date
+    sources.write_text(
+        text + "XQ.9.TEST.0001,ngan_sach,,,\nXQ.9.TEST.0002,thue,,2026-13-01,\n",
+        encoding="utf-8",
+    )
+    (reference / "licences.csv").unlink()
+    output = check_files([claims], reference_dir=reference)
+    assert output.claims
+    assert output.reference.missing == ["licences"]
+    problems = output.reference.problems
+    assert any(
+        p.file.startswith("equipment_sources") and p.row is not None for p in problems
+    )
+    assert not any(p.value == "" and p.column == "HD_TU" for p in problems)
+    gaps = [g for c in output.claims for g in c.not_checked if g.reference]
+    assert gaps
+    assert all("licences" in g.reason_en for g in gaps)

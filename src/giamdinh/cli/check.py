@@ -123,6 +123,20 @@ def _print_text(output: CheckOutput, *, wide: bool) -> None:
     for claim in output.claims:
         if claim.findings or claim.reception_errors or claim.reception == "rejected":
             _print_claim(claim, wide=wide, width=width, out=out)
+    problems = output.reference.problems
+    if problems:
+        out.print(
+            f"Tệp tham chiếu: {len(problems)} vấn đề / reference files: "
+            f"{len(problems)} problems"
+        )
+        for p in problems if wide else problems[:10]:
+            where = ", ".join(
+                str(x) for x in (p.file, p.row and f"dòng {p.row}", p.column) if x
+            )
+            out.print(f"  {escape(where)}")
+            out.print(f"    {escape(_short(p.message, width - 4, wide=wide))}")
+        if not wide and len(problems) > 10:  # noqa: PLR2004
+            out.print("  … (--wide hoặc --format xlsx/json để xem hết)")
     if output.reference.missing:
         out.print(
             "Thiếu tệp tham chiếu / reference files not given: "

@@ -43,6 +43,7 @@ from giamdinh.services.check_model import (
     NotCheckedOut,
     ProblemOut,
     ReferenceOut,
+    ReferenceProblemOut,
     TotalsOut,
 )
 
@@ -219,6 +220,8 @@ class _Gap:
     table: str | None
     field: str | None
     reference: str | None
+    reason: str = ""
+    reason_en: str = ""
 
 
 def _claim_days(xml1: pa.Table | None) -> dict[str, date]:
@@ -269,15 +272,19 @@ def _reference_gaps(
 
     if not reference.missing:
         return []
-    from giamdinh.refdata.specs import FILE_SPECS  # noqa: PLC0415
-
-    files = {spec.table: name for name, spec in FILE_SPECS.items()}
-    files.update({r.table: r.name for r in reference.reports})
     gaps: list[_Gap] = []
     for rule in rules:
         base, _ = closure(referenced_views([rule]))
-        missing = sorted(base & reference.missing)
-        if not missing:
+        why = [
+            nc
+            for nc in (
+                reference.not_checked(name)
+                for name in sorted(base)
+                if name.startswith("ref_")
+            )
+            if nc is not None
+        ]
+        if not why:
             continue
         for ma_lk, day in days.items():
             if not rule.effective.contains(day):
@@ -288,18 +295,31 @@ def _reference_gaps(
                     ma_lk=ma_lk,
                     table=None,
                     field=None,
-                    reference=files.get(name, name),
+                    reference=nc.file or nc.table,
+                    reason=nc.message,
+                    reason_en=nc.message_en,
                 )
-                for name in missing
+                for nc in why
             )
     return gaps
 
 
-def _missing_files(reference: ReferenceSet) -> list[str]:
-    from giamdinh.refdata.specs import FILE_SPECS  # noqa: PLC0415
-
-    return sorted(
-        name for name, spec in FILE_SPECS.items() if spec.table in reference.missing
+def _reference_out(folder: Path | None, reference: ReferenceSet) -> ReferenceOut:
+    return ReferenceOut(
+        folder=str(folder) if folder else None,
+        missing=sorted({*reference.absent, *reference.unusable}),
+        problems=[
+            ReferenceProblemOut(
+                file=p.file,
+                row=p.row,
+                column=p.column,
+                value=p.value,
+                message=p.message,
+                message_en=p.message_en,
+                outcome=p.outcome.value,
+            )
+            for p in reference.problems
+        ],
     )
 
 
@@ -308,8 +328,8 @@ def _not_checked_out(gap: _Gap) -> NotCheckedOut:
         reason = f"{gap.table}.{gap.field} không đọc được (sai định dạng)"
         reason_en = f"{gap.table}.{gap.field} did not parse"
     else:
-        reason = f"thiếu tệp tham chiếu {gap.reference}"
-        reason_en = f"reference file {gap.reference} not given"
+        reason = gap.reason or f"thiếu tệp tham chiếu {gap.reference}"
+        reason_en = gap.reason_en or f"reference file {gap.reference} not given"
     return NotCheckedOut(
         rule_id=gap.rule_id,
         reason=reason,
@@ -614,10 +634,7 @@ def check_files(
     return CheckOutput(
         rule_set=result.rule_set,
         as_of=as_of.isoformat() if as_of else None,
-        reference=ReferenceOut(
-            folder=str(reference_dir) if reference_dir else None,
-            missing=_missing_files(reference),
-        ),
+        reference=_reference_out(reference_dir, reference),
         files=file_out,
         claims=claims,
         totals=_totals(claims),

@@ -162,6 +162,24 @@ class FileOut(BaseModel):
     )
 
 
+class ReferenceProblemOut(BaseModel):
+    """A problem of a reference file, row by row, and what the loader did."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str
+    row: int | None = Field(description="the row a person sees (header = 1)")
+    column: str | None
+    value: str | None = Field(description="the cell as written")
+    message: str = Field(description="Vietnamese")
+    message_en: str = Field(description="English")
+    outcome: str = Field(
+        description=(
+            "file_not_loaded, column_ignored, row_skipped, value_ignored or kept"
+        )
+    )
+
+
 class ReferenceOut(BaseModel):
     """The reference data the check used."""
 
@@ -169,7 +187,12 @@ class ReferenceOut(BaseModel):
 
     folder: str | None
     missing: list[str] = Field(
-        description="reference files not given: rules reading them say not checked"
+        description=(
+            "reference files not given or unusable: rules reading them say not checked"
+        )
+    )
+    problems: list[ReferenceProblemOut] = Field(
+        description="the loading report of the reference folder, row by row"
     )
 
 
