@@ -130,7 +130,7 @@ def test_an_override_cannot_raise_a_rule_above_its_maximum(rule_id: str) -> None
         why="try to refuse",
         at=datetime(2026, 3, 1, tzinfo=UTC),
     )
-    with pytest.raises(RuleDefinitionError, match="at most|may only be"):
+    with pytest.raises(RuleDefinitionError, match=r"at most|may only be"):
         apply_overrides(rules, [raise_it])
 
 
