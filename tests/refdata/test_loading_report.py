@@ -158,3 +158,25 @@ def test_missing_facility_column_needs_the_code(
     table, report = load_file(path, FILE_SPECS["M05"], ma_cskcb="01929")
     assert report.ok
     assert table.column("ma_cskcb").to_pylist() == ["01929"]
+
+
+def test_a_price_with_a_thousands_separator_is_reported_not_guessed(
+    tmp_path: Path, csv_writer: Callable[..., Path]
+) -> None:
+    csv_writer(
+        tmp_path / "M05.csv",
+        ["MA_DICH_VU", "DON_GIA", "TU_NGAY", "MA_CSKCB"],
+        [
+            ["18.0119.0028", "73.300", "20250101", "99001"],
+            ["18.0015.0001", "58600.5", "20250101", "99001"],
+        ],
+    )
+    refs = ReferenceSet.load(tmp_path)
+    prices = refs.table("ref_services").column("don_gia").to_pylist()
+    assert prices[0] is None  # never 73.3 đồng
+    assert str(prices[1]).startswith("58600.5")
+    (problem,) = [p for p in refs.problems if p.column == "DON_GIA"]
+    assert problem.value == "73.300"
+    assert problem.outcome is Outcome.VALUE_IGNORED
+    assert "73300" in problem.message_en
+    refs.close()

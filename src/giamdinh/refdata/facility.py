@@ -348,6 +348,9 @@ def _text_columns(raw: RawTable, index: dict[str, int]) -> dict[str, pa.Array]:
     return out
 
 
+_GROUPED_THOUSANDS = r"^[0-9]{1,3}(\.[0-9]{3})+$"
+
+
 def _typed(text: pa.Array, kind: ColumnType) -> tuple[pa.Array, pa.Array | None, str]:
     """Return the typed array, a mask of bad non-empty cells and what was expected."""
     if kind is ColumnType.DATE:
@@ -365,10 +368,18 @@ def _typed(text: pa.Array, kind: ColumnType) -> tuple[pa.Array, pa.Array | None,
         return value, pc.and_(pc.is_valid(text), pc.invert(shaped)), "an integer"
     if kind is ColumnType.MONEY:
         clean = pc.replace_substring(text, " ", "")
-        shaped = pc.match_substring_regex(clean, _MONEY_TEXT)
+        # NOTE: "73.300" is 73 300 đồng written with a thousands separator far
+        # more often than 73.3 đồng: never guess, report it.
+        grouped = pc.match_substring_regex(clean, _GROUPED_THOUSANDS)
+        shaped = pc.and_(
+            pc.match_substring_regex(clean, _MONEY_TEXT), pc.invert(grouped)
+        )
         value = pc.cast(pc.if_else(shaped, clean, None), MONEY_TYPE)
         bad = pc.and_(pc.is_valid(text), pc.invert(shaped))
-        expected = "an amount in đồng (non-negative, at most 3 decimals)"
+        expected = (
+            "an amount in đồng (non-negative, at most 3 decimals, '.' is the "
+            "decimal point: 73300, not 73.300)"
+        )
         return value, bad, expected
     return text, None, ""
 
