@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from giamdinh.backends.duck import DuckDBBackend
 from giamdinh.engine.cases import run_case
-from giamdinh.engine.run import parse_evidence, render
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -53,19 +52,16 @@ def _example(case: Case, rule_set: RuleSet) -> list[str]:
         lines += ["**Result:** no finding (compliant).", ""]
         return lines
     lines += ["**Result:**", ""]
-    shown = []
-    for row in findings:
-        rule = result.rules[f"{row['rule_id']}@{row['rule_version']}"]
-        evidence = parse_evidence(row["evidence"])
-        shown.append(
-            {
-                "MA_LK": row["ma_lk"],
-                "STT": row["stt"],
-                "severity": row["severity"],
-                "amount": row["amount"],
-                "message": render(rule.message, evidence),
-            }
-        )
+    shown = [
+        {
+            "MA_LK": f.location.ma_lk,
+            "STT": f.location.stt,
+            "severity": f.severity.value,
+            "amount": f.amount,
+            "message": f.message,
+        }
+        for f in result.finding_objects()
+    ]
     return [*lines, *_table(shown), ""]
 
 

@@ -2,20 +2,28 @@
 
 Why: the fund pays only for care received while the health-insurance card is
 valid (Law on Health Insurance 25/2008/QH12 as amended, Art. 16 on the card and
-its validity); checking it is the first automated check of the insurer
-(TT 12/2026/TT-BTC Art. 10.1.a). XML1 carries the card(s) of the episode:
+its validity), with the exception of Decree 188/2025/NĐ-CP Art. 50.4 for a card
+that expires during treatment; checking it is the first automated check of the
+insurer (TT 12/2026/TT-BTC Art. 10.1.a). XML1 carries the card(s) of the episode:
 ``MA_THE_BHYT``, ``GT_THE_TU``, ``GT_THE_DEN`` are ``;``-separated lists in the
 same order, so a card changed during a stay shows as two periods (QĐ 130/4750,
 XML1).
 
 Violation: an XML3 line whose order date (``NGAY_YL``) is inside none of the
 episode's card periods (``GT_THE_TU`` ≤ day ≤ ``GT_THE_DEN``, an empty end being
-open). Inpatient episodes (``MA_LOAI_KCB`` 03, 04, 09) admitted with a valid
-card are not judged for the days after the card ended: the fund keeps paying a
-stay begun under a valid card until discharge, so those days go to the benefit
-rules, not to a refusal. Episodes without card dates are left to reception.
+open), except in a treatment episode begun while a card was valid: Decree
+188/2025/NĐ-CP Art. 50.4 has the fund pay an inpatient, day-care or outpatient
+treatment (``MA_LOAI_KCB`` 03 and 09, 04, 02) whose card expires during it until
+discharge, for at most 15 days from the day the card expired. Such an episode's
+lines up to the card's end plus ``grace_days`` (15; the day after the end counts
+as day 1) are covered; later lines are not. The chronic-disease outpatient
+episodes and stays at a commune station (05, 08, 06) get the same grace, the text
+not being explicit about them; a visit (01) and a drug pick-up by appointment
+(07) are not treatment and get none. Episodes without card dates are left to
+reception.
 
-Compliant: the order date is inside one of the card periods.
+Compliant: the order date is inside one of the card periods, or within the
+15 days after the card of a treatment episode admitted under it ended.
 """
 
 from __future__ import annotations
@@ -51,6 +59,13 @@ RULE = Rule(
             date=date(2026, 2, 10),
         ),
         Basis(
+            document="Nghị định 188/2025/NĐ-CP",
+            article="Điều 50",
+            clause="khoản 4 (thẻ hết hạn khi đang điều trị nội trú, ban ngày, "
+            "ngoại trú: thanh toán đến khi ra viện, tối đa 15 ngày)",
+            date=date(2025, 7, 1),
+        ),
+        Basis(
             document="Luật Bảo hiểm y tế 25/2008/QH12 (sửa đổi, bổ sung)",
             article="Điều 16 (thẻ bảo hiểm y tế, thời hạn sử dụng)",
             date=date(2008, 11, 14),
@@ -59,6 +74,7 @@ RULE = Rule(
     effective=Period(start=date(2026, 2, 10)),
     grain=Grain.LINE,
     table="XML3",
+    params={"grace_days": 15},
     evidence=frozenset({Evidence.CLAIM_DATA}),
     sql=card_period_sql("xml3", "coalesce(l.ma_vat_tu, l.ma_dich_vu)", "ma_dich_vu"),
 )

@@ -1,19 +1,33 @@
 """Service billed without the diagnosis its payment condition requires.
 
-Why: CV 266/2025 of BHXH's electronic payment-control centre (refusal code
-S.005.649) refuses services done for patients without the indicating condition
-the procedure guidance requires: lacrimal probing without stenosis or obstruction
-of the lacrimal passages (topic KT25; QĐ 3906/QĐ-BYT 12/10/2012) and respiratory
-physiotherapy without chronic obstructive or other chronic lung disease (topic
-KT47; QĐ 1981/QĐ-BYT 05/06/2014). The conditions are ``indication`` rows of the
-edit table ``indications`` (service code prefix or group → ICD-10 prefix), each
-with its dates, reason and refusal code.
+Why: CV 266/TTKS-NV (2025) of BHXH's electronic payment-control centre (refusal
+code S.005.649, PL1 group 4 "not per the MoH procedure guidance") refuses
+lacrimal probing for a patient "không có bệnh chít hẹp điểm lệ, tắc lệ quản ngang
+hoặc ống lệ mũi" (item 4.3, topic KT25; QĐ 3906/QĐ-BYT 12/10/2012) and
+respiratory physiotherapy for a patient "không mắc bệnh phổi tắc nghẽn mãn tính,
+bệnh lý phổi mãn tính khác giai đoạn ổn định" (item 4.4, topic KT47; QĐ
+1981/QĐ-BYT 05/06/2014). The conditions are ``indication`` rows of the edit table
+``indications`` (a technique group → ICD-10 prefixes), each with its dates, reason
+and refusal code.
 
-Violation: an XML3 line of a service with indication rows in force on its order
-date when no diagnosis of the claim (``MA_BENH_CHINH``, ``MA_BENH_KT``, the
-lines' ``MA_BENH``; dotted or not) starts with one of the prefixes.
+The rows hold every diagnosis under which the text does not plainly refuse, not
+only the ones it names: for probing, H04.5 "Tắc và bán tắc lệ đạo" and Q10.5 (the
+named condition) and the other lacrimal-passage codes (epiphora H04.2,
+dacryocystitis H04.3–H04.4, H04.6–H04.9, Q10.4, Q10.6), which often come with an
+obstruction; for respiratory physiotherapy, the chronic lower respiratory
+diseases J40–J47 (COPD, chronic bronchitis, emphysema, asthma, bronchiectasis),
+lung diseases due to external agents J60–J70, J82, J84 (interstitial), J95.3,
+J96.1, J98, J99, sequelae of tuberculosis B90, cystic fibrosis E84, Q33, P27 and
+pulmonary sarcoidosis D86.0, D86.2. The "stable phase" cannot be read from a
+code, so any phase is accepted. A claim is refused only when none of them is
+present; where a row is not explicit its rationale says so.
 
-Compliant: at least one diagnosis of the claim within the indications.
+Violation: an XML3 service line (no ``MA_VAT_TU``) of a technique with
+indication rows in force on its order date when no diagnosis of the claim
+(``MA_BENH_CHINH``, ``MA_BENH_KT``, the lines' ``MA_BENH``; dotted or not) starts
+with one of the prefixes.
+
+Compliant: at least one diagnosis of the claim within the rows.
 """
 
 from __future__ import annotations
@@ -42,9 +56,9 @@ RULE = Rule(
     severity=Severity.REFUSE,
     basis=(
         Basis(
-            document="Công văn 266/2025 (Trung tâm Kiểm soát thanh toán BHXH, BHYT "
-            "điện tử)",
-            article="Phụ lục 1, chuyên đề KT25, KT47",
+            document="Công văn 266/TTKS-NV năm 2025 (Trung tâm Kiểm soát thanh toán "
+            "BHXH, BHYT điện tử; ngày không ghi trong phụ lục)",
+            article="Phụ lục 1, mục 4.3 (KT25) và 4.4 (KT47)",
         ),
         Basis(
             document="Quyết định 3906/QĐ-BYT",
@@ -67,9 +81,12 @@ RULE = Rule(
             select distinct ma_lk, icd from claim_diagnoses
         ),
         rows_of_line as (
-            select ma_lk, stt, ma_dich_vu, code, icd_prefix, topic, refusal_code
-            from line_indications
-            where kind = 'indication'
+            select i.ma_lk, i.stt, i.ma_dich_vu, i.code, i.icd_prefix, i.topic,
+                   i.refusal_code
+            from line_indications as i
+            join xml3 as l on l.ma_lk = i.ma_lk and l.stt = i.stt
+            where i.kind = 'indication'
+              and coalesce(l.ma_vat_tu, '') = ''
         ),
         matched as (
             select r.*, d.icd

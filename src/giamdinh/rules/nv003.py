@@ -1,23 +1,31 @@
-"""Performer's or result reader's scope of practice does not cover the technique.
+"""Performer's or result reader's declared scope may not cover the technique.
 
 Why: a practitioner may only perform the techniques within the scope of practice
-on their licence (TT 32/2023/TT-BYT, scopes by professional title), declared in
-the staff catalogue as ``PHAMVI_CM`` (main scope) and ``PHAMVI_CMBS`` (added
-scopes), coded with the specialty codes of "Bảng 7" that coincide with the
-chapters of the technique list (18 imaging, 22–24 laboratory…), plus the single
-techniques of ``DVKT_KHAC``. TT 12/2026/TT-BTC Art. 10.1.g has the insurer check
-the scope of practice of the practitioner of every line.
+of their licence; TT 12/2026/TT-BTC Art. 10.1.g has the insurer check the scope
+of practice of the practitioner of every line. The staff catalogue declares it as
+``PHAMVI_CM`` (main scope) and ``PHAMVI_CMBS`` (added scopes), coded with the
+specialty codes of "Bảng 7" that coincide with the chapters of the technique list
+(18 imaging, 22–24 laboratory…), plus the single techniques of ``DVKT_KHAC``.
+
+The law does not scope practice by chapter, though: TT 32/2023/TT-BYT
+(31/12/2023) lists the techniques of each professional title, and the lists cut
+across chapters. Its appendix V (bác sỹ y khoa, shipped as
+``ref_scope_of_practice``) has, for instance, "Siêu âm ổ bụng" (02.0314) and
+"Điện tim thường" (02.0085) next to chapter-03 and chapter-17 techniques; and a
+certificate issued before the 2023 Law keeps the scope written on it. A chapter
+outside the declared specialty codes is therefore a lead for joint verification
+(the licence and its scope are in the facility's records), never a refusal.
 
 Violation: an XML3 technical-service line (``MA_DICH_VU`` of the form
 ``XX.YYYY.ZZZZ``) whose performer (each person of ``NGUOI_THUC_HIEN``, on the
 execution date) or result reader (``MA_BS_DOC_KQ`` of its XML4 result, on the
 result date), special forms read as in NV001, has M02 rows valid that day, none
-of which lists the chapter ``XX`` in ``PHAMVI_CM``/``PHAMVI_CMBS``, the general scope
-``general_scope`` (29, đa khoa) or the technique in ``DVKT_KHAC``.
+of which lists the chapter ``XX`` in ``PHAMVI_CM``/``PHAMVI_CMBS``, the general
+scope ``general_scope`` (29, đa khoa) or the technique in ``DVKT_KHAC``.
 
-Compliant: their scope covers the chapter. The ordering doctor is not judged
-(ordering a test is within any clinician's scope); a person absent from M02 is
-NV001's business; exams, beds and supplies are not judged.
+Compliant: their declared scope covers the chapter. The ordering doctor is not
+judged (ordering a test is within any clinician's scope); a person absent from M02
+is NV001's business; exams, beds and supplies are not judged.
 """
 
 from __future__ import annotations
@@ -38,15 +46,17 @@ RULE = Rule(
     ),
     title_en="Performer's or reader's scope of practice does not cover the technique",
     message=(
-        "Dịch vụ {ma_dich_vu} (chương {chuong}): {nguoi_hanh_nghe} ({vai_tro}) có "
-        "phạm vi hành nghề {pham_vi}, không bao gồm chương này"
+        "Dịch vụ {ma_dich_vu} (chương {chuong}): {nguoi_hanh_nghe} ({vai_tro}) khai "
+        "phạm vi chuyên môn {pham_vi}, không có chương này; cần giám định chung "
+        "phạm vi hành nghề trên giấy phép"
     ),
     message_en=(
         "Service {ma_dich_vu} (chapter {chuong}): {nguoi_hanh_nghe} ({vai_tro}) "
-        "has scope of practice {pham_vi}, which does not cover that chapter"
+        "declares scope {pham_vi}, without that chapter; the scope on the licence "
+        "needs joint verification"
     ),
     family=Family.PRACTITIONER,
-    severity=Severity.REFUSE,
+    severity=Severity.REVIEW,
     basis=(
         Basis(
             document="Thông tư 12/2026/TT-BTC",
@@ -56,7 +66,8 @@ RULE = Rule(
         ),
         Basis(
             document="Thông tư 32/2023/TT-BYT",
-            article="Các phụ lục về phạm vi hành nghề theo chức danh chuyên môn",
+            article="Điều 11 và các phụ lục danh mục kỹ thuật theo chức danh chuyên "
+            "môn",
             date=date(2023, 12, 31),
         ),
     ),

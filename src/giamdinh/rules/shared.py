@@ -18,8 +18,10 @@ def card_period_sql(view: str, code: str, code_name: str) -> str:
     """Lines ordered on a day no card period of the claim covers (BH001, BH002).
 
     A line is covered when its order day is inside a period of ``card_periods``,
-    or, for an inpatient stay (``MA_LOAI_KCB`` 03, 04, 09) admitted while a card
-    was valid, after that card ended.
+    or, for a treatment episode (``MA_LOAI_KCB`` 02, 03, 04, 05, 06, 08, 09: every
+    type but the visit 01 and the drug pick-up 07) admitted while a card was valid,
+    at most ``grace_days`` days (a rule parameter) after that card ended (Decree
+    188/2025/NĐ-CP Art. 50.4).
 
     Args:
         view: the line view (``xml3`` or ``xml2``).
@@ -41,9 +43,14 @@ def card_period_sql(view: str, code: str, code_name: str) -> str:
             join card_periods as c on c.ma_lk = l.ma_lk
             where (l.ngay >= c.tu and (c.den = '' or l.ngay <= c.den))
                or (
-                   c.ma_loai_kcb in ('03', '04', '09')
-                   and c.ngay_vao >= c.tu and (c.den = '' or c.ngay_vao <= c.den)
+                   c.ma_loai_kcb in ('02', '03', '04', '05', '06', '08', '09')
+                   and c.den <> ''
+                   and c.ngay_vao >= c.tu and c.ngay_vao <= c.den
                    and l.ngay > c.den
+                   and strftime(
+                       l.ngay_chi_dinh - cast((select grace_days from params) as int),
+                       '%Y%m%d'
+                   ) <= c.den
                )
         ),
         uncovered as (

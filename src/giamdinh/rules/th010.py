@@ -1,12 +1,21 @@
 """Examination fee billed for a patient admitted through the emergency department.
 
-Why: TT 35/2016/TT-BYT Art. 4b.1 (as amended by TT 39/2024/TT-BYT Art. 1.4):
-for a patient examined and admitted for inpatient treatment in the emergency
-department, the examination is not paid on top of the emergency bed day. CV
-266/2025 of BHXH's electronic payment-control centre (topic KT223, refusal code
-S.013.458) refuses it. The emergency department codes are the parameter
-``khoa_cap_cuu`` (``K02``, Khoa Hồi sức cấp cứu, in the department list of the
-standard's ``MA_KHOA``).
+Why: TT 35/2016/TT-BYT Art. 4b.1 (as amended by TT 39/2024/TT-BYT of
+17/11/2024, Art. 1.4): for a patient examined and admitted for inpatient
+treatment in the emergency department, the examination is not paid on top of the
+emergency bed day. CV 266/TTKS-NV (2025) of BHXH's electronic payment-control
+centre (PL1 item 2.4, topic KT223, refusal code S.013.458) refuses it.
+
+The emergency department is found by its ``MA_KHOA`` in the common department
+list (QĐ 2010/QĐ-BYT PL6; from 01/08/2026 QĐ 1804/QĐ-BYT PL02, whose two digits
+keep the order of the hospital regulation): ``K02`` "Khoa Hồi sức cấp cứu". The
+codes are the parameter ``khoa_cap_cuu`` (``;``-separated, so a deployment can
+add one without a code change). A code matches itself and its sub-units: a
+department split further (``K02.1``) and a unit ("đơn nguyên") of it
+(``K02.D35``), all written ``<code>.<…>``. A multi-specialty department
+(``K0249`` "Hồi sức cấp cứu; Chống độc", ``K0302``) is not matched: the texts do
+not say when a combined department is "the emergency department", so such
+claims are left to manual review.
 
 Violation: an examination line (``MA_NHOM`` 13) ordered in the emergency
 department, in an inpatient claim (``MA_LOAI_KCB`` 03) that has an inpatient bed
@@ -45,13 +54,14 @@ RULE = Rule(
         Basis(
             document="Thông tư 35/2016/TT-BYT",
             article="Điều 4b",
-            clause="khoản 1 (sửa đổi bởi Thông tư 39/2024/TT-BYT Điều 1 khoản 4)",
+            clause="khoản 1 (sửa đổi bởi Thông tư 39/2024/TT-BYT ngày 17/11/2024, "
+            "Điều 1 khoản 4)",
             date=date(2016, 9, 28),
         ),
         Basis(
-            document="Công văn 266/2025 (Trung tâm Kiểm soát thanh toán BHXH, BHYT "
-            "điện tử)",
-            article="Phụ lục 1, chuyên đề KT223",
+            document="Công văn 266/TTKS-NV năm 2025 (Trung tâm Kiểm soát thanh toán "
+            "BHXH, BHYT điện tử; ngày không ghi trong phụ lục)",
+            article="Phụ lục 1, mục 2.4, chuyên đề KT223",
         ),
     ),
     refusal_code="S.013.458",
@@ -62,19 +72,31 @@ RULE = Rule(
     params={"khoa_cap_cuu": "K02"},
     evidence=frozenset({Evidence.CLAIM_DATA}),
     sql="""
-        with emergency_beds as (
+        with emergency_codes as (
+            select distinct upper(trim(k)) as k
+            from (select unnest(string_split(khoa_cap_cuu, ';')) as k from params)
+            where trim(k) <> ''
+        ),
+        in_emergency as (
+            select distinct l.ma_lk, l.stt
+            from xml3 as l
+            join emergency_codes as c
+              on upper(trim(l.ma_khoa)) = c.k
+              or upper(trim(l.ma_khoa)) like c.k || '.%'
+        ),
+        emergency_beds as (
             select b.ma_lk, min(b.stt) as stt_giuong
             from xml3 as b
+            join in_emergency as e on e.ma_lk = b.ma_lk and e.stt = b.stt
             where b.ma_nhom = 15
-              and b.ma_khoa = (select khoa_cap_cuu from params)
             group by b.ma_lk
         )
-        select l.ma_lk, l.stt, l.ma_dich_vu, l.ma_khoa, e.stt_giuong
+        select l.ma_lk, l.stt, l.ma_dich_vu, l.ma_khoa, b.stt_giuong
         from xml3 as l
+        join in_emergency as e on e.ma_lk = l.ma_lk and e.stt = l.stt
         join xml1 as h on h.ma_lk = l.ma_lk
-        join emergency_beds as e on e.ma_lk = l.ma_lk
+        join emergency_beds as b on b.ma_lk = l.ma_lk
         where l.ma_nhom = 13
           and h.ma_loai_kcb = '03'
-          and l.ma_khoa = (select khoa_cap_cuu from params)
     """,
 )
