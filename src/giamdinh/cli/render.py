@@ -69,10 +69,8 @@ WIDE_OPTION = typer.Option(
 
 #: Cells between two columns: the right padding and the (blank) divider.
 _GAP = 2
-#: A shortened text column keeps at least this many cells (its ``…`` included).
+#: A text column keeps at least this many cells (shortened: its ``…`` included).
 _LEAST_TEXT = 8
-#: With ``--wide``, a text column wraps in at least this many cells.
-_LEAST_WIDE_TEXT = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +152,8 @@ def build_table(
 
     Code, money and number columns are as wide as their longest cell; the text
     columns share the rest. If the fixed columns alone leave too little (under
-    ``_LEAST_TEXT`` cells, or ``_LEAST_WIDE_TEXT`` with ``wide``), the table is
-    made wider than ``width`` (its ``width`` set) rather than cut a code.
+    ``_LEAST_TEXT`` cells a text column), the table is made wider than ``width``
+    (its ``width`` set) rather than cut a code.
 
     Args:
         columns: the column specs, in order.
@@ -176,8 +174,7 @@ def build_table(
         max([cell_len(c.header), *(row[i].cell_len for row in cells)])
         for i, c in enumerate(columns)
     ]
-    least = _LEAST_WIDE_TEXT if wide else _LEAST_TEXT
-    shares = _text_widths(columns, natural, width, least=least)
+    shares = _text_widths(columns, natural, width, least=_LEAST_TEXT)
     table = Table(
         box=box.SIMPLE_HEAD,
         show_edge=False,
