@@ -206,7 +206,7 @@ def _kind(name: str, values: list[Any]) -> Kind:
     return "text"
 
 
-def _print_rows(title: str, rows: list[dict[str, Any]], out: Console) -> None:
+def _print_rows(title: str, rows: list[dict[str, Any]], *, out: Console) -> None:
     for row in rows:
         render.print_pairs(
             [(key, _value(key, value)) for key, value in row.items()],
@@ -221,17 +221,17 @@ def _print_listing(
     if not rows:
         return
     if len(rows) == 1:
-        _print_rows(title, rows, out)
+        _print_rows(title, rows, out=out)
         return
     names = [c for c in rows[0] if c not in {"ma_dich_vu", "valid_from", "valid_to"}]
-    _print_dicts(title, names, rows, wide=wide, out=out)
+    _print_dicts(title, names=names, rows=rows, wide=wide, out=out)
 
 
 def _print_dicts(
     title: str,
+    *,
     names: list[str],
     rows: list[dict[str, Any]],
-    *,
     wide: bool,
     out: Console,
 ) -> None:
@@ -254,8 +254,8 @@ def _print_shown(shown: Shown, *, wide: bool) -> None:
     if shown.history:
         _print_dicts(
             "lịch sử / history (all periods)",
-            list(shown.history[0]),
-            shown.history,
+            names=list(shown.history[0]),
+            rows=shown.history,
             wide=wide,
             out=out,
         )

@@ -113,7 +113,7 @@ def _cell(value: object, column: Column) -> Text:
 
 
 def _text_widths(
-    columns: Sequence[Column], natural: list[int], width: int, *, least: int
+    columns: Sequence[Column], natural: list[int], *, width: int, least: int
 ) -> dict[int, int]:
     """Share the width the fixed columns leave among the text columns.
 
@@ -174,7 +174,7 @@ def build_table(
         max([cell_len(c.header), *(row[i].cell_len for row in cells)])
         for i, c in enumerate(columns)
     ]
-    shares = _text_widths(columns, natural, width, least=_LEAST_TEXT)
+    shares = _text_widths(columns, natural, width=width, least=_LEAST_TEXT)
     table = Table(
         box=box.SIMPLE_HEAD,
         show_edge=False,
