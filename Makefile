@@ -53,6 +53,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_synth.py --steps 2000
 	$(BIN)/python benchmarks/rules_recall.py --claims 1000 --facilities 4 --anomaly-rate 0.2
 	$(BIN)/python benchmarks/signals_recall.py --claims 2000 --seeds 1
+	$(BIN)/python benchmarks/bench_startup.py --runs 5
 
 bench-full: install
 	$(BIN)/python benchmarks/bench_engine.py --steps 1000000 10000000 --memory-limit 2GB
@@ -62,6 +63,7 @@ bench-full: install
 	$(BIN)/python benchmarks/bench_synth.py --steps 5000,50000
 	$(BIN)/python benchmarks/rules_recall.py --claims 3000 --facilities 6 --anomaly-rate 0.2 --seed 1
 	$(BIN)/python benchmarks/signals_recall.py --claims 8000 --seeds 1 2 3 4 5 6
+	$(BIN)/python benchmarks/bench_startup.py --runs 15
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .mypy_cache .ruff_cache .pytest_cache

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from giamdinh.cli.main import app
+from giamdinh.domain.money import format_dong
 from giamdinh.services.assessment import summarise_store
 from giamdinh.services.demo import MARKER
 
@@ -18,13 +20,36 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     folder = tmp_path_factory.mktemp("demo") / "demo"
     result = CliRunner().invoke(
-        app, ["demo", "--dir", str(folder), "--claims", "150", "--seed", "5"]
+        app,
+        ["demo", "--dir", str(folder), "--claims", "150", "--seed", "5"],
+        env={"COLUMNS": "80"},
     )
     assert result.exit_code == 0, result.output
-    return folder
+    return folder, result.stdout
+
+
+@pytest.fixture(scope="module")
+def demo_dir(demo_run: tuple[Path, str]) -> Path:
+    return demo_run[0]
+
+
+def test_the_summary_reads_in_80_columns_with_codes_whole(
+    demo_run: tuple[Path, str],
+) -> None:
+    folder, output = demo_run
+    lines = output.splitlines()
+    assert not [line for line in lines if cell_len(line) > 80]
+    s = summarise_store(folder / "store")
+    for f in s.facilities[:5]:
+        (row,) = [line for line in lines if line.startswith(f"{f.ma_cskcb} ")]
+        assert format_dong(f.claimed) in row.split()
+    for r in s.rules:
+        assert sum(line.startswith(f"{r.rule_id} ") for line in lines) == 1
+    claimed = format_dong(s.totals["claimed"])
+    assert any(claimed in line.split() for line in lines)
 
 
 def test_the_demo_writes_every_part(demo_dir: Path) -> None:

@@ -11,11 +11,13 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from tests.support import envelope, make_claim
 from typer.testing import CliRunner
 
 from giamdinh.cli.main import app
 from giamdinh.services.ingest import ingest_paths
+from giamdinh.standard.writer import write_envelope
 from giamdinh.store import ClaimStore
 
 if TYPE_CHECKING:
@@ -134,3 +136,72 @@ def test_a_killed_ingest_leaves_the_store_as_it_was(tmp_path: Path) -> None:
         con.close()
     summary = ingest_paths([batch], store_dir=store)
     assert summary.stats.claims_new == 320
+
+
+def _narrow(result_output: str) -> list[str]:
+    lines = result_output.splitlines()
+    too_long = [line for line in lines if cell_len(line) > 80]
+    assert not too_long, too_long
+    return lines
+
+
+LONG_MA_LK = "LK2026030212345678901"
+
+
+def test_outputs_read_in_80_columns_with_codes_whole(tmp_path: Path) -> None:
+    claims = [
+        make_claim(1, MA_CSKCB="01929"),
+        make_claim(2, MA_CSKCB="01929", MA_LOAI_RV="9"),
+    ]
+    for table in claims[1].values():
+        for record in table:
+            record["MA_LK"] = LONG_MA_LK
+    path = tmp_path / "a.xml"
+    write_envelope(claims, ma_cskcb="01929", ngay_lap="20260303", out=path)
+    (tmp_path / "broken.xml").write_bytes(b"<not xml")
+    env = {"COLUMNS": "80"}
+    checked = CliRunner().invoke(app, ["validate", str(tmp_path)], env=env)
+    assert checked.exit_code == 1, checked.output
+    lines = _narrow(checked.stdout)
+    (row,) = [line for line in lines if line.startswith("RC130")]
+    assert LONG_MA_LK in row
+    assert "XML1[1].MA_LOAI_RV" in row
+    assert row.endswith("…")  # the message is shortened to fit the line
+    assert "MA_CSKCB=01929" in checked.stdout
+    assert "1 hồ sơ / claims, 1 tệp / files" in " ".join(lines)
+    whole = CliRunner().invoke(app, ["validate", str(path), "--wide"], env=env)
+    _narrow(whole.stdout)
+    assert "không có trong danh mục MA_LOAI_RV" in " ".join(whole.stdout.split())
+    store = tmp_path / "store"
+    ingested = CliRunner().invoke(
+        app, ["ingest", str(tmp_path), "--store", str(store)], env=env
+    )
+    assert ingested.exit_code == 0, ingested.output
+    _narrow(ingested.stdout)
+    shown = CliRunner().invoke(app, ["store", "show", "--store", str(store)], env=env)
+    assert shown.exit_code == 0, shown.output
+    _narrow(shown.stdout)
+    assert any(line.startswith("01929 ") for line in shown.stdout.splitlines())
+    for output in (ingested.stdout, shown.stdout):
+        assert "Hồ sơ bị từ chối / claims rejected  1" in output
+        assert "Tệp bị từ chối / files rejected     1" in output
+
+
+def test_the_ingest_summary_counts_accepted_rows(tmp_path: Path) -> None:
+    path = envelope(tmp_path / "a.xml", [make_claim(1), make_claim(2, MA_LOAI_RV="9")])
+    result = CliRunner().invoke(
+        app, ["ingest", str(path), "--store", str(tmp_path / "store")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "XML1 1, XML3 3" in result.stdout
+
+
+def test_validate_json_keeps_the_facility_code(tmp_path: Path) -> None:
+    path = tmp_path / "a.xml"
+    claims = [make_claim(1, MA_CSKCB="01929", MA_LOAI_RV="9")]
+    write_envelope(claims, ma_cskcb="01929", ngay_lap="20260303", out=path)
+    result = CliRunner().invoke(app, ["validate", str(path), "--format", "json"])
+    data = json.loads(result.stdout)
+    assert data["files"][0]["ma_cskcb"] == "01929"
+    assert data["files"][0]["findings"][0]["ma_cskcb"] == "01929"
+    assert (data["claims_rejected"], data["files_rejected"]) == (1, 0)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
 import pytest
 from openpyxl import load_workbook
+from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from giamdinh.cli.main import app
@@ -221,3 +223,68 @@ def test_assign_and_prices_start_a_programme(tmp_path: Path) -> None:
     )  # fmt: skip
     assert loaded.exit_code == 0, loaded.output
     assert "2 mới / new" in loaded.output
+
+
+def _narrow(output: str) -> list[str]:
+    lines = output.splitlines()
+    assert not [line for line in lines if cell_len(line) > 80], output
+    return lines
+
+
+def test_progress_reads_in_80_columns_one_line_per_hospital(demo_url: str) -> None:
+    result = runner.invoke(
+        app, ["norms", "progress", "--as-of", "2025-11-11", "--overdue", "2",
+              "--database-url", demo_url],
+        env={"COLUMNS": "80"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = _narrow(result.stdout)
+    data = json.loads(
+        runner.invoke(
+            app, ["norms", "progress", "--as-of", "2025-11-11", "--format", "json",
+                  "--database-url", demo_url],
+        ).stdout
+    )  # fmt: skip
+    for row in data["by_hospital"]:
+        (line,) = [x for x in lines if x.startswith(f"{row['key']} ")]
+        assert line.split()[-6].replace(",", "") == str(row["assigned"])
+    long = max(data["by_hospital"], key=lambda r: len(r["name"]))
+    assert long["name"] not in result.stdout  # shortened: one line, not five
+    wide = runner.invoke(
+        app, ["norms", "progress", "--as-of", "2025-11-11", "--wide",
+              "--database-url", demo_url],
+        env={"COLUMNS": "80"},
+    )  # fmt: skip
+    _narrow(wide.stdout)
+    assert "…" not in wide.stdout
+    assert set(long["name"].split()) <= set(wide.stdout.split())
+
+
+def test_compare_consolidate_cost_read_in_80_columns(demo_url: str) -> None:
+    env = {"COLUMNS": "80"}
+    compare = runner.invoke(
+        app, ["norms", "compare", "12.0344", "--database-url", demo_url], env=env
+    )
+    assert compare.exit_code == 0, compare.output
+    lines = _narrow(compare.stdout)
+    assert any(line.split()[:2] == ["labour", "KTV"] for line in lines)
+    wide = runner.invoke(
+        app, ["norms", "compare", "12.0344", "--wide", "--database-url", demo_url],
+        env=env,
+    )  # fmt: skip
+    assert "BACHMAI" in wide.stdout  # each hospital's value
+    consolidated = runner.invoke(
+        app, ["norms", "consolidate", "12.0344", "--database-url", demo_url], env=env
+    )
+    assert consolidated.exit_code == 0, consolidated.output
+    _narrow(consolidated.stdout)
+    cost = runner.invoke(
+        app, ["norms", "cost", "12.0344", "--curve", "6250", "--database-url",
+              demo_url],
+        env=env,
+    )  # fmt: skip
+    assert cost.exit_code == 0, cost.output
+    lines = _narrow(cost.stdout)
+    total = next(line for line in lines if line.startswith("Tổng / unit cost"))
+    # đồng with two decimals, the Vietnamese way (the one money formatter)
+    assert re.fullmatch(r"\d{1,3}(\.\d{3})*,\d{2}", total.split()[-1])

@@ -6,6 +6,7 @@ import json
 import shutil
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from giamdinh.cli.main import app
@@ -90,3 +91,30 @@ def test_show_bad_day_exit_2() -> None:
     )
     assert result.exit_code == 2
     assert "YYYY-MM-DD" in result.output
+
+
+def _narrow(output: str) -> list[str]:
+    lines = output.splitlines()
+    assert not [line for line in lines if cell_len(line) > 80]
+    return lines
+
+
+def test_load_reads_in_80_columns_with_file_names_whole() -> None:
+    result = runner.invoke(app, ["reference", "load", SAMPLE], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = _narrow(result.stdout)
+    for name in ("M01.csv", "M05.csv", "licences.csv", "equipment_sources.csv"):
+        assert sum(line.startswith(f"{name} ") for line in lines) == 1
+
+
+def test_show_reads_in_80_columns_money_in_dong() -> None:
+    result = runner.invoke(
+        app,
+        ["reference", "show", "service", "18.0119.0028", "--as-of", "2026-03-02",
+         "--reference", SAMPLE],
+        env={"COLUMNS": "80"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = _narrow(result.stdout)
+    assert any(line.split() == ["don_gia", "73.300"] for line in lines)
+    assert any("18.0119.0028" in line for line in lines)

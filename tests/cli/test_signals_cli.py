@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
+from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from giamdinh.cli.main import app
@@ -74,7 +75,7 @@ def test_json_output_and_saved_leads(tmp_path: Path) -> None:
     saved = runner.invoke(app, ["signals", "--store", str(store), "--saved"])
     assert saved.exit_code == 0, saved.output
     assert "SG006" in saved.stdout
-    assert "200,000" in saved.stdout
+    assert "200.000" in saved.stdout  # đồng the Vietnamese way
 
 
 def test_operator_errors_exit_2(tmp_path: Path) -> None:
@@ -117,3 +118,25 @@ def test_missing_inputs_are_said_and_province_folder_is_read(tmp_path: Path) -> 
     )
     assert wrong.exit_code == 2
     assert "--province" in wrong.output
+
+
+def test_table_reads_in_80_columns_with_codes_whole(tmp_path: Path) -> None:
+    store = _store(tmp_path / "store")
+    runner = CliRunner()
+    assert runner.invoke(app, ["signals", "--store", str(store)]).exit_code == 0
+    for wide in ([], ["--wide"]):
+        result = runner.invoke(
+            app, ["signals", "--store", str(store), "--saved", *wide],
+            env={"COLUMNS": "80"},
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        lines = result.stdout.splitlines()
+        assert not [line for line in lines if cell_len(line) > 80]
+        (row,) = [line for line in lines if line.startswith("SG006")]
+        for code in ("000007/BYT-CCHN", "99001;99002", "2026-03-02", "200.000"):
+            assert code in row
+        if wide:
+            text = " ".join(result.stdout.split())
+            assert "99002 2026-03-02 08:05–08:12" in text
+        else:
+            assert row.endswith("…")

@@ -16,6 +16,7 @@ from giamdinh.services.ingest import (
     store_overview,
     validate_paths,
 )
+from giamdinh.standard.writer import write_envelope
 from giamdinh.store import ClaimStore
 
 if TYPE_CHECKING:
@@ -181,3 +182,66 @@ def test_validate_reports_refusals_per_file(tmp_path: Path) -> None:
 def test_missing_path_is_an_operator_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         collect_paths([tmp_path / "nope.xml"])
+
+
+def test_summary_rows_count_the_accepted_claims_only(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    refused = make_claim(2, MA_LOAI_RV="9")
+    path = envelope(tmp_path / "a.xml", [make_claim(1), refused])
+    summary = ingest_paths([path], store_dir=store)
+    assert summary.claims_rejected == 1
+    # The store keeps the refused claim's rows (xml3_all); they are not "rows".
+    assert summary.stats.rows == {"XML1": 2, "XML3": 6}
+    assert summary.rows == {"XML1": 1, "XML3": 3}
+    assert store_overview(store).rows == summary.rows
+
+
+def test_rows_without_refusals_are_the_rows_written(tmp_path: Path) -> None:
+    summary = ingest_paths(
+        [envelope(tmp_path / "a.xml", [make_claim(1), make_claim(2)])],
+        store_dir=tmp_path / "store",
+    )
+    assert summary.rows == {"XML1": 2, "XML3": 6}
+    again = ingest_paths([tmp_path / "a.xml"], store_dir=tmp_path / "store")
+    assert again.rows == {}
+
+
+def test_rejected_claims_and_files_are_counted_alike_everywhere(tmp_path: Path) -> None:
+    files = tmp_path / "in"
+    files.mkdir()
+    envelope(files / "a.xml", [make_claim(1), make_claim(2, MA_LOAI_RV="9")])
+    (files / "broken.xml").write_bytes(b"<not xml")
+    store = tmp_path / "store"
+    summary = ingest_paths([files], store_dir=store)
+    overview = store_overview(store)
+    report = validate_paths([files])
+    assert (summary.claims_rejected, summary.files_rejected) == (1, 1)
+    assert (overview.claims_rejected, overview.files_rejected) == (1, 1)
+    assert (report.claims_rejected, report.files_rejected) == (1, 1)
+    assert report.claims == 2
+    by_name = {r.path.rsplit("/", 1)[-1]: r for r in report.files}
+    assert (by_name["a.xml"].claims_rejected, by_name["a.xml"].unreadable) == (1, False)
+    assert (by_name["broken.xml"].claims, by_name["broken.xml"].unreadable) == (0, True)
+
+
+def test_a_claim_refused_by_the_reader_counts_in_validate_too(tmp_path: Path) -> None:
+    path = envelope(tmp_path / "a.xml", [make_claim(1), make_claim(2)])
+    data = path.read_bytes()
+    second = data.index(
+        b"<NOIDUNGFILE>", data.index(b"<HOSO>", data.index(b"<HOSO>") + 1)
+    )
+    path.write_bytes(data[: second + 13] + b"!!not base64!!" + data[second + 13 :])
+    report = validate_paths([path])
+    summary = ingest_paths([path], store_dir=tmp_path / "store")
+    assert report.claims_rejected == summary.claims_rejected == 1
+    assert report.files_rejected == summary.files_rejected == 0
+
+
+def test_facility_codes_keep_their_leading_zero(tmp_path: Path) -> None:
+    claims = [make_claim(1, MA_CSKCB="01929"), make_claim(2, MA_CSKCB="01929")]
+    path = tmp_path / "a.xml"
+    write_envelope(claims, ma_cskcb="01929", ngay_lap="20260303", out=path)
+    report = validate_paths([path])
+    assert report.files[0].ma_cskcb == "01929"
+    ingest_paths([path], store_dir=tmp_path / "store")
+    assert store_overview(tmp_path / "store").partitions == [("01929", "2026-03", 2)]

@@ -6,19 +6,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
 
+from giamdinh.cli import render
 from giamdinh.cli.errors import operator_errors
-from giamdinh.services.demo import run_demo
+from giamdinh.cli.render import Column
 
 if TYPE_CHECKING:
     from decimal import Decimal
 
     from giamdinh.services.demo import DemoResult
-
-_out = Console()
 
 _MONEY_LABELS = {
     "claimed": "Đề nghị thanh toán / claimed",
@@ -29,113 +27,130 @@ _MONEY_LABELS = {
 }
 
 
-def _money(value: Decimal) -> str:
-    return f"{value:,.0f}".replace(",", ".")
-
-
 def _share(part: Decimal, whole: Decimal) -> str:
     return f"{(part / whole * 100):.2f} %" if whole else "-"
 
 
-def _print(result: DemoResult) -> None:
+def _print(result: DemoResult, *, wide: bool) -> None:
+    out = render.console()
     s = result.summary
-    _out.rule("[bold]Giám định BHYT — tỉnh mẫu / synthetic province[/]")
+    out.rule("[bold]Giám định BHYT — tỉnh mẫu / synthetic province[/]")
     steps = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
-    _out.print(
+    out.print(
         f"{result.synth.claims} hồ sơ / claims ({result.synth.files} tệp / files, "
         f"{result.synth.lines.get('XML3', 0)} dòng DVKT / service lines, "
         f"{sum(result.synth.labels.values())} bất thường cài sẵn / planted) — {steps}"
     )
-    _out.print(
+    out.print(
         f"Kho / store: {result.ingest.stats.claims_new} hồ sơ mới / new claims, "
-        f"{result.ingest.stats.claims_rejected} từ chối tiếp nhận / rejected"
+        f"{result.ingest.claims_rejected} hồ sơ bị từ chối / claims rejected, "
+        f"{result.ingest.files_rejected} tệp bị từ chối / files rejected"
     )
-
-    money = Table(title="Tiền / money (đồng)", title_justify="left")
-    money.add_column("")
-    money.add_column("đồng", justify="right")
-    money.add_column("%", justify="right")
-    for key, label in _MONEY_LABELS.items():
-        value = s.totals[key]
-        money.add_row(label, _money(value), _share(value, s.totals["claimed"]))
-    _out.print(money)
-
-    rules = Table(
+    render.print_table(
+        [Column(""), Column("đồng", "money"), Column("%", "number")],
+        [
+            (label, s.totals[key], _share(s.totals[key], s.totals["claimed"]))
+            for key, label in _MONEY_LABELS.items()
+        ],
+        title="Tiền / money (đồng)",
+        wide=wide,
+        out=out,
+    )
+    render.print_table(
+        [
+            Column("rule", "code"),
+            Column("mức", "code"),
+            Column("tên / title"),
+            Column("phát hiện / hits", "number"),
+            Column("đồng", "money"),
+        ],
+        [
+            (
+                r.rule_id,
+                r.severity,
+                r.title,
+                f"{r.findings} ({r.claims} hồ sơ)",
+                r.amount,
+            )
+            for r in s.rules
+        ],
         title="Quy tắc nhiều tiền nhất / rules with most money at stake",
-        title_justify="left",
+        wide=wide,
+        out=out,
     )
-    rules.add_column("rule")
-    rules.add_column("tên / title", ratio=1, overflow="fold")
-    rules.add_column("phát hiện / hits", justify="right")
-    rules.add_column("đồng", justify="right")
-    for r in s.rules:
-        rules.add_row(
-            f"{r.rule_id}\n[dim]{r.severity}[/]",
-            escape(r.title),
-            f"{r.findings} ({r.claims} hồ sơ)",
-            _money(r.amount),
-        )
-    _out.print(rules)
-
-    facilities = Table(
-        title="Cơ sở nhiều tiền nhất / facilities with most money at stake",
-        title_justify="left",
+    render.print_table(
+        [
+            Column("MA_CSKCB", "code"),
+            Column("hồ sơ", "number"),
+            Column("đề nghị", "money"),
+            Column("từ chối", "money"),
+            Column("điều chỉnh", "money"),
+            Column("chờ GĐ", "money"),
+        ],
+        [
+            (
+                f.ma_cskcb,
+                f.claims,
+                f.claimed,
+                f.refused,
+                f.adjusted,
+                f.under_review,
+            )
+            for f in s.facilities[:5]
+        ],
+        title="Cơ sở nhiều tiền nhất / facilities with most money at stake "
+        "(đồng: đề nghị / claimed, từ chối / refused, điều chỉnh / adjusted, "
+        "chờ giám định / under review)",
+        wide=wide,
+        out=out,
     )
-    facilities.add_column("MA_CSKCB")
-    facilities.add_column("hồ sơ", justify="right")
-    for col in ("đề nghị / claimed", "từ chối / refused", "điều chỉnh", "chờ / review"):
-        facilities.add_column(col, justify="right", no_wrap=True)
-    for f in s.facilities[:5]:
-        facilities.add_row(
-            f.ma_cskcb,
-            str(f.claims),
-            _money(f.claimed),
-            _money(f.refused),
-            _money(f.adjusted),
-            _money(f.under_review),
-        )
-    _out.print(facilities)
-
-    leads = Table(
+    render.print_table(
+        [
+            Column("code", "code"),
+            Column("entity", "code"),
+            Column("MA_CSKCB", "code"),
+            Column("đồng", "money"),
+            Column("message"),
+        ],
+        [
+            (
+                lead.code,
+                lead.practitioner or lead.machine or lead.ma_dich_vu or "",
+                lead.ma_cskcb or "",
+                lead.amount,
+                lead.message,
+            )
+            for lead in result.leads
+        ],
         title="Tín hiệu hàng đầu / top leads (giám định chung, không từ chối)",
-        title_justify="left",
+        wide=wide,
+        out=out,
     )
-    for col in ("code", "entity", "MA_CSKCB", "đồng", "message"):
-        leads.add_column(col, overflow="fold")
-    for lead in result.leads:
-        entity = lead.practitioner or lead.machine or lead.ma_dich_vu or ""
-        leads.add_row(
-            lead.code,
-            entity,
-            lead.ma_cskcb or "",
-            _money(lead.amount),
-            escape(lead.message),
-        )
-    _out.print(leads)
-
-    _out.print(
+    out.print(
         f"Thời gian thực hiện / execution time: {s.time_findings} phát hiện chỉ để "
-        f"thông tin / findings for information, {_money(s.time_money)} đồng từ chối "
-        "vì thời gian / refused for time (Bộ Y tế 2025: thời gian không phải căn "
-        "cứ từ chối / time is never a refusal ground)."
+        f"thông tin / findings for information, {render.money(s.time_money)} đồng "
+        "từ chối vì thời gian / refused for time (Bộ Y tế 2025: thời gian không "
+        "phải căn cứ từ chối / time is never a refusal ground)."
     )
-    _out.print(
+    out.print(
         f"Định mức KT-KT / norms programme: {result.progress.headline()} "
         f"({len(result.progress.by_hospital)} bệnh viện / hospitals)"
     )
     store = result.folder / "store"
-    _out.rule("Xem tiếp / where to look next")
+    out.rule("Xem tiếp / where to look next")
     for step in s.next_steps:
-        _out.print(f"  • {escape(step)}")
-    _out.print(
-        f"  giamdinh signals --store {store} --top 20\n"
-        f"  giamdinh rules show {s.rules[0].rule_id if s.rules else 'CT001'}\n"
-        f"  giamdinh check {result.folder / 'province' / 'claims'} "
-        f"--reference {result.folder / 'province' / 'reference'}\n"
-        f"  giamdinh norms progress --database-url sqlite:///"
-        f"{result.folder / 'giamdinh.db'}\n"
-        "  Kết quả giám định / assessment files: "
-        f"{escape(str(result.assessment.folder))}"
+        out.print(Text(f"  • {step}"))
+    out.print(
+        Text(
+            f"  giamdinh signals --store {store} --top 20\n"
+            f"  giamdinh rules show {s.rules[0].rule_id if s.rules else 'CT001'}\n"
+            f"  giamdinh check {result.folder / 'province' / 'claims'} "
+            f"--reference {result.folder / 'province' / 'reference'}\n"
+            f"  giamdinh norms progress --database-url sqlite:///"
+            f"{result.folder / 'giamdinh.db'}\n"
+            "  Kết quả giám định / assessment files: "
+            f"{result.assessment.folder}"
+        )
     )
 
 
@@ -148,14 +163,18 @@ def demo(
     anomaly_rate: float = typer.Option(
         0.05, "--anomaly-rate", help="Share of claims with one planted anomaly."
     ),
+    wide: bool = render.WIDE_OPTION,
 ) -> None:
     """Chạy thử toàn bộ: sinh tỉnh mẫu, tiếp nhận, giám định, tín hiệu, định mức."""
+    from giamdinh.services.demo import run_demo  # noqa: PLC0415 - see cli.main
+
+    out = render.console()
     with operator_errors():
         result = run_demo(
             folder,
             claims=claims,
             seed=seed,
             anomaly_rate=anomaly_rate,
-            report=lambda line: _out.print(f"[dim]{escape(line)}[/]"),
+            report=lambda line: out.print(f"[dim]{escape(line)}[/]"),
         )
-    _print(result)
+    _print(result, wide=wide)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer.main
+from typer import _click as click
 
 from giamdinh.cli.main import app
 
@@ -42,11 +43,19 @@ def _render(command: Any, path: list[str], out: list[str]) -> None:
         out.append("|---|---|---|")
         out.extend(_param_row(p) for p in params)
         out.append("")
-    if hasattr(command, "commands"):
-        for sub_name in sorted(command.commands):
-            sub = command.commands[sub_name]
-            if not sub.hidden:
-                _render(sub, [*path, sub_name], out)
+    for sub_name, sub in sorted(_subcommands(command)):
+        _render(sub, [*path, sub_name], out)
+
+
+def _subcommands(command: Any) -> list[tuple[str, Any]]:
+    """The visible subcommands of a group (importing lazily registered ones)."""
+    if not hasattr(command, "list_commands"):
+        return []
+    ctx = click.Context(command)
+    found = [
+        (name, command.get_command(ctx, name)) for name in command.list_commands(ctx)
+    ]
+    return [(name, sub) for name, sub in found if sub is not None and not sub.hidden]
 
 
 def render_markdown() -> str:
@@ -64,10 +73,8 @@ def command_paths() -> list[str]:
 
     def walk(command: Any, path: list[str]) -> None:
         found.append(" ".join(path))
-        if hasattr(command, "commands"):
-            for sub_name, sub in command.commands.items():
-                if not sub.hidden:
-                    walk(sub, [*path, sub_name])
+        for sub_name, sub in _subcommands(command):
+            walk(sub, [*path, sub_name])
 
     walk(root, ["giamdinh"])
     return found

@@ -6,8 +6,9 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 
+from giamdinh.cli import render
 from giamdinh.errors import GiamdinhError
 
 if TYPE_CHECKING:
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 EXIT_USAGE = 2
-_err = Console(stderr=True)
 
 
 @contextmanager
@@ -24,7 +24,9 @@ def operator_errors() -> Iterator[None]:
     try:
         yield
     except GiamdinhError as exc:
-        _err.print(f"[bold red]Lỗi[/] ({type(exc).__name__}): {exc}")
+        render.console(stderr=True).print(
+            f"[bold red]Lỗi[/] ({type(exc).__name__}): {escape(str(exc))}"
+        )
         raise typer.Exit(code=EXIT_USAGE) from exc
 
 

@@ -1,4 +1,8 @@
-"""``giamdinh ingest``, ``giamdinh validate`` and ``giamdinh store show``."""
+"""``giamdinh ingest``, ``giamdinh validate`` and ``giamdinh store show``.
+
+"Rejected" is counted one way in all three (``giamdinh.services.ingest``): claims
+rejected (a ``HOSO`` refused) and files rejected (no claim readable) are shown apart.
+"""
 
 from __future__ import annotations
 
@@ -7,31 +11,21 @@ from pathlib import Path  # noqa: TC003 - Typer reads the annotations at run tim
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
 
+from giamdinh.cli import render
 from giamdinh.cli.errors import EXIT_USAGE, operator_errors
-from giamdinh.services.ingest import (
-    collect_paths,
-    ingest_paths,
-    store_overview,
-    validate_paths,
-)
+from giamdinh.cli.render import Column
 
 if TYPE_CHECKING:
-    from giamdinh.domain import Finding
-    from giamdinh.services.ingest import IngestSummary, StoreOverview, ValidationReport
+    from rich.progress import Progress
 
-_out = Console(soft_wrap=True)
-_err = Console(stderr=True)
+    from giamdinh.domain import Finding
+    from giamdinh.services.ingest import (
+        FileReport,
+        IngestSummary,
+        StoreOverview,
+        ValidationReport,
+    )
 
 store_app = typer.Typer(
     help="Kho hồ sơ (Parquet + DuckDB): xem nội dung.", no_args_is_help=True
@@ -44,12 +38,20 @@ _STORE = typer.Option(
 
 
 def _progress() -> Progress:
+    from rich.progress import (  # noqa: PLC0415 - only while files are read
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=_err,
+        console=render.console(stderr=True),
         transient=True,
     )
 
@@ -65,6 +67,8 @@ def ingest(
     ),
 ) -> None:
     """Ingest claim files into the store (one atomic batch) and print a summary."""
+    from giamdinh.services.ingest import collect_paths, ingest_paths  # noqa: PLC0415
+
     with operator_errors():
         total = len(collect_paths(paths))
         with _progress() as bar:
@@ -83,13 +87,16 @@ def validate(
     output: str = typer.Option(
         "table", "--format", help="Output format: table or json."
     ),
+    wide: bool = render.WIDE_OPTION,
 ) -> None:
-    """Check files as the portal would (exit 1 when a file would be rejected)."""
+    """Check files as the portal would (exit 1 if a claim or a file is refused)."""
     if output not in ("table", "json"):
-        _err.print(
+        render.console(stderr=True).print(
             f"[bold red]Lỗi[/]: --format must be 'table' or 'json', not {output!r}"
         )
         raise typer.Exit(code=EXIT_USAGE)
+    from giamdinh.services.ingest import collect_paths, validate_paths  # noqa: PLC0415
+
     with operator_errors():
         if output == "json":
             report = validate_paths(paths)
@@ -101,7 +108,7 @@ def validate(
     if output == "json":
         typer.echo(json.dumps(_report_json(report), ensure_ascii=False, indent=2))
     else:
-        _print_report(report)
+        _print_report(report, wide=wide)
     if report.rejected:
         raise typer.Exit(code=1)
 
@@ -109,6 +116,8 @@ def validate(
 @store_app.command("show")
 def show(store: Path | None = _STORE) -> None:
     """Show what the store holds: claims, versions, rejections, partitions."""
+    from giamdinh.services.ingest import store_overview  # noqa: PLC0415
+
     with operator_errors():
         overview = store_overview(store)
     _print_overview(overview)
@@ -117,35 +126,37 @@ def show(store: Path | None = _STORE) -> None:
 # ------------------------------------------------------------------ output
 
 
+def _rows_text(rows: dict[str, int]) -> str:
+    return ", ".join(f"{table} {count}" for table, count in rows.items()) or "0"
+
+
 def _print_summary(summary: IngestSummary) -> None:
     s = summary.stats
     claims = s.claims_new + s.claims_superseded + s.claims_unchanged + s.claims_rejected
     rate = (claims / summary.seconds) if summary.seconds else 0.0
-    table = Table(title=f"Kho: {escape(str(summary.store))}", show_header=False)
-    table.add_row(
-        "Tệp / files",
-        f"{s.files} ({s.files_unchanged} đã có, {s.files_rejected} bị từ chối)",
+    render.print_pairs(
+        [
+            ("Tệp / files", f"{s.files} ({s.files_unchanged} đã có / already stored)"),
+            ("Hồ sơ mới / new claims", s.claims_new),
+            ("Phiên bản mới / superseding", s.claims_superseded),
+            ("Không đổi / unchanged", s.claims_unchanged),
+            ("Hồ sơ bị từ chối / claims rejected", summary.claims_rejected),
+            ("Tệp bị từ chối / files rejected", summary.files_rejected),
+            ("Dòng nhận / rows accepted", _rows_text(summary.rows)),
+            ("Lô / batch", s.batch_id if s.committed else "(không thay đổi)"),
+            (
+                "Thời gian / time",
+                f"{summary.seconds:.1f} s ({rate:.0f} hồ sơ/giây / claims/s)",
+            ),
+        ],
+        title=f"Kho / store: {summary.store}",
     )
-    table.add_row("Hồ sơ mới / new claims", str(s.claims_new))
-    table.add_row("Phiên bản mới / superseding", str(s.claims_superseded))
-    table.add_row("Không đổi / unchanged", str(s.claims_unchanged))
-    table.add_row("Bị từ chối / rejected", str(s.claims_rejected))
-    table.add_row(
-        "Dòng / rows", ", ".join(f"{k} {v}" for k, v in sorted(s.rows.items()))
-    )
-    table.add_row("Lô / batch", s.batch_id if s.committed else "(không thay đổi)")
-    table.add_row(
-        "Thời gian / time",
-        f"{summary.seconds:.1f} s ({rate:.0f} hồ sơ/giây / claims/s)",
-    )
-    _out.print(table)
     if s.findings_by_code:
-        codes = Table(title="Phát hiện theo mã / findings by code")
-        codes.add_column("code")
-        codes.add_column("count", justify="right")
-        for code, count in sorted(s.findings_by_code.items()):
-            codes.add_row(code, str(count))
-        _out.print(codes)
+        render.print_table(
+            [Column("mã / code", "code"), Column("số / count", "number")],
+            sorted(s.findings_by_code.items()),
+            title="Phát hiện theo mã / findings by code",
+        )
 
 
 def _finding_json(f: Finding) -> dict[str, Any]:
@@ -156,6 +167,7 @@ def _finding_json(f: Finding) -> dict[str, Any]:
         "message": f.message,
         "message_en": f.message_en,
         "file": loc.file,
+        "ma_cskcb": f.ma_cskcb,
         "ma_lk": loc.ma_lk,
         "table": loc.table,
         "stt": loc.stt,
@@ -167,10 +179,16 @@ def _finding_json(f: Finding) -> dict[str, Any]:
 def _report_json(report: ValidationReport) -> dict[str, Any]:
     return {
         "rejected": report.rejected,
+        "claims": report.claims,
+        "claims_rejected": report.claims_rejected,
+        "files_rejected": report.files_rejected,
         "files": [
             {
                 "path": r.path,
+                "ma_cskcb": r.ma_cskcb,
                 "claims": r.claims,
+                "claims_rejected": r.claims_rejected,
+                "unreadable": r.unreadable,
                 "rejected": r.rejected,
                 "findings": [_finding_json(f) for f in r.findings],
             }
@@ -180,45 +198,82 @@ def _report_json(report: ValidationReport) -> dict[str, Any]:
     }
 
 
-def _print_report(report: ValidationReport) -> None:
-    findings = report.findings
-    if findings:
-        table = Table(title="Kết quả kiểm tra / reception findings")
-        for col in ("code", "severity", "where", "message"):
-            table.add_column(col)
-        for f in findings:
-            table.add_row(
-                f.code,
-                f.severity.value,
-                escape(f.location.describe()),
-                escape(f.message),
-            )
-        _out.print(table)
-    bad = sum(1 for r in report.files if r.rejected)
-    _out.print(
-        f"{len(report.files)} tệp, {len(findings)} phát hiện, "
-        f"{bad} tệp sẽ bị từ chối / would be rejected"
+def _where(f: Finding) -> str:
+    """Table, line and field of a finding, e.g. ``XML3[2].MA_DICH_VU``."""
+    loc = f.location
+    text = loc.table or ""
+    if loc.stt is not None:
+        text += f"[{loc.stt}]"
+    if loc.field:
+        text += f".{loc.field}" if text else loc.field
+    return text
+
+
+def _file_heading(r: FileReport) -> str:
+    facility = f"MA_CSKCB={r.ma_cskcb}, " if r.ma_cskcb else ""
+    if r.unreadable:
+        state = "tệp bị từ chối / file rejected"
+    else:
+        state = f"{r.claims_rejected} bị từ chối / rejected"
+    return f"{r.path} ({facility}{r.claims} hồ sơ / claims, {state})"
+
+
+def _print_report(report: ValidationReport, *, wide: bool) -> None:
+    out = render.console()
+    columns = [
+        Column("mã / code", "code"),
+        Column("mức", "code"),
+        Column("MA_LK", "code"),
+        Column("vị trí / where", "code"),
+        Column("lý do / message"),
+    ]
+    for r in report.files:
+        if not r.findings:
+            continue
+        render.print_table(
+            columns,
+            [
+                (f.code, f.severity.value, f.location.ma_lk, _where(f), f.message)
+                for f in r.findings
+            ],
+            title=_file_heading(r),
+            wide=wide,
+            out=out,
+        )
+    out.print(
+        f"{len(report.files)} tệp / files, {report.claims} hồ sơ / claims, "
+        f"{len(report.findings)} phát hiện / findings; sẽ bị từ chối / would be "
+        f"rejected: {report.claims_rejected} hồ sơ / claims, "
+        f"{report.files_rejected} tệp / files"
     )
 
 
 def _print_overview(o: StoreOverview) -> None:
-    table = Table(title=f"Kho: {escape(str(o.store))}", show_header=False)
-    table.add_row("Lô / batches", str(o.batches))
-    table.add_row("Tệp / files", str(o.files))
-    table.add_row("Hồ sơ hiện hành / current claims", str(o.claims))
-    table.add_row("Phiên bản / versions", f"{o.versions} ({o.superseded} bị thay thế)")
-    table.add_row("Bị từ chối / rejected", str(o.rejected))
-    table.add_row("Dòng / rows", ", ".join(f"{k} {v}" for k, v in o.rows.items()))
-    _out.print(table)
+    render.print_pairs(
+        [
+            ("Lô / batches", o.batches),
+            ("Tệp / files", o.files),
+            ("Hồ sơ hiện hành / current claims", o.claims),
+            ("Phiên bản / versions", f"{o.versions} ({o.superseded} bị thay thế)"),
+            ("Hồ sơ bị từ chối / claims rejected", o.claims_rejected),
+            ("Tệp bị từ chối / files rejected", o.files_rejected),
+            ("Dòng / rows", _rows_text(o.rows)),
+        ],
+        title=f"Kho / store: {o.store}",
+    )
     if o.partitions:
-        parts = Table(title="Hồ sơ theo cơ sở × tháng / claims by facility × month")
-        for col in ("MA_CSKCB", "month", "claims"):
-            parts.add_column(col)
-        for cskcb, month, count in o.partitions:
-            parts.add_row(cskcb, month, str(count))
-        _out.print(parts)
+        render.print_table(
+            [
+                Column("MA_CSKCB", "code"),
+                Column("tháng / month", "code"),
+                Column("hồ sơ / claims", "number"),
+            ],
+            o.partitions,
+            title="Hồ sơ theo cơ sở × tháng / claims by facility × month",
+        )
     if o.findings_by_code:
-        _out.print(
-            "Phát hiện / findings: "
-            + ", ".join(f"{k} {v}" for k, v in o.findings_by_code.items())
+        render.print_table(
+            [Column("mã / code", "code"), Column("số / count", "number")],
+            o.findings_by_code.items(),
+            title="Phát hiện theo mã / findings by code",
         )

@@ -1,4 +1,8 @@
-"""``giamdinh norms``: drafts, cost, comparison, consolidation, progress, exports."""
+"""``giamdinh norms``: drafts, cost, comparison, consolidation, progress, exports.
+
+The norms programme (SQLAlchemy, openpyxl, pyarrow) is imported inside each command,
+so ``giamdinh norms --help`` starts at once (see ``giamdinh.cli.main``).
+"""
 
 from __future__ import annotations
 
@@ -10,29 +14,31 @@ from enum import Enum
 from pathlib import Path  # noqa: TC003 - Typer reads the annotations at run time
 from typing import TYPE_CHECKING
 
-import pyarrow.parquet as pq
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
 
+from giamdinh.cli import render
 from giamdinh.cli.errors import operator_errors
+from giamdinh.cli.render import Column
 from giamdinh.errors import ConfigError
-from giamdinh.norms.consolidate import Override
-from giamdinh.norms.model import LineCategory
-from giamdinh.refdata.norm_tables import NORM_FILES
-from giamdinh.services import norms as service
 
 if TYPE_CHECKING:
-    from giamdinh.norms.consolidate import LineStats
+    from giamdinh.norms.consolidate import LineStats, Override
     from giamdinh.norms.cost import CostBreakdown
     from giamdinh.norms.progress import ProgressReport
+    from giamdinh.services.norms import LoadResult
 
 app = typer.Typer(
     help="Định mức kinh tế-kỹ thuật: dự thảo, chi phí, so sánh, tổng hợp, tiến độ.",
     no_args_is_help=True,
 )
-_out = Console(soft_wrap=True)
+
+
+def _print(*objects: object) -> None:
+    """Print on a console as wide as the terminal (``giamdinh.cli.render``)."""
+    render.console().print(*objects)
+
 
 DB_OPTION = typer.Option(
     None, "--database-url", help="SQLAlchemy URL (default: GIAMDINH_DATABASE_URL)."
@@ -76,8 +82,12 @@ def _day(text: str | None, option: str = "--as-of") -> date | None:
         raise ConfigError(msg) from exc
 
 
+#: Norm costs are fractions of a đồng: shown with two decimals.
+_PLACES = 2
+
+
 def _money(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:,.2f}"
+    return render.money(value, places=_PLACES)
 
 
 def _qty(value: Decimal | None) -> str:
@@ -91,9 +101,11 @@ def demo(
     seed: int = typer.Option(0, "--seed", help="Random seed of the synthetic data."),
 ) -> None:
     """Migrate and load the synthetic demo programme (17 hospitals, seed 000 totals)."""
+    from giamdinh.services import norms as service  # noqa: PLC0415
+
     with operator_errors():
         summary = service.run_demo(database_url, seed=seed)
-    _out.print(
+    _print(
         f"Đã tạo: {summary.hospitals} bệnh viện, {summary.techniques:,} kỹ thuật,"
         f" {summary.assignments:,} phân công, {summary.events:,} sự kiện,"
         f" {summary.drafts} dự thảo đầy đủ, {summary.national_norms} định mức tổng hợp,"
@@ -111,6 +123,8 @@ def import_(
     output_format: str = FORMAT_OPTION,
 ) -> None:
     """Import draft workbooks, validated row by row (exit 1 if any is refused)."""
+    from giamdinh.services import norms as service  # noqa: PLC0415
+
     with operator_errors():
         results = service.import_drafts(
             files, database_url=database_url, actor=actor, submit=submit
@@ -126,9 +140,9 @@ def import_(
                 if result.imported
                 else ""
             )
-            _out.print(f"{escape(result.file)}: {status}{escape(extra)}")
+            _print(f"{escape(result.file)}: {status}{escape(extra)}")
             for finding in result.findings:
-                _out.print(
+                _print(
                     f"  {finding.code} [{finding.severity}] "
                     f"{escape(finding.location.describe())}: {escape(finding.message)}"
                 )
@@ -136,16 +150,16 @@ def import_(
         raise typer.Exit(code=1)
 
 
-def _print_load(result: service.LoadResult, what: str) -> None:
+def _print_load(result: LoadResult, what: str) -> None:
     if result.loaded:
-        _out.print(
+        _print(
             f"{escape(result.file)}: [green]đã nạp / loaded[/] {what}: "
             f"{result.created} mới / new, {result.existing} đã có / existing"
         )
         return
-    _out.print(f"{escape(result.file)}: [red]không nạp / not loaded[/]")
+    _print(f"{escape(result.file)}: [red]không nạp / not loaded[/]")
     for finding in result.findings:
-        _out.print(
+        _print(
             f"  {finding.code} {escape(finding.location.describe())}: "
             f"{escape(finding.message)} / {escape(finding.message_en or '')}"
         )
@@ -164,6 +178,8 @@ def assign(
     output_format: str = FORMAT_OPTION,
 ) -> None:
     """Load the assignment list, checked row by row (exit 1 if refused)."""
+    from giamdinh.services import norms as service  # noqa: PLC0415
+
     with operator_errors():
         result = service.load_assignments(file, database_url=database_url, actor=actor)
     if output_format == "json":
@@ -190,6 +206,8 @@ def prices(
     output_format: str = FORMAT_OPTION,
 ) -> None:
     """Load a dated price book, checked row by row (exit 1 if refused)."""
+    from giamdinh.services import norms as service  # noqa: PLC0415
+
     with operator_errors():
         first = _day(valid_from, "--valid-from") or date.min  # required option
         result = service.load_price_book_file(
@@ -204,27 +222,40 @@ def prices(
         raise typer.Exit(code=1)
 
 
-def _print_progress(report: ProgressReport) -> None:
+def _print_progress(report: ProgressReport, *, wide: bool) -> None:
+    columns = [
+        Column("Mã", "code"),
+        Column("Tên"),
+        Column("Giao", "number"),
+        Column("Đủ ĐK", "number"),
+        Column("Đã gửi", "number"),
+        Column("Không ĐK", "number"),
+        Column("Quá hạn", "number"),
+        Column("Phối hợp", "number"),
+    ]
     for title, rows in (
         ("Theo bệnh viện / by hospital", report.by_hospital),
         ("Theo chương / by chapter", report.by_chapter),
     ):
-        table = Table(title=f"{title} — {report.as_of.isoformat()}")
-        for column in ("Mã", "Tên", "Đã giao", "Đủ điều kiện", "Đã gửi dự thảo",
-                       "Không đủ ĐK", "Quá hạn", "Dự thảo phối hợp"):  # fmt: skip
-            table.add_column(
-                column, justify="left" if column in {"Mã", "Tên"} else "right"
-            )
-        for row in (*rows, report.total):
-            table.add_row(
-                row.key, escape(row.name), f"{row.assigned:,}", f"{row.qualified:,}",
-                f"{row.drafts_sent:,}", f"{sum(row.not_qualified.values()):,}",
-                f"{row.overdue:,}", f"{row.participating_drafts:,}",
-            )  # fmt: skip
-        _out.print(table)
-    _out.print(
-        f"[bold]{report.headline()}[/]; quá hạn / overdue: {len(report.overdue):,}"
+        render.print_table(
+            columns,
+            [
+                (
+                    row.key, row.name, f"{row.assigned:,}", f"{row.qualified:,}",
+                    f"{row.drafts_sent:,}", f"{sum(row.not_qualified.values()):,}",
+                    f"{row.overdue:,}", f"{row.participating_drafts:,}",
+                )
+                for row in (*rows, report.total)
+            ],
+            title=f"{title} — {report.as_of.isoformat()}",
+            wide=wide,
+        )  # fmt: skip
+    _print(
+        "Giao = đã giao / assigned, Đủ ĐK = đủ điều kiện / qualified, Đã gửi = đã "
+        "gửi dự thảo / drafts sent, Không ĐK = không đủ điều kiện / not qualified, "
+        "Phối hợp = dự thảo phối hợp / participating drafts."
     )
+    _print(f"[bold]{report.headline()}[/]; quá hạn / overdue: {len(report.overdue):,}")
 
 
 @app.command("progress")
@@ -236,8 +267,11 @@ def progress(
     ),
     database_url: str | None = DB_OPTION,
     output_format: str = FORMAT_OPTION,
+    wide: bool = render.WIDE_OPTION,
 ) -> None:
     """Progress by hospital and chapter: assigned / qualified / drafts sent, overdue."""
+    from giamdinh.services import norms as service  # noqa: PLC0415
+
     with operator_errors():
         report = service.progress(database_url, as_of=_day(as_of))
     if output_format == "json":
@@ -247,45 +281,62 @@ def progress(
         data["headline"] = report.headline()
         _emit_json(data)
         return
-    _print_progress(report)
+    _print_progress(report, wide=wide)
     if overdue:
-        table = Table(title="Quá hạn / overdue")
-        for column in ("Kỹ thuật", "Bệnh viện", "Trạng thái", "Hạn", "Số ngày"):
-            table.add_column(column)
-        for item in report.overdue[:overdue]:
-            table.add_row(
-                item.technique_code, item.hospital_code, item.state.label_vi,
-                item.deadline.isoformat(), str(item.days_overdue),
-            )  # fmt: skip
-        _out.print(table)
+        render.print_table(
+            [
+                Column("Kỹ thuật", "code"),
+                Column("Bệnh viện", "code"),
+                Column("Trạng thái"),
+                Column("Hạn", "code"),
+                Column("Số ngày", "number"),
+            ],
+            [
+                (
+                    item.technique_code, item.hospital_code, item.state.label_vi,
+                    item.deadline.isoformat(), item.days_overdue,
+                )
+                for item in report.overdue[:overdue]
+            ],
+            title="Quá hạn / overdue",
+            wide=wide,
+        )  # fmt: skip
 
 
 def _print_cost(subject: str, result: CostBreakdown) -> None:
-    table = Table(
-        title=f"Chi phí một lần dịch vụ — {escape(subject)} ({result.price_book})"
-    )
-    table.add_column("Thành phần")
-    table.add_column("Số tiền (đồng)", justify="right")
-    for component, value in result.components.items():
-        table.add_row(component.label_vi, _money(value))
-    table.add_row("[bold]Tổng / unit cost[/]", f"[bold]{_money(result.unit_cost)}[/]")
-    table.add_row("Biến đổi / variable", _money(result.variable))
-    table.add_row("Cố định / fixed", _money(result.fixed))
-    table.add_row("Ngoài kết cấu giá", _money(result.excluded_from_price))
-    if result.idle_capacity_cost is not None:
-        table.add_row(
-            "Công suất nhàn rỗi/năm (không tính vào giá)",
-            _money(result.idle_capacity_cost),
+    rows: list[tuple[object, object]] = [
+        (component.label_vi, value) for component, value in result.components.items()
+    ]
+    rows.append(
+        (
+            Text("Tổng / unit cost", style="bold"),
+            Text(_money(result.unit_cost), style="bold"),
         )
-    _out.print(table)
+    )
+    rows.extend(
+        [
+            ("Biến đổi / variable", result.variable),
+            ("Cố định / fixed", result.fixed),
+            ("Ngoài kết cấu giá", result.excluded_from_price),
+        ]
+    )
+    if result.idle_capacity_cost is not None:
+        rows.append(
+            ("Công suất nhàn rỗi/năm (không tính vào giá)", result.idle_capacity_cost)
+        )
+    render.print_table(
+        [Column("Thành phần"), Column("đồng", "money", places=_PLACES)],
+        rows,
+        title=f"Chi phí một lần dịch vụ — {subject} ({result.price_book})",
+    )
     for machine in result.equipment:
-        _out.print(
+        _print(
             f"  {machine.resource_code}: {_money(machine.cost_per_minute)} đ/phút,"
             f" công suất áp dụng {machine.utilisation_applied:.1%},"
             f" chi phí cố định/năm {_money(machine.annual_fixed_cost)}"
         )
     if result.missing_prices:
-        _out.print(f"[yellow]Thiếu giá:[/] {', '.join(result.missing_prices)}")
+        _print(f"[yellow]Thiếu giá:[/] {', '.join(result.missing_prices)}")
 
 
 @app.command("cost")
@@ -317,6 +368,8 @@ def cost(
     output_format: str = FORMAT_OPTION,
 ) -> None:
     """Cost one service: price components, variable/fixed, idle capacity, curve."""
+    from giamdinh.services import norms as service  # noqa: PLC0415
+
     with operator_errors():
         params = service.cost_params(
             method=method, interest_rate=_decimal(interest, "--interest") or Decimal(0),
@@ -334,36 +387,55 @@ def cost(
         return
     _print_cost(f"{technique} {result.subject}", result.breakdown)
     if result.curve:
-        table = Table(title="Chi phí theo sản lượng năm / unit cost by annual volume")
-        for column in ("Sản lượng", "Chi phí", "Cố định", "Nhàn rỗi/năm"):
-            table.add_column(column, justify="right")
-        for point in result.curve:
-            table.add_row(
-                f"{point.volume:,.0f}", _money(point.unit_cost), _money(point.fixed),
-                _money(point.idle_capacity_cost),
-            )  # fmt: skip
-        _out.print(table)
+        render.print_table(
+            [
+                Column("Sản lượng", "number"),
+                Column("Chi phí", "money", places=_PLACES),
+                Column("Cố định", "money", places=_PLACES),
+                Column("Nhàn rỗi/năm", "money", places=_PLACES),
+            ],
+            [
+                (f"{p.volume:,.0f}", p.unit_cost, p.fixed, p.idle_capacity_cost)
+                for p in result.curve
+            ],
+            title="Chi phí theo sản lượng năm / unit cost by annual volume",
+        )
 
 
-def _stats_table(technique: str, rows: list[LineStats]) -> Table:
-    hospitals = sorted({h for row in rows for h in row.values})
-    table = Table(
-        title=f"So sánh dự thảo — {technique} (* ngoại lai: |x − med| > 3·1.4826·MAD)"
-    )
-    for column in ("Nhóm", "Mã", "Đơn vị", *hospitals, "n", "Trung vị", "P25–P75"):
-        table.add_column(column)
+def _print_stats(technique: str, rows: list[LineStats], *, wide: bool) -> None:
+    """Per line: n, median, spread, outliers; with ``wide``, every hospital's value."""
+    hospitals = sorted({h for row in rows for h in row.values}) if wide else []
+    columns = [
+        Column("Nhóm", "code"),
+        Column("Mã", "code"),
+        Column("Đơn vị", "code"),
+        *(Column(h, "number") for h in hospitals),
+        Column("n", "number"),
+        Column("Trung vị", "number"),
+        Column("P25–P75", "number"),
+        Column("Ngoại lai", "code"),
+    ]
+    table = []
     for row in rows:
-        cells = []
+        cells: list[object] = []
         for hospital in hospitals:
-            value = row.values.get(hospital)
-            text = _qty(value)
-            cells.append(f"[red]{text}*[/]" if hospital in row.outliers else text)
-        table.add_row(
-            row.category.value, escape(row.resource_code), escape(row.unit or ""),
-            *cells, f"{row.n}/{row.n_drafts}", _qty(row.median),
-            f"{_qty(row.p25)}–{_qty(row.p75)}",
+            text = _qty(row.values.get(hospital))
+            outlier = hospital in row.outliers
+            cells.append(Text(f"{text}*", style="red") if outlier else text)
+        table.append(
+            (
+                row.category.value, row.resource_code, row.unit or "", *cells,
+                f"{row.n}/{row.n_drafts}", _qty(row.median),
+                f"{_qty(row.p25)}–{_qty(row.p75)}", " ".join(row.outliers),
+            )
         )  # fmt: skip
-    return table
+    render.print_table(
+        columns,
+        table,
+        title=f"So sánh dự thảo — {technique} (ngoại lai: |x − med| > 3·1.4826·MAD;"
+        " --wide: giá trị từng bệnh viện / each hospital's value)",
+        wide=wide,
+    )
 
 
 @app.command("compare")
@@ -372,17 +444,23 @@ def compare(
     technique: str = typer.Argument(..., help="Technique code."),
     database_url: str | None = DB_OPTION,
     output_format: str = FORMAT_OPTION,
+    wide: bool = render.WIDE_OPTION,
 ) -> None:
     """Compare the hospitals' drafts line by line: n, spread, outliers marked (*)."""
+    from giamdinh.services import norms as service  # noqa: PLC0415
+
     with operator_errors():
         rows = service.compare_drafts(technique, database_url=database_url)
     if output_format == "json":
         _emit_json([asdict(r) for r in rows])
         return
-    _out.print(_stats_table(technique, rows))
+    _print_stats(technique, rows, wide=wide)
 
 
 def _parse_override(text: str, by: str) -> Override:
+    from giamdinh.norms.consolidate import Override  # noqa: PLC0415
+    from giamdinh.norms.model import LineCategory  # noqa: PLC0415
+
     parts = text.split("=", 1)
     key, _, reason = (parts[1] if len(parts) > 1 else "").partition(":")
     category, _, code = parts[0].partition(":")
@@ -421,8 +499,11 @@ def consolidate(
     ),
     database_url: str | None = DB_OPTION,
     output_format: str = FORMAT_OPTION,
+    wide: bool = render.WIDE_OPTION,
 ) -> None:
     """Consolidate a national norm per line; money from one price book; volume bands."""
+    from giamdinh.services import norms as service  # noqa: PLC0415
+
     with operator_errors():
         overrides = [_parse_override(text, actor) for text in override]
         result = service.consolidate_technique(
@@ -432,29 +513,45 @@ def consolidate(
     if output_format == "json":
         _emit_json(asdict(result))
         return
-    table = Table(title=f"Định mức tổng hợp — {technique} ({method})")
-    for column in ("Nhóm", "Mã", "Giá trị", "n", "Trung vị", "Ngoại lai", "Ghi chú"):
-        table.add_column(column)
+    lines = []
     for line in result.consolidation.lines:
         s = line.stats
         note = line.note or ""
         if line.override is not None:
             note = f"điều chỉnh: {line.override.reason} ({line.override.by})"
-        table.add_row(
-            s.category.value, escape(s.resource_code), _qty(line.value),
-            f"{s.n}/{s.n_drafts}", _qty(s.median), ", ".join(s.outliers), escape(note),
+        lines.append(
+            (
+                s.category.value, s.resource_code, _qty(line.value),
+                f"{s.n}/{s.n_drafts}", _qty(s.median), " ".join(s.outliers), note,
+            )
         )  # fmt: skip
-    _out.print(table)
+    render.print_table(
+        [
+            Column("Nhóm", "code"),
+            Column("Mã", "code"),
+            Column("Giá trị", "number"),
+            Column("n", "number"),
+            Column("Trung vị", "number"),
+            Column("Ngoại lai", "code"),
+            Column("Ghi chú"),
+        ],
+        lines,
+        title=f"Định mức tổng hợp — {technique} ({method})",
+        wide=wide,
+    )
     _print_cost(f"{technique} quốc gia", result.cost)
     if result.bands:
-        bands = Table(title="Bậc sản lượng / volume bands")
-        for column in ("Sản lượng/năm", "Chi phí/lần", "Phần cố định"):
-            bands.add_column(column, justify="right")
-        for band in result.bands:
-            bands.add_row(band.label, _money(band.unit_cost), _money(band.fixed))
-        _out.print(bands)
+        render.print_table(
+            [
+                Column("Sản lượng/năm", "code"),
+                Column("Chi phí/lần", "money", places=_PLACES),
+                Column("Phần cố định", "money", places=_PLACES),
+            ],
+            [(band.label, band.unit_cost, band.fixed) for band in result.bands],
+            title="Bậc sản lượng / volume bands",
+        )
     if result.version is not None:
-        _out.print(f"Đã lưu định mức quốc gia phiên bản {result.version}.")
+        _print(f"Đã lưu định mức quốc gia phiên bản {result.version}.")
 
 
 @app.command("export")
@@ -471,6 +568,8 @@ def export(
     database_url: str | None = DB_OPTION,
 ) -> None:
     """Write a workbook: blank or filled draft template, consolidated norm, progress."""
+    from giamdinh.services import norms as service  # noqa: PLC0415
+
     with operator_errors():
         if kind == "template":
             path = service.export_template(
@@ -501,7 +600,7 @@ def export(
                 f"unknown export {kind!r}; use template, draft, consolidated, progress"
             )
             raise ConfigError(msg)
-    _out.print(f"Đã ghi {escape(str(path))}")
+    _print(f"Đã ghi {escape(str(path))}")
 
 
 @app.command("transition")
@@ -520,12 +619,14 @@ def transition(
     database_url: str | None = DB_OPTION,
 ) -> None:
     """Move an assignment through the workflow (refused moves exit 2 with why)."""
+    from giamdinh.services import norms as service  # noqa: PLC0415
+
     with operator_errors():
         state = service.transition(
             technique, hospital, target, database_url=database_url, actor=actor,
             reason=reason, not_qualified_reason=criterion,
         )  # fmt: skip
-    _out.print(f"{technique} × {hospital}: {state}")
+    _print(f"{technique} × {hospital}: {state}")
 
 
 @app.command("comment")
@@ -539,12 +640,14 @@ def comment(
     database_url: str | None = DB_OPTION,
 ) -> None:
     """Leave a review comment on a hospital's latest draft, or on one line of it."""
+    from giamdinh.services import norms as service  # noqa: PLC0415
+
     with operator_errors():
         number = service.comment(
             technique, hospital, text, database_url=database_url, author=author,
             line_no=line,
         )  # fmt: skip
-    _out.print(f"Đã ghi nhận xét #{number}")
+    _print(f"Đã ghi nhận xét #{number}")
 
 
 @app.command("resolve")
@@ -554,9 +657,11 @@ def resolve(
     database_url: str | None = DB_OPTION,
 ) -> None:
     """Mark a review comment as resolved, so the draft can be consolidated."""
+    from giamdinh.services import norms as service  # noqa: PLC0415
+
     with operator_errors():
         service.resolve_comment(comment_id, database_url=database_url)
-    _out.print(f"Đã xử lý nhận xét / comment resolved #{comment_id}")
+    _print(f"Đã xử lý nhận xét / comment resolved #{comment_id}")
 
 
 @app.command("publish")
@@ -577,13 +682,19 @@ def publish(
     The files are the reference tables ref_norm_staff_minutes and
     ref_norm_supply_quantities (giamdinh reference show norm_supply CODE --norms DIR).
     """
+    from giamdinh.services import norms as service  # noqa: PLC0415
+
     with operator_errors():
         day = _day(effective_from, "--effective-from")
         tables = service.norm_reference_tables(
             database_url=database_url, effective_from=day
         )
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    from giamdinh.refdata.norm_tables import NORM_FILES  # noqa: PLC0415
+
     output.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
         pq.write_table(table, output / NORM_FILES[name])
     counts = "; ".join(f"{name}: {t.num_rows} dòng/rows" for name, t in tables.items())
-    _out.print(f"{counts} → {escape(str(output))}")
+    _print(f"{counts} → {escape(str(output))}")

@@ -3,78 +3,95 @@
 from __future__ import annotations
 
 from pathlib import Path  # noqa: TC003 - Typer reads the annotations at run time
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from giamdinh.cli.check import AS_OF_OPTION, OVERRIDES_OPTION, parse_day
+from giamdinh.cli import render
 from giamdinh.cli.errors import operator_errors
-from giamdinh.config import get_settings
-from giamdinh.domain import Severity
+from giamdinh.cli.options import AS_OF_OPTION, OVERRIDES_OPTION, parse_day
+from giamdinh.cli.render import Column
 from giamdinh.errors import ConfigError
-from giamdinh.services.assessment import (
-    DryRun,
-    dry_run_files,
-    dry_run_store,
-    load_rules,
-    rule_docs,
-    set_override,
-)
+
+if TYPE_CHECKING:
+    from giamdinh.domain import Severity
+    from giamdinh.services.assessment import DryRun
+
+# NOTE: the rule engine (DuckDB, sqlglot) is imported inside each command: see
+# giamdinh.cli.main.
 
 app = typer.Typer(
     help="Bộ quy tắc giám định: xem, chạy thử, ghi đè.", no_args_is_help=True
 )
-_out = Console(soft_wrap=True)
 
 
 @app.command("list")
-def list_rules(overrides: Path | None = OVERRIDES_OPTION) -> None:
+def list_rules(
+    overrides: Path | None = OVERRIDES_OPTION, wide: bool = render.WIDE_OPTION
+) -> None:
     """List the rules in force (after this deployment's overrides)."""
+    from giamdinh.services.assessment import load_rules  # noqa: PLC0415
+
     with operator_errors():
         rules, label = load_rules(overrides_path=overrides)
-    table = Table(title=f"Bộ quy tắc {label}")
-    for col in ("id", "v", "name", "severity", "refusal code", "effective", "title"):
-        table.add_column(col)
+    columns = [
+        Column("id", "code"),
+        Column("v", "number"),
+        Column("severity", "code"),
+        Column("refusal", "code"),
+        Column("effective", "code"),
+        *([Column("name", "code")] if wide else []),
+        Column("title"),
+    ]
+    rows = []
     for rule in rules:
         end = rule.effective.end.isoformat() if rule.effective.end else "…"
-        table.add_row(
-            rule.id,
-            str(rule.version),
-            rule.name,
-            rule.severity.value,
-            rule.refusal_code or "",
-            f"{rule.effective.start.isoformat()}→{end}",
-            escape(rule.title),
+        rows.append(
+            (
+                rule.id,
+                rule.version,
+                rule.severity.value,
+                rule.refusal_code or "",
+                f"{rule.effective.start.isoformat()}→{end}",
+                *([rule.name] if wide else []),
+                rule.title,
+            )
         )
-    _out.print(table)
+    render.print_table(columns, rows, title=f"Bộ quy tắc {label}", wide=wide)
 
 
 @app.command("show")
 def show(rule_id: str = typer.Argument(..., help="Rule id, e.g. CT001.")) -> None:
     """Show a rule: documentation, versions, basis and SQL."""
+    from giamdinh.services.assessment import load_rules  # noqa: PLC0415
+
     with operator_errors():
         rules, _ = load_rules()
         versions = rules.get(rule_id)
+    out = render.console()
     for rule in versions:
-        _out.print(f"[bold]{rule.id} v{rule.version}[/] {rule.name} ({rule.severity})")
-        _out.print(escape((rule.doc or "").strip()))
+        out.print(f"[bold]{rule.id} v{rule.version}[/] {rule.name} ({rule.severity})")
+        out.print(escape((rule.doc or "").strip()))
         for basis in rule.basis:
-            _out.print(f"  căn cứ: {escape(basis.cite())}")
-        _out.print(escape(rule.sql))
+            out.print(f"  căn cứ: {escape(basis.cite())}")
+        out.print(escape(rule.sql))
 
 
 def _print_dry_run(result: DryRun) -> None:
-    table = Table(
-        title=f"Chạy thử {result.rule_id} ({result.severity}) {result.rule_set}"
+    render.print_table(
+        [
+            Column("MA_CSKCB", "code"),
+            Column("phát hiện / hits", "number"),
+            Column("hồ sơ / claims", "number"),
+            Column("đồng", "money"),
+        ],
+        [
+            *((f.ma_cskcb, f.hits, f.claims, f.amount) for f in result.facilities),
+            ("Σ", result.hits, "", result.amount),
+        ],
+        title=f"Chạy thử {result.rule_id} ({result.severity}) {result.rule_set}",
     )
-    for col in ("MA_CSKCB", "phát hiện", "hồ sơ", "số tiền (đồng)"):
-        table.add_column(col)
-    for f in result.facilities:
-        table.add_row(f.ma_cskcb, str(f.hits), str(f.claims), f"{f.amount:,.0f}")
-    table.add_row("Σ", str(result.hits), "", f"{result.amount:,.0f}")
-    _out.print(table)
 
 
 @app.command("dry-run")
@@ -91,6 +108,9 @@ def dry_run(  # noqa: PLR0917 - Typer commands take their options positionally
     as_of: str | None = AS_OF_OPTION,
 ) -> None:
     """Run one rule (at a proposed severity) and report hits and money by facility."""
+    from giamdinh.config import get_settings  # noqa: PLC0415
+    from giamdinh.services.assessment import dry_run_files, dry_run_store  # noqa: PLC0415
+
     with operator_errors():
         level = _severity(severity)
         day = parse_day(as_of)
@@ -110,6 +130,8 @@ def dry_run(  # noqa: PLR0917 - Typer commands take their options positionally
 
 
 def _severity(text: str | None) -> Severity | None:
+    from giamdinh.domain import Severity  # noqa: PLC0415
+
     if text is None:
         return None
     try:
@@ -143,6 +165,8 @@ def override(  # noqa: PLR0917 - Typer commands take their options positionally
     overrides: Path | None = OVERRIDES_OPTION,
 ) -> None:
     """Record an override of a rule in the append-only log (who, why, when)."""
+    from giamdinh.services.assessment import set_override  # noqa: PLC0415
+
     with operator_errors():
         if overrides is None:
             raise ConfigError("give --overrides PATH or GIAMDINH_RULE_OVERRIDES")
@@ -155,7 +179,9 @@ def override(  # noqa: PLR0917 - Typer commands take their options positionally
             severity=_severity(severity),
             params=_params(param or []),
         )
-    _out.print(f"Đã ghi: {change.rule} {change.model_dump_json(exclude_none=True)}")
+    render.console().print(
+        f"Đã ghi: {change.rule} {escape(change.model_dump_json(exclude_none=True))}"
+    )
 
 
 @app.command("docs")
@@ -164,6 +190,8 @@ def docs(
     out: Path = typer.Option(..., "--out", help="Folder of the rule pages."),
 ) -> None:
     """Regenerate the rule pages (one per rule, with executed examples)."""
+    from giamdinh.services.assessment import rule_docs  # noqa: PLC0415
+
     with operator_errors():
         changed = rule_docs(cases, out)
-    _out.print(f"{len(changed)} trang cập nhật")
+    render.console().print(f"{len(changed)} trang cập nhật")

@@ -7,27 +7,15 @@ from pathlib import Path  # noqa: TC003 - Typer reads the annotations at run tim
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
+from giamdinh.cli import render
 from giamdinh.cli.errors import EXIT_USAGE, operator_errors
-from giamdinh.config import get_settings
-from giamdinh.services.norms import published_norms
-from giamdinh.services.signals import (
-    SignalInputs,
-    compute_leads,
-    leads_as_json,
-    load_leads,
-    province_inputs,
-    top_leads,
-)
+from giamdinh.cli.render import Column
 
 if TYPE_CHECKING:
     from giamdinh.signals import Lead
 
-_out = Console(soft_wrap=True)
-_err = Console(stderr=True)
 _FORMATS = ("table", "json")
 
 
@@ -69,6 +57,7 @@ def signals(
     saved: bool = typer.Option(
         False, "--saved", help="Show the leads computed last, without recomputing."
     ),
+    wide: bool = render.WIDE_OPTION,
 ) -> None:
     """Tín hiệu giám định: ngày bất khả, máy quá tải, hai nơi, so sánh cùng hạng.
 
@@ -78,9 +67,22 @@ def signals(
     written by giamdinh synth) or --refs/--devices/--facilities; without them the
     signals that need them are skipped, and the command says which.
     """
+    _err = render.console(stderr=True)
     if output not in _FORMATS:
         _err.print(f"[red]--format must be one of {', '.join(_FORMATS)}[/]")
         raise typer.Exit(code=EXIT_USAGE)
+    # NOTE: imported here, not at the top: see giamdinh.cli.main.
+    from giamdinh.config import get_settings  # noqa: PLC0415
+    from giamdinh.services.norms import published_norms  # noqa: PLC0415
+    from giamdinh.services.signals import (  # noqa: PLC0415
+        SignalInputs,
+        compute_leads,
+        leads_as_json,
+        load_leads,
+        province_inputs,
+        top_leads,
+    )
+
     settings = get_settings()
     store_dir = store or settings.store_dir
     with operator_errors():
@@ -122,26 +124,38 @@ def signals(
     if output == "json":
         typer.echo(json.dumps(leads_as_json(leads), ensure_ascii=False, indent=2))
         return
-    _print_table(leads, english=settings.language == "en")
+    _print_table(leads, english=settings.language == "en", wide=wide)
 
 
-def _print_table(leads: list[Lead], *, english: bool) -> None:
-    table = Table(show_lines=True)
-    for column in ("#", "code", "entity", "facility", "period", "money at stake"):
-        table.add_column(column)
-    table.add_column("evidence", overflow="fold")
-    for rank, lead in enumerate(leads, start=1):
-        entity = lead.practitioner or lead.machine or lead.ma_dich_vu or ""
-        period = lead.period.start.isoformat()
-        if lead.period.end is not None and lead.period.end != lead.period.start:
-            period += f" – {lead.period.end.isoformat()}"
-        table.add_row(
-            str(rank),
-            lead.code,
-            escape(entity),
-            escape(lead.ma_cskcb or ""),
-            period,
-            f"{lead.amount:,.0f}",
-            escape(lead.message_en if english else lead.message),
-        )
-    _out.print(table)
+def _period(lead: Lead) -> str:
+    """``2026-03-02``, or ``2026-03-02→03-05`` for a span (the year written once)."""
+    start, end = lead.period.start, lead.period.end
+    if end is None or end == start:
+        return start.isoformat()
+    tail = end.strftime("%m-%d") if end.year == start.year else end.isoformat()
+    return f"{start.isoformat()}→{tail}"
+
+
+def _print_table(leads: list[Lead], *, english: bool, wide: bool) -> None:
+    render.print_table(
+        [
+            Column("code", "code"),
+            Column("entity", "code"),
+            Column("MA_CSKCB", "code"),
+            Column("kỳ / period", "code"),
+            Column("đồng", "money"),
+            Column("bằng chứng / evidence"),
+        ],
+        [
+            (
+                lead.code,
+                lead.practitioner or lead.machine or lead.ma_dich_vu or "",
+                lead.ma_cskcb or "",
+                _period(lead),
+                lead.amount,
+                lead.message_en if english else lead.message,
+            )
+            for lead in leads
+        ],
+        wide=wide,
+    )

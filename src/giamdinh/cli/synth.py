@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path  # noqa: TC003 - Typer reads the annotations at run time
 
 import typer
+from rich.text import Text
 
+from giamdinh.cli import render
 from giamdinh.cli.errors import operator_errors
-from giamdinh.services.synth import run_synth
 
 
 def synth(  # noqa: PLR0917 - Typer options are parameters
@@ -30,6 +31,8 @@ def synth(  # noqa: PLR0917 - Typer options are parameters
     ),
 ) -> None:
     """Sinh dữ liệu tỉnh mẫu (synthetic province): claims, catalogues, device logs."""
+    from giamdinh.services.synth import run_synth  # noqa: PLC0415 - see cli.main
+
     with operator_errors():
         result = run_synth(
             claims=claims,
@@ -43,8 +46,10 @@ def synth(  # noqa: PLR0917 - Typer options are parameters
             dicom_files=dicom_files,
         )
     planted = sum(result.labels.values())
-    typer.echo(
-        f"{result.claims} hồ sơ / claims, {result.files} tệp XML / files, "
-        f"{result.lines.get('XML3', 0)} dòng DVKT / service lines, "
-        f"{planted} nhãn bất thường / anomaly labels → {result.out}"
+    render.console().print(
+        Text(
+            f"{result.claims} hồ sơ / claims, {result.files} tệp XML / files, "
+            f"{result.lines.get('XML3', 0)} dòng DVKT / service lines, "
+            f"{planted} nhãn bất thường / anomaly labels → {result.out}"
+        )
     )

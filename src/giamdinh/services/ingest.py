@@ -8,7 +8,23 @@ A claim (``HOSO``) that the reader or the reception checks refuse is recorded in
 ledger as rejected, with its findings; the rest of the file goes on.
 
 ``validate_paths`` runs the same reader and checks without a store and reports every
-finding; a file "would be rejected" when any finding about it is ``refuse``.
+finding and what ingest would refuse.
+
+**Rejected, one definition.** The ingest summary, ``giamdinh store show`` and
+``giamdinh validate`` count refusals the same way, and never add the two together:
+
+- a **claim rejected** is a ``HOSO`` that the reader or a ``refuse`` reception finding
+  refuses (ledger status ``rejected``); the other claims of its file go on. A
+  ``refuse`` finding about a whole file rejects every claim in it.
+- a **file rejected** is a file from which no claim could be read at all (not XML,
+  wrong root, too big …; ledger status ``file_rejected``). It has no claims, so none
+  of them counts as a rejected claim.
+
+The summary counts its batch, ``store show`` every batch: for a store made by one
+ingest the figures are the same. Likewise the summary's rows per table are the rows
+of the claims it *accepted* (new or superseding versions), as ``store show`` counts
+the rows of the current claims; the rows of rejected claims are kept in the store
+(``xml3_all`` …) but counted as neither.
 """
 
 from __future__ import annotations
@@ -26,13 +42,17 @@ from giamdinh.errors import ConfigError
 from giamdinh.standard import codes as ingest_codes
 from giamdinh.standard.reader import FileResult, Source, read_batch
 from giamdinh.standard.reception import check_reception, rejected_hosos
-from giamdinh.store import Batch, BatchStats, ClaimStore, SourceFile, file_sha256
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
     from pathlib import Path
 
     import pyarrow as pa
+
+    from giamdinh.store import Batch, BatchStats, ClaimStore
+
+# NOTE: the claim store (DuckDB) is imported inside the functions that open one, so
+# that ``giamdinh validate`` starts without it.
 
 __all__ = [
     "DEFAULT_CHUNK_BYTES",
@@ -106,6 +126,8 @@ def _loaded(path: Path, max_bytes: int) -> tuple[Source, str, int]:
     """
     size = path.stat().st_size
     if size > max_bytes:
+        from giamdinh.store import file_sha256  # noqa: PLC0415 - see the NOTE above
+
         return path, file_sha256(path), size
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
@@ -179,17 +201,70 @@ def _check_chunk(
 
 @dataclass(slots=True, kw_only=True)
 class IngestSummary:
-    """What an ingest run did (printed by the CLI)."""
+    """What an ingest run did (printed by the CLI).
+
+    Attributes:
+        store: the store directory.
+        stats: the batch's counts (``claims_rejected`` and ``files_rejected`` as
+            the module docstring defines them).
+        seconds: wall time of the run.
+        rows: rows per table of the claims the batch accepted (``stats.rows`` also
+            counts the rows kept for rejected claims).
+        findings_by_severity: number of findings per severity.
+    """
 
     store: Path
     stats: BatchStats
     seconds: float
+    rows: dict[str, int] = field(default_factory=dict)
     findings_by_severity: Counter[str] = field(default_factory=Counter)
 
     @property
     def files(self) -> int:
         """Number of input files."""
         return self.stats.files
+
+    @property
+    def claims_rejected(self) -> int:
+        """Claims (``HOSO``) the batch rejected."""
+        return self.stats.claims_rejected
+
+    @property
+    def files_rejected(self) -> int:
+        """Files the batch could not read a claim from."""
+        return self.stats.files_rejected
+
+
+_ACCEPTED_ROWS_SQL = """
+select count(*) from {view}
+where _batch_id = $batch and _ingest_id in (
+    select ingest_id from ledger where batch_id = $batch and status = 'accepted'
+)
+"""
+
+
+def _accepted_rows(store: ClaimStore, stats: BatchStats) -> dict[str, int]:
+    """Rows per table of the claims a committed batch accepted."""
+    if not stats.claims_rejected:
+        # Every row the batch wrote belongs to a new or superseding version.
+        return dict(sorted(stats.rows.items(), key=lambda kv: _table_number(kv[0])))
+    con = store.connect()
+    try:
+        rows: dict[str, int] = {}
+        for table in sorted(stats.rows, key=_table_number):
+            # NOTE: the view name is built from a standard table name (XML1…XML15).
+            sql = _ACCEPTED_ROWS_SQL.format(view=f"{table.lower()}_all")
+            found = con.execute(sql, {"batch": stats.batch_id}).fetchone()
+            if found and found[0]:
+                rows[table] = int(found[0])
+        return rows
+    finally:
+        con.close()
+
+
+def _table_number(name: str) -> int:
+    digits = name.upper().removeprefix("XML")
+    return int(digits) if digits.isdigit() else 0
 
 
 def ingest_paths(
@@ -213,6 +288,8 @@ def ingest_paths(
         The summary: files, claims new / superseded / unchanged / rejected,
         findings by code and severity, time.
     """
+    from giamdinh.store import ClaimStore, SourceFile  # noqa: PLC0415 - see the NOTE
+
     active = settings or get_settings()
     # The ledger records absolute paths, so a claim can be traced back to its file.
     files = [p.resolve() for p in collect_paths(paths)]
@@ -261,10 +338,12 @@ def ingest_paths(
             )
             if progress is not None:
                 progress(len(chunk))
+    stats = batch.stats
     return IngestSummary(
         store=store.root,
-        stats=batch.stats,
+        stats=stats,
         seconds=time.perf_counter() - started,
+        rows=_accepted_rows(store, stats) if stats.committed else {},
         findings_by_severity=by_severity,
     )
 
@@ -274,15 +353,27 @@ def ingest_paths(
 
 @dataclass(slots=True, kw_only=True)
 class FileReport:
-    """Validation of one file: its findings and whether the portal would refuse it."""
+    """Validation of one file: its findings and what ingest would refuse of it.
+
+    Attributes:
+        path: the file as given.
+        ma_cskcb: the facility code of the file (envelope ``MACSKCB``), as written.
+        claims: ``HOSO`` in the file (read or refused).
+        claims_rejected: claims that ingest would reject (module docstring).
+        unreadable: no claim could be read: ingest would reject the file.
+        findings: reader (``IN…``) and reception (``RC…``) findings.
+    """
 
     path: str
+    ma_cskcb: str | None = None
     claims: int
+    claims_rejected: int = 0
+    unreadable: bool = False
     findings: list[Finding]
 
     @property
     def rejected(self) -> bool:
-        """Whether any finding about the file is ``refuse``."""
+        """Whether any finding about the file is ``refuse`` (a claim or the file)."""
         return any(f.severity is Severity.REFUSE for f in self.findings)
 
 
@@ -299,12 +390,47 @@ class ValidationReport:
 
     @property
     def rejected(self) -> bool:
-        """Whether any file would be rejected (the CLI exits with 1)."""
+        """Whether ingest would refuse anything (the CLI exits with 1)."""
         return any(report.rejected for report in self.files)
+
+    @property
+    def claims(self) -> int:
+        """Claims (``HOSO``) in every file."""
+        return sum(report.claims for report in self.files)
+
+    @property
+    def claims_rejected(self) -> int:
+        """Claims that ingest would reject."""
+        return sum(report.claims_rejected for report in self.files)
+
+    @property
+    def files_rejected(self) -> int:
+        """Files that ingest would reject (no claim readable)."""
+        return sum(1 for report in self.files if report.unreadable)
 
     def by_code(self) -> Counter[str]:
         """Number of findings per code."""
         return Counter(f.code for f in self.findings)
+
+
+def _file_report(result: FileResult, reception: list[Finding]) -> FileReport:
+    """One file's report; claims rejected counted as ingest rejects them."""
+    unreadable = not result.claims and not result.rejected_hoso
+    refused = rejected_hosos(reception)
+    if (result.path, None) in refused:
+        rejected = len(result.claims) + len(result.rejected_hoso)
+    else:
+        rejected = len(result.rejected_hoso) + sum(
+            1 for claim in result.claims if (result.path, claim.hoso) in refused
+        )
+    return FileReport(
+        path=result.path,
+        ma_cskcb=result.ma_cskcb,
+        claims=len(result.claims) + len(result.rejected_hoso),
+        claims_rejected=0 if unreadable else rejected,
+        unreadable=unreadable,
+        findings=[*result.findings, *reception],
+    )
 
 
 def validate_paths(
@@ -323,7 +449,8 @@ def validate_paths(
         progress: called with the number of files just checked.
 
     Returns:
-        Per file, its findings (reader ``IN…`` and reception ``RC…``).
+        Per file, its findings (reader ``IN…`` and reception ``RC…``) and the claims
+        (or the file) that ingest would reject.
     """
     active = settings or get_settings()
     reports: list[FileReport] = []
@@ -332,14 +459,7 @@ def validate_paths(
         per_file: dict[str | None, list[Finding]] = {}
         for f in reception:
             per_file.setdefault(f.location.file, []).append(f)
-        reports.extend(
-            FileReport(
-                path=r.path,
-                claims=len(r.claims) + len(r.rejected_hoso),
-                findings=[*r.findings, *per_file.get(r.path, [])],
-            )
-            for r in results
-        )
+        reports.extend(_file_report(r, per_file.get(r.path, [])) for r in results)
         if progress is not None:
             progress(len(chunk))
     return ValidationReport(files=reports)
@@ -350,7 +470,11 @@ def validate_paths(
 
 @dataclass(slots=True, kw_only=True)
 class StoreOverview:
-    """What a store holds: claims, versions, rejections, rows, partitions."""
+    """What a store holds: claims, versions, rejections, rows, partitions.
+
+    ``claims_rejected`` and ``files_rejected`` count every batch, as the module
+    docstring defines them; ``rows`` are those of the current claims.
+    """
 
     store: Path
     batches: int
@@ -358,7 +482,8 @@ class StoreOverview:
     claims: int
     versions: int
     superseded: int
-    rejected: int
+    claims_rejected: int
+    files_rejected: int
     rows: dict[str, int]
     partitions: list[tuple[str, str, int]]
     findings_by_code: dict[str, int]
@@ -371,7 +496,8 @@ select
     count(*) filter (where is_current and kind = 'claim'),
     count(*) filter (where status = 'accepted'),
     count(*) filter (where status = 'accepted' and superseded_by is not null),
-    count(*) filter (where status in ('rejected', 'file_rejected'))
+    count(*) filter (where status = 'rejected'),
+    count(*) filter (where status = 'file_rejected')
 from ledger
 """
 _PARTITIONS_SQL = """
@@ -387,15 +513,17 @@ def store_overview(store_dir: Path | None = None) -> StoreOverview:
         store_dir: the store (default ``Settings.store_dir``).
 
     Returns:
-        Counts of batches, files, claims (current), versions, superseded and
-        rejected claims, current rows per table and claims per facility × month.
+        Counts of batches, files, claims (current), versions, superseded claims,
+        rejected claims and rejected files, current rows per table and claims per
+        facility × month.
     """
+    from giamdinh.store import ClaimStore  # noqa: PLC0415 - see the NOTE above
+
     store = ClaimStore.open(store_dir or get_settings().store_dir, create=False)
     con = store.connect()
     try:
-        batches, files, claims, versions, superseded, rejected = con.execute(
-            _OVERVIEW_SQL
-        ).fetchone() or (0, 0, 0, 0, 0, 0)
+        counts = con.execute(_OVERVIEW_SQL).fetchone() or (0,) * 7
+        batches, files, claims, versions, superseded, claims_rej, files_rej = counts
         views = [
             r[0]
             for r in con.execute(
@@ -422,7 +550,8 @@ def store_overview(store_dir: Path | None = None) -> StoreOverview:
         claims=int(claims),
         versions=int(versions),
         superseded=int(superseded),
-        rejected=int(rejected),
+        claims_rejected=int(claims_rej),
+        files_rejected=int(files_rej),
         rows=rows,
         partitions=partitions,
         findings_by_code=by_code,

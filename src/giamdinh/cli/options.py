@@ -1,0 +1,37 @@
+"""Options and parsers that several commands share (light: no service imports)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+
+from giamdinh.errors import ConfigError
+
+__all__ = ["AS_OF_OPTION", "OVERRIDES_OPTION", "parse_day"]
+
+OVERRIDES_OPTION = typer.Option(
+    None,
+    "--overrides",
+    envvar="GIAMDINH_RULE_OVERRIDES",
+    help="Append-only YAML log of rule overrides of this deployment.",
+)
+AS_OF_OPTION = typer.Option(
+    None,
+    "--as-of",
+    help="Replay as of this day (YYYY-MM-DD): rules, tables, overrides.",
+)
+
+
+def parse_day(text: str | None) -> date | None:
+    """Parse ``--as-of``.
+
+    Raises:
+        ConfigError: not a YYYY-MM-DD date.
+    """
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ConfigError(f"--as-of {text!r}: expected YYYY-MM-DD") from exc
