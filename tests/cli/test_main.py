@@ -32,7 +32,7 @@ HEAVY = (
     "numpy",
 )
 
-#: Command modules; check.py is being rewritten to import its services lazily.
+#: Command modules: each imports its services inside its commands.
 MODULES = sorted({spec.target.partition(":")[0] for spec in COMMANDS.values()})
 
 
@@ -66,22 +66,7 @@ def test_root_help_lists_every_command_without_importing_one() -> None:
     assert _loaded_after(code) == []
 
 
-@pytest.mark.parametrize(
-    "module",
-    [
-        pytest.param(
-            m,
-            marks=pytest.mark.xfail(
-                reason="check.py still imports the assessment service at its top; "
-                "it is being rewritten to import it inside its commands",
-                strict=False,
-            ),
-        )
-        if m == "giamdinh.cli.check"
-        else m
-        for m in MODULES
-    ],
-)
+@pytest.mark.parametrize("module", MODULES)
 def test_command_modules_import_heavy_libraries_only_when_run(module: str) -> None:
     assert _loaded_after(f"import {module}") == []
 

@@ -2,69 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from giamdinh.cli.errors import operator_errors
+from giamdinh.cli.options import AS_OF_OPTION, OVERRIDES_OPTION, parse_day
+from giamdinh.cli.render import console, money, shorten
 from giamdinh.errors import ConfigError
 
 if TYPE_CHECKING:
     from decimal import Decimal
 
-    from giamdinh.services.check_model import CheckOutput, ClaimOut
+    from rich.console import Console
 
-_out = Console(soft_wrap=False)
+    from giamdinh.services.check_model import CheckOutput, ClaimOut
 
 
 def _console() -> Console:
     """A console sized by the terminal (or ``COLUMNS``) at the time of the call."""
-    return Console(soft_wrap=False)
+    return console()
 
 
 FAIL_LEVELS = ("refuse", "adjust", "review", "info", "never")
 FORMATS = ("table", "json", "xlsx")
-OVERRIDES_OPTION = typer.Option(
-    None,
-    "--overrides",
-    envvar="GIAMDINH_RULE_OVERRIDES",
-    help="Append-only YAML log of rule overrides of this deployment.",
-)
-AS_OF_OPTION = typer.Option(
-    None,
-    "--as-of",
-    help="Replay as of this day (YYYY-MM-DD): rules, tables, overrides.",
-)
-
-
-def parse_day(text: str | None) -> date | None:
-    """Parse ``--as-of``.
-
-    Raises:
-        ConfigError: not a YYYY-MM-DD date.
-    """
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise ConfigError(f"--as-of {text!r}: expected YYYY-MM-DD") from exc
 
 
 def _money(value: Decimal | None) -> str:
-    from giamdinh.domain.money import format_dong  # noqa: PLC0415
-
-    return "?" if value is None else format_dong(value, places=0)
+    return "?" if value is None else money(value, places=0)
 
 
 def _short(text: str, width: int, *, wide: bool) -> str:
-    if wide or len(text) <= width:
-        return text
-    return text[: max(width - 1, 1)] + "…"
+    return text if wide else shorten(text, width)
 
 
 _SEVERITY_VI = {
@@ -252,7 +223,7 @@ def assess(
             memory_limit=memory_limit,
         )
     t = run.totals
-    _out.print(
+    console().print(
         f"{run.claims} hồ sơ, {run.findings} phát hiện ({run.rule_set}); đề nghị "
         f"{_money(t['claimed'])}, chấp nhận {_money(t['payable'])}, từ chối "
         f"{_money(t['refused'])}, điều chỉnh {_money(t['adjusted'])}, chờ giám định "

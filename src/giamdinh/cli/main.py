@@ -93,8 +93,7 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "check": LazyCommand(
         target="giamdinh.cli.check:check",
-        help="Pre-check claim files against a reference folder (exit 0 ok, 1 fail, "
-        "2 error).",
+        help="Pre-check claim files: the portal's checks and the rules (exit 0/1/2).",
     ),
     "assess": LazyCommand(
         target="giamdinh.cli.check:assess",
