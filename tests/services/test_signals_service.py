@@ -193,3 +193,13 @@ def test_missing_inputs_are_named(tmp_path: Path) -> None:
         province_inputs(tmp_path)
     with pytest.raises(ConfigError, match="--devices"):
         device_paths([tmp_path / "nowhere"])
+
+
+def test_a_facility_list_keeps_leading_zeros(tmp_path: Path) -> None:
+    from giamdinh.services.signals import read_facility_tiers
+
+    path = tmp_path / "facilities.csv"
+    path.write_text("MA_CSKCB,TEN_CSKCB,TIER\n01929,Bệnh viện A,central\n", "utf-8")
+    table = read_facility_tiers(path)
+    assert table.column("ma_cskcb").to_pylist() == ["01929"]
+    assert table.column("tier").to_pylist() == ["central"]

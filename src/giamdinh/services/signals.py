@@ -271,8 +271,15 @@ def read_facility_tiers(path: Path) -> pa.Table:
         ConfigError: the file cannot be read or lacks the columns.
     """
     try:
+        # NOTE: every column is text: type inference read MA_CSKCB 01929 as 1929.
+        with pacsv.open_csv(path) as reader:
+            names_in_file = reader.schema.names
         table = pacsv.read_csv(
-            path, convert_options=pacsv.ConvertOptions(strings_can_be_null=True)
+            path,
+            convert_options=pacsv.ConvertOptions(
+                strings_can_be_null=True,
+                column_types=dict.fromkeys(names_in_file, pa.string()),
+            ),
         )
     except (OSError, pa.ArrowInvalid) as exc:
         msg = f"cannot read the facility list {path}: {exc}"
