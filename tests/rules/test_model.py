@@ -10,9 +10,11 @@ import pytest
 
 from giamdinh.domain import Basis, Grain, Period, Severity
 from giamdinh.errors import RuleDefinitionError
+from giamdinh.rules.citations import citations
 from giamdinh.rules.edits import SPECS, load_table, load_tables
-from giamdinh.rules.model import Evidence, Family, Rule
+from giamdinh.rules.model import TIME_POSITION, Evidence, Family, Rule
 from giamdinh.rules.registry import check_rule_set, load_rule_set
+from giamdinh.signals.model import BASIS_TIME_IS_EVIDENCE
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -75,6 +77,15 @@ def test_review_without_basis_is_allowed() -> None:
 def test_adjust_needs_an_amount() -> None:
     with pytest.raises(RuleDefinitionError, match="amount"):
         make(severity=Severity.ADJUST)
+
+
+def test_the_moh_time_letter_is_dated_february_2026() -> None:
+    letter = citations()["byt_2026_02_time"]
+    assert letter.basis == BASIS_TIME_IS_EVIDENCE
+    assert "02/2026" in letter.document
+    assert letter.signed is None  # the day was not published; not 2025
+    assert "02/2026" in TIME_POSITION
+    assert "(2025)" not in TIME_POSITION
 
 
 def test_override_cannot_raise_time_rule_to_refuse() -> None:

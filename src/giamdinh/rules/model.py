@@ -9,8 +9,9 @@ The invariants that are law here (``DESIGN.md`` "The rules") are enforced when a
 rule is constructed, so a bad rule file cannot even be imported:
 
 1. a rule whose evidence is execution or machine time can only be ``info`` or
-   ``review`` (Ministry of Health position, 2025: the time in the procedure
-   guidance is a reference, never a ground for refusal);
+   ``review`` (Ministry of Health, letter to the Ministry of Finance of February
+   2026: the time in the procedure guidance is a reference, never a ground for
+   refusal);
 2. a ``refuse`` or ``adjust`` rule must cite at least one basis;
 3. ids, names, grains and message placeholders are well formed.
 
@@ -43,11 +44,12 @@ LINE_TABLES = ("XML2", "XML3")
 KEY_COLUMNS = ("ma_lk", "stt")
 
 TIME_POSITION = (
-    "Bộ Y tế (2025): thời gian thực hiện kỹ thuật trong hướng dẫn quy trình kỹ thuật "
-    "(QĐ 2775/2776/QĐ-BYT) chỉ là thời gian tham khảo, không phải căn cứ từ chối "
-    "thanh toán BHYT; thời gian ghi trên PACS/DICOM/nhật ký thiết bị là thời gian máy "
-    "chạy, không phải toàn bộ quy trình. (Ministry of Health, 2025: execution time is "
-    "a reference only, never a ground for refusal.)"
+    "Bộ Y tế (công văn gửi Bộ Tài chính, tháng 02/2026): thời gian thực hiện kỹ thuật "
+    "trong hướng dẫn quy trình kỹ thuật (QĐ 2775/2776/QĐ-BYT) chỉ là thời gian tham "
+    "khảo, không phải căn cứ từ chối thanh toán BHYT; thời gian ghi trên "
+    "PACS/DICOM/nhật ký thiết bị là thời gian máy chạy, không phải toàn bộ quy trình. "
+    "(Ministry of Health, letter of February 2026: execution time is a reference "
+    "only, never a ground for refusal.)"
 )
 
 
