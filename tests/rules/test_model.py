@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
 from giamdinh.errors import RuleDefinitionError
-from giamdinh.rules.citations import citations
+from giamdinh.rules.citations import citations, cite
 from giamdinh.rules.edits import SPECS, load_table, load_tables
 from giamdinh.rules.model import TIME_POSITION, Evidence, Family, Rule
 from giamdinh.rules.registry import check_rule_set, load_rule_set
@@ -19,7 +19,8 @@ from giamdinh.signals.model import BASIS_TIME_IS_EVIDENCE
 if TYPE_CHECKING:
     from pathlib import Path
 
-BASIS = (Basis(document="Thông tư 12/2026/TT-BTC", article="Điều 10"),)
+#: A row of citations.csv in force before the test rules start (check_rule_set).
+BASIS = (cite("tt12_2026/10.1.d"),)
 
 
 def make(**changes: Any) -> Rule:
@@ -35,7 +36,7 @@ def make(**changes: Any) -> Rule:
         "family": Family.PRICE,
         "severity": Severity.REFUSE,
         "basis": BASIS,
-        "effective": Period(start=date(2026, 1, 1)),
+        "effective": Period(start=date(2026, 3, 1)),
         "grain": Grain.LINE,
         "table": "XML3",
         "sql": "select ma_lk, stt, ma_dich_vu from xml3",
@@ -111,14 +112,14 @@ def test_malformed_rules_are_refused(field: str, value: object, match: str) -> N
 
 
 def test_overlapping_versions_are_an_error() -> None:
-    v1 = make(effective=Period(start=date(2026, 1, 1), end=date(2026, 6, 30)))
+    v1 = make(effective=Period(start=date(2026, 3, 1), end=date(2026, 6, 30)))
     v2 = make(version=2, effective=Period(start=date(2026, 6, 30)))
     with pytest.raises(RuleDefinitionError, match="overlap"):
         check_rule_set([v1, v2])
 
 
 def test_consecutive_versions_are_fine() -> None:
-    v1 = make(effective=Period(start=date(2026, 1, 1), end=date(2026, 6, 29)))
+    v1 = make(effective=Period(start=date(2026, 3, 1), end=date(2026, 6, 29)))
     v2 = make(version=2, effective=Period(start=date(2026, 6, 30)))
     check_rule_set([v1, v2])
 

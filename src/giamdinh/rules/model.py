@@ -15,7 +15,9 @@ rule is constructed, so a bad rule file cannot even be imported:
 2. a ``refuse`` or ``adjust`` rule must cite at least one basis;
 3. ids, names, grains and message placeholders are well formed.
 
-Overlapping versions of one rule are a rule-*set* invariant, checked by
+Overlapping versions of one rule, and what each basis must be (a row of
+``citations.csv`` in force when the version starts; for a refusal, a complete and
+verified text), are rule-*set* invariants, checked when the set is loaded by
 ``giamdinh.rules.registry``.
 """
 

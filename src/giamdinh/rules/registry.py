@@ -1,8 +1,13 @@
 """Load the rule set: every ``xx000.py`` module of this package plus the edit tables.
 
-The rule set's version is the SHA-256 of the rule files and edit tables, so a
-finding recorded with ``rule_set="rs-1a2b3c4d5e6f"`` names exactly the code and
-data that produced it.
+Loading checks the set: versions, names and periods (``check_rule_set``), and every
+basis against ``citations.csv`` (``giamdinh.rules.citations.check_bases``: no
+version starts before the texts it cites apply; a refusal rests on a complete,
+verified basis).
+
+The rule set's version is the SHA-256 of the rule files, edit tables and
+citations, so a finding recorded with ``rule_set="rs-1a2b3c4d5e6f"`` names exactly
+the code and data that produced it.
 """
 
 from __future__ import annotations
@@ -16,16 +21,34 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from giamdinh.errors import RuleDefinitionError
+from giamdinh.rules.citations import CITATIONS_FILE, check_bases
 from giamdinh.rules.edits import TABLES_DIR, EditTable, load_tables
 from giamdinh.rules.model import Rule
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, Mapping
     from datetime import date
+
+    from giamdinh.rules.citations import Citation
 
 PACKAGE = "giamdinh.rules"
 RULES_DIR = Path(__file__).parent
 MODULE_RE = re.compile(r"^[a-z]{2}\d{3}$")
+
+BASIS_WAIVERS: Mapping[str, str] = {
+    "TH001": (
+        "cites 'Quyết định phê duyệt giá dịch vụ KCB của cấp có thẩm quyền' (no "
+        "number) and CV 266/2025 (no date); its basis and SQL are being corrected "
+        "by their owner (issue 'Decisions that hold up before the law')"
+    ),
+}
+"""Rules whose refusal basis is known to be incomplete, with why they still load.
+
+NOTE: a waiver only skips the refusal-specific basis check; every basis must
+still be a row of ``citations.csv`` and no version may start before its texts
+apply. ``tests/rules/test_citations.py`` fails once a waived rule passes the
+check, so a waiver is removed as soon as its rule is fixed.
+"""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,13 +116,28 @@ def _rules_of(module_name: str) -> tuple[Rule, ...]:
     return tuple(found)
 
 
-def check_rule_set(rules: Iterable[Rule]) -> None:
-    """Check the set-level invariants: unique versions, names, ids; no overlaps.
+def check_rule_set(
+    rules: Iterable[Rule],
+    citations: Mapping[str, Citation] | None = None,
+    *,
+    waived: Mapping[str, str] = BASIS_WAIVERS,
+) -> None:
+    """Check the set-level invariants and every rule's bases.
+
+    Args:
+        rules: the rule versions.
+        citations: the citations to check bases against (default: the shipped
+            ``citations.csv``).
+        waived: rules exempt from the refusal-specific basis check.
 
     Raises:
         RuleDefinitionError: two versions of a rule overlap in time, a version is
-            repeated, a name is used by two ids, or an alias reuses an id.
+            repeated, a name is used by two ids, an alias reuses an id, or a
+            basis is unknown, applies only after the version starts, or is not
+            enough for a refusal.
     """
+    rules = tuple(rules)
+    check_bases(rules, citations, waived=waived)
     by_id: dict[str, list[Rule]] = {}
     names: dict[str, str] = {}
     for rule in rules:
@@ -150,6 +188,6 @@ def load_rule_set() -> RuleSet:
     tables = load_tables()
     files = [RULES_DIR / f"{m}.py" for m in rule_modules()]
     files += sorted(TABLES_DIR.glob("*.csv"))
-    files.append(RULES_DIR / "model.py")
+    files += [RULES_DIR / "model.py", CITATIONS_FILE]
     ordered = tuple(sorted(rules, key=lambda r: (r.id, r.version)))
     return RuleSet(rules=ordered, tables=tables, version=rule_set_version(files))
