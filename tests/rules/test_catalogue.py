@@ -31,7 +31,7 @@ def test_ids_and_names_are_unique_and_well_formed() -> None:
 
 
 def test_each_module_is_named_after_its_rule() -> None:
-    assert sorted(rule_modules()) == sorted(r.id.lower() for r in RULES)
+    assert sorted(rule_modules()) == sorted({r.id.lower() for r in RULES})
     for rule in RULES:
         assert (RULES_DIR / f"{rule.id.lower()}.py").is_file()
 

@@ -1,23 +1,27 @@
-"""TB006's policy parameter: pay services on lent machines until the contract ends.
+"""TB006: which law applies to a service on a supplier-placed machine, day by day.
 
-The case files run rules with their shipped parameters; these tests run TB006
-with ``pay_until_contract_end = 1`` (the facilities' petition) on the same tiny
-claim, before and after the contract's ``HD_DEN``, and set the parameter the way
-a deployment does: a recorded override (``giamdinh rules override --param``).
+The case file checks hits; these tests check which version answers on each
+service date, with which severity and texts, and that nothing here refuses: the
+periods of the law (2348/1261 stop, Resolution 144, Resolution 30, Bidding Law
+22/2023) are versions of the rule, not a deployment's choice. The former
+parameter ``pay_until_contract_end`` (the facilities' petition of 2022 to be paid
+until ``HD_DEN``) is gone: Resolution 144/NQ-CP, as amended by Resolution
+30/NQ-CP, pays per the contract and then while the reagents last, so the choice it
+offered is no longer open.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from giamdinh.backends.duck import DuckDBBackend
-from giamdinh.engine.cases import Case, hits_of, run_case
-from giamdinh.engine.overrides import apply_overrides, load_overrides
+from giamdinh.domain import Severity
+from giamdinh.engine.cases import Case, run_case
 from giamdinh.errors import RuleDefinitionError
+from giamdinh.rules.citations import citations, find
 from giamdinh.rules.registry import load_rule_set
 from giamdinh.services.assessment import set_override
 
@@ -25,22 +29,26 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 RULE_SET = load_rule_set()
-SOURCE = {
-    "ma_may": "SH.3.92114.AU42300227",
+MACHINE = "SH.3.92114.AU42300227"
+LENT = {
+    "ma_may": MACHINE,
     "hinh_thuc": "muon_nha_thau",
     "hd_tu": "2020-06-01",
     "hd_den": "2026-03-31",
     "valid_from": "2020-06-01",
     "valid_to": "2026-03-31",
 }
+BOUGHT = {
+    "ma_may": MACHINE,
+    "hinh_thuc": "ngan_sach",
+    "hd_tu": "2026-04-01",
+    "valid_from": "2026-04-01",
+}
 
 
-def _hits(*, order: str, pay_until_contract_end: int) -> int:
-    (rule,) = RULE_SET.get("TB006")
-    params = {**rule.params, "pay_until_contract_end": pay_until_contract_end}
-    variant = dataclasses.replace(rule, params=params)
+def _findings(order: str, sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
     case = Case(
-        name="policy",
+        name="period",
         given={
             "xml3": [
                 {
@@ -48,59 +56,88 @@ def _hits(*, order: str, pay_until_contract_end: int) -> int:
                     "stt": 1,
                     "ma_dich_vu": "23.0075.1494",
                     "don_gia_bh": 21500,
-                    "ma_may": SOURCE["ma_may"],
+                    "ma_may": MACHINE,
                     "ngay_yl": order,
                 }
             ],
-            "ref_equipment_sources": [SOURCE],
+            "ref_equipment_sources": sources,
         },
     )
     backend = DuckDBBackend()
     try:
-        result = run_case(case, RULE_SET.only([variant]), backend, decide=False)
+        result = run_case(
+            case, RULE_SET.only(RULE_SET.get("TB006")), backend, decide=False
+        )
     finally:
         backend.close()
-    return len(hits_of(result))
+    return list(result.findings.to_pylist())
 
 
 @pytest.mark.parametrize(
-    ("order", "policy", "hits"),
+    ("order", "sources", "version"),
     [
-        ("2026-03-02 09:00", 0, 1),  # letters' text: not paid from 2022-05-12
-        ("2026-03-02 09:00", 1, 0),  # petition: paid until HD_DEN 2026-03-31
-        ("2026-04-02 09:00", 1, 1),  # after HD_DEN: not paid either way
+        ("2022-05-11 08:00", [LENT], None),  # 2009/BYT-KH-TC: paid
+        ("2022-05-12 08:00", [LENT], 1),  # the stop: joint verification
+        ("2022-11-04 08:00", [LENT], 1),
+        ("2022-11-05 08:00", [LENT], None),  # Resolution 144: per contract
+        ("2023-03-04 08:00", [LENT], None),  # Resolution 30
+        ("2026-03-02 08:00", [LENT], None),  # within the contract
+        ("2026-04-02 08:00", [LENT], 4),  # after HD_DEN: show the reagent stock
+        ("2026-04-02 08:00", [LENT, BOUGHT], None),  # bought outright on 04-01
     ],
 )
-def test_pay_until_contract_end(order: str, policy: int, hits: int) -> None:
-    assert _hits(order=order, pay_until_contract_end=policy) == hits
+def test_the_version_in_force_answers(
+    order: str, sources: list[dict[str, Any]], version: int | None
+) -> None:
+    findings = _findings(order, sources)
+    if version is None:
+        assert findings == []
+    else:
+        assert [(f["rule_version"], f["severity"]) for f in findings] == [
+            (version, "review")
+        ]
 
 
-def test_policy_parameter_is_set_by_a_recorded_override(tmp_path: Path) -> None:
+def test_after_the_contract_from_resolution_144_on_it_is_a_review() -> None:
+    ended = {**LENT, "hd_den": "2022-12-31", "valid_to": "2022-12-31"}
+    assert [f["rule_version"] for f in _findings("2023-01-10 08:00", [ended])] == [2]
+    assert [f["rule_version"] for f in _findings("2023-06-01 08:00", [ended])] == [3]
+
+
+def test_no_version_refuses() -> None:
+    versions = RULE_SET.get("TB006")
+    assert [v.version for v in versions] == [1, 2, 3, 4]
+    assert {v.severity for v in versions} == {Severity.REVIEW}
+
+
+@pytest.mark.parametrize(
+    ("version", "start", "keys"),
+    [
+        (1, date(2022, 5, 12), ["cv2348_2022", "cv1261_2022"]),
+        (2, date(2022, 11, 5), ["nq144_2022/4"]),
+        (3, date(2023, 3, 4), ["nq144_2022/4", "nq30_2023/1"]),
+        (4, date(2024, 1, 1), ["nq144_2022/4", "nq30_2023/1", "luat_dau_thau_2023"]),
+    ],
+)
+def test_each_period_cites_its_texts(
+    version: int, start: date, keys: list[str]
+) -> None:
+    rule = RULE_SET.get("TB006")[version - 1]
+    assert rule.effective.start == start
+    cited = [find(b, citations()) for b in rule.basis]
+    assert [c.key if c else None for c in cited] == keys
+
+
+def test_the_former_policy_parameter_is_gone(tmp_path: Path) -> None:
     log = tmp_path / "overrides.yml"
-    set_override(
-        log,
-        rule_id="TB006",
-        by="gd.le",
-        why="BHXH tỉnh chấp nhận thanh toán đến hết hợp đồng",
-        params={"pay_until_contract_end": "1"},
-    )
-    rules = apply_overrides(RULE_SET, load_overrides(log))
-    (tb006,) = rules.get("TB006")
-    assert tb006.params["pay_until_contract_end"] == 1
-    before = apply_overrides(RULE_SET, load_overrides(log), as_of=date(2020, 1, 1))
-    assert before.get("TB006")[0].params["pay_until_contract_end"] == 0
-
-
-def test_unknown_or_mistyped_parameter_is_refused(tmp_path: Path) -> None:
-    log = tmp_path / "overrides.yml"
-    with pytest.raises(RuleDefinitionError, match="no parameter 'until'"):
-        set_override(log, rule_id="TB006", by="a", why="b", params={"until": 1})
-    with pytest.raises(RuleDefinitionError, match="not a valid int"):
+    with pytest.raises(
+        RuleDefinitionError, match="no parameter 'pay_until_contract_end'"
+    ):
         set_override(
             log,
             rule_id="TB006",
-            by="a",
-            why="b",
-            params={"pay_until_contract_end": "yes"},
+            by="gd.le",
+            why="BHXH tỉnh chấp nhận thanh toán đến hết hợp đồng",
+            params={"pay_until_contract_end": "1"},
         )
     assert not log.exists()

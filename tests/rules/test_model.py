@@ -8,16 +8,19 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
 from giamdinh.errors import RuleDefinitionError
+from giamdinh.rules.citations import citations, cite
 from giamdinh.rules.edits import SPECS, load_table, load_tables
-from giamdinh.rules.model import Evidence, Family, Rule
+from giamdinh.rules.model import TIME_POSITION, Evidence, Family, Rule
 from giamdinh.rules.registry import check_rule_set, load_rule_set
+from giamdinh.signals.model import BASIS_TIME_IS_EVIDENCE
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-BASIS = (Basis(document="Thông tư 12/2026/TT-BTC", article="Điều 10"),)
+#: A row of citations.csv in force before the test rules start (check_rule_set).
+BASIS = (cite("tt12_2026/10.1.d"),)
 
 
 def make(**changes: Any) -> Rule:
@@ -33,7 +36,7 @@ def make(**changes: Any) -> Rule:
         "family": Family.PRICE,
         "severity": Severity.REFUSE,
         "basis": BASIS,
-        "effective": Period(start=date(2026, 1, 1)),
+        "effective": Period(start=date(2026, 3, 1)),
         "grain": Grain.LINE,
         "table": "XML3",
         "sql": "select ma_lk, stt, ma_dich_vu from xml3",
@@ -77,6 +80,15 @@ def test_adjust_needs_an_amount() -> None:
         make(severity=Severity.ADJUST)
 
 
+def test_the_moh_time_letter_is_dated_february_2026() -> None:
+    letter = citations()["byt_2026_02_time"]
+    assert letter.basis == BASIS_TIME_IS_EVIDENCE
+    assert "02/2026" in letter.document
+    assert letter.signed is None  # the day was not published; not 2025
+    assert "02/2026" in TIME_POSITION
+    assert "(2025)" not in TIME_POSITION
+
+
 def test_override_cannot_raise_time_rule_to_refuse() -> None:
     rule = make(severity=Severity.INFO, evidence=frozenset({Evidence.EXECUTION_TIME}))
     with pytest.raises(RuleDefinitionError, match="reference"):
@@ -100,14 +112,14 @@ def test_malformed_rules_are_refused(field: str, value: object, match: str) -> N
 
 
 def test_overlapping_versions_are_an_error() -> None:
-    v1 = make(effective=Period(start=date(2026, 1, 1), end=date(2026, 6, 30)))
+    v1 = make(effective=Period(start=date(2026, 3, 1), end=date(2026, 6, 30)))
     v2 = make(version=2, effective=Period(start=date(2026, 6, 30)))
     with pytest.raises(RuleDefinitionError, match="overlap"):
         check_rule_set([v1, v2])
 
 
 def test_consecutive_versions_are_fine() -> None:
-    v1 = make(effective=Period(start=date(2026, 1, 1), end=date(2026, 6, 29)))
+    v1 = make(effective=Period(start=date(2026, 3, 1), end=date(2026, 6, 29)))
     v2 = make(version=2, effective=Period(start=date(2026, 6, 30)))
     check_rule_set([v1, v2])
 

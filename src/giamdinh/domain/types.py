@@ -60,11 +60,16 @@ class Basis:
     """A legal basis: the document, the article (and clause) and the date it was issued.
 
     Decree 188/2025 Art. 51.2 requires every refusal to state its reason and basis.
+    ``in_force`` is the first day the cited provision applies (a text may be signed
+    before it takes effect, and an article may apply later than its text); a rule
+    version may not start before it (``giamdinh.rules.registry``).
     """
 
     document: str
     article: str = ""
     clause: str = ""
+    # NOTE: before ``date``, whose name would hide the type in this class body.
+    in_force: date | None = None
     date: date | None = None
 
     def cite(self) -> str:

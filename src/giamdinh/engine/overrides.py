@@ -1,7 +1,7 @@
 """Per-deployment overrides of rules, kept as an append-only YAML log.
 
 A deployment may switch a rule off, change its severity or set one of its
-declared parameters (a policy option such as TB006's ``pay_until_contract_end``)
+declared parameters (a policy option such as BH001's ``grace_days``)
 without touching code.
 Each change is one entry of a YAML list, appended (never edited) with who made it,
 why, and when::
@@ -16,10 +16,10 @@ why, and when::
       by: gdv.tran
       why: "Bỏ thông tin thời gian trong đợt thí điểm"
       at: 2026-03-06T10:00:00+07:00
-    - rule: TB006
-      params: {pay_until_contract_end: 1}
+    - rule: BH001
+      params: {grace_days: 15}
       by: gd.le
-      why: "BHXH tỉnh chấp nhận thanh toán đến hết hợp đồng (HD_DEN)"
+      why: "Ghi rõ thời hạn 15 ngày sau khi thẻ hết hạn (NĐ 188/2025 Điều 50)"
       at: 2026-03-07T09:00:00+07:00
 
 The state of a rule is its code's state folded with its entries in order, up to

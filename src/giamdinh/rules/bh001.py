@@ -30,7 +30,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 from giamdinh.rules.shared import card_period_sql
 
@@ -52,24 +53,9 @@ RULE = Rule(
     family=Family.CARD,
     severity=Severity.REFUSE,
     basis=(
-        Basis(
-            document="Thông tư 12/2026/TT-BTC",
-            article="Điều 10",
-            clause="khoản 1 điểm a",
-            date=date(2026, 2, 10),
-        ),
-        Basis(
-            document="Nghị định 188/2025/NĐ-CP",
-            article="Điều 50",
-            clause="khoản 4 (thẻ hết hạn khi đang điều trị nội trú, ban ngày, "
-            "ngoại trú: thanh toán đến khi ra viện, tối đa 15 ngày)",
-            date=date(2025, 7, 1),
-        ),
-        Basis(
-            document="Luật Bảo hiểm y tế 25/2008/QH12 (sửa đổi, bổ sung)",
-            article="Điều 16 (thẻ bảo hiểm y tế, thời hạn sử dụng)",
-            date=date(2008, 11, 14),
-        ),
+        cite("tt12_2026/10.1.a"),
+        cite("nd188_2025/50.4"),
+        cite("luat_bhyt/16"),
     ),
     effective=Period(start=date(2026, 2, 10)),
     grain=Grain.LINE,

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 from giamdinh.rules.shared import benefit_level_sql
 
@@ -50,22 +51,9 @@ RULE = Rule(
     family=Family.BENEFIT,
     severity=Severity.REVIEW,
     basis=(
-        Basis(
-            document="Thông tư 12/2026/TT-BTC",
-            article="Điều 10",
-            clause="khoản 1 điểm b",
-            date=date(2026, 2, 10),
-        ),
-        Basis(
-            document="Luật Bảo hiểm y tế 25/2008/QH12 (sửa đổi, bổ sung)",
-            article="Điều 22 (mức hưởng)",
-            date=date(2008, 11, 14),
-        ),
-        Basis(
-            document="Quyết định 3276/QĐ-BYT",
-            article="Phụ lục 1 (mã đối tượng đến KCB)",
-            date=date(2025, 10, 17),
-        ),
+        cite("tt12_2026/10.1.b"),
+        cite("luat_bhyt/22"),
+        cite("qd3276_2025/pl1"),
     ),
     effective=Period(start=date(2026, 2, 10)),
     grain=Grain.LINE,

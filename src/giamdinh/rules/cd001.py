@@ -16,12 +16,14 @@ Compliant: every code in the list in force that day.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
-RULE = Rule(
+_V1 = Rule(
     id="CD001",
     name="diagnosis.icd_not_in_version",
     version=1,
@@ -39,18 +41,10 @@ RULE = Rule(
     family=Family.CONSISTENCY,
     severity=Severity.REVIEW,
     basis=(
-        Basis(
-            document="Quyết định 4469/QĐ-BYT",
-            article="Bảng phân loại quốc tế bệnh tật ICD-10",
-            date=date(2020, 10, 28),
-        ),
-        Basis(
-            document="Quyết định 4750/QĐ-BYT",
-            article="Bảng chỉ tiêu XML1, MA_BENH_CHINH, MA_BENH_KT",
-            date=date(2023, 12, 29),
-        ),
+        cite("qd4469_2020/icd10"),
+        cite("qd4750_2023/xml1.diag"),
     ),
-    effective=Period(start=date(2024, 1, 1)),
+    effective=Period(start=date(2024, 7, 1), end=date(2026, 6, 30)),
     grain=Grain.CLAIM,
     table=None,
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
@@ -80,4 +74,17 @@ RULE = Rule(
           and (select count(*) from ref_icd10) > 0
         group by c.ma_lk
     """,
+)
+
+RULES = (
+    _V1,
+    dataclasses.replace(
+        _V1,
+        version=2,
+        basis=(
+            cite("tt06_2026/icd10"),
+            cite("qd4750_2023/xml1.diag"),
+        ),
+        effective=Period(start=date(2026, 7, 1)),
+    ),
 )

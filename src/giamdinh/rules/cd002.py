@@ -14,12 +14,14 @@ Compliant: a main diagnosis allowed as main.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
-RULE = Rule(
+_V1 = Rule(
     id="CD002",
     name="diagnosis.not_allowed_as_main",
     version=1,
@@ -36,18 +38,8 @@ RULE = Rule(
     ),
     family=Family.CONSISTENCY,
     severity=Severity.REVIEW,
-    basis=(
-        Basis(
-            document="Quyết định 4469/QĐ-BYT",
-            article="Phụ lục A2 (mã không dùng làm bệnh chính)",
-            date=date(2020, 10, 28),
-        ),
-        Basis(
-            document="Thông tư 06/2026/TT-BYT",
-            article="Danh mục ICD-10, cột cấm bệnh chính",
-        ),
-    ),
-    effective=Period(start=date(2024, 1, 1)),
+    basis=(cite("qd4469_2020/a2"),),
+    effective=Period(start=date(2024, 1, 1), end=date(2026, 6, 30)),
     grain=Grain.CLAIM,
     table=None,
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
@@ -63,4 +55,14 @@ RULE = Rule(
               or cast(coalesce(h.ngay_ra, h.ngay_vao) as date) <= r.valid_to)
         where r.not_main
     """,
+)
+
+RULES = (
+    _V1,
+    dataclasses.replace(
+        _V1,
+        version=2,
+        basis=(cite("tt06_2026/not_main"),),
+        effective=Period(start=date(2026, 7, 1)),
+    ),
 )

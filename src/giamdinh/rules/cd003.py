@@ -16,12 +16,14 @@ Compliant: a code without limits, or within them.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
-RULE = Rule(
+_V1 = Rule(
     id="CD003",
     name="diagnosis.sex_or_age_mismatch",
     version=1,
@@ -38,14 +40,8 @@ RULE = Rule(
     ),
     family=Family.REASONABLENESS,
     severity=Severity.REVIEW,
-    basis=(
-        Basis(
-            document="Quyết định 4469/QĐ-BYT",
-            article="Phụ lục A3 (tuổi), A4 (giới tính)",
-            date=date(2020, 10, 28),
-        ),
-    ),
-    effective=Period(start=date(2024, 1, 1)),
+    basis=(cite("qd4469_2020/a3a4"),),
+    effective=Period(start=date(2024, 1, 1), end=date(2026, 6, 30)),
     grain=Grain.CLAIM,
     table=None,
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
@@ -99,4 +95,14 @@ RULE = Rule(
         from hits
         group by ma_lk
     """,
+)
+
+RULES = (
+    _V1,
+    dataclasses.replace(
+        _V1,
+        version=2,
+        basis=(cite("tt06_2026/sex"),),
+        effective=Period(start=date(2026, 7, 1)),
+    ),
 )

@@ -34,7 +34,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
 RULE = Rule(
@@ -55,21 +56,9 @@ RULE = Rule(
     family=Family.THEMATIC,
     severity=Severity.REFUSE,
     basis=(
-        Basis(
-            document="Công văn 266/TTKS-NV năm 2025 (Trung tâm Kiểm soát thanh toán "
-            "BHXH, BHYT điện tử; ngày không ghi trong phụ lục)",
-            article="Phụ lục 1, mục 4.3 (KT25) và 4.4 (KT47)",
-        ),
-        Basis(
-            document="Quyết định 3906/QĐ-BYT",
-            article="Hướng dẫn quy trình kỹ thuật chuyên ngành Nhãn khoa",
-            date=date(2012, 10, 12),
-        ),
-        Basis(
-            document="Quyết định 1981/QĐ-BYT",
-            article="Hướng dẫn quy trình kỹ thuật Nội khoa, chuyên ngành Hô hấp",
-            date=date(2014, 6, 5),
-        ),
+        cite("cv266_2025/pl1.kt25_kt47"),
+        cite("qd3906_2012"),
+        cite("qd1981_2014"),
     ),
     refusal_code="S.005.649",
     effective=Period(start=date(2026, 1, 1)),

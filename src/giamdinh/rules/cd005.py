@@ -19,12 +19,14 @@ indication ranges.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
-RULE = Rule(
+_V1 = Rule(
     id="CD005",
     name="indication.not_supported_by_diagnosis",
     version=1,
@@ -41,19 +43,8 @@ RULE = Rule(
     ),
     family=Family.REASONABLENESS,
     severity=Severity.REVIEW,
-    basis=(
-        Basis(
-            document="Thông tư 12/2026/TT-BTC",
-            article="Điều 10",
-            clause="khoản 1 điểm i",
-            date=date(2026, 2, 10),
-        ),
-        Basis(
-            document="Hướng dẫn quy trình kỹ thuật của Bộ Y tế",
-            article="mục Chỉ định, Chống chỉ định của từng kỹ thuật",
-        ),
-    ),
-    effective=Period(start=date(2024, 1, 1)),
+    basis=(cite("qtkt/indications"),),
+    effective=Period(start=date(2024, 1, 1), end=date(2026, 2, 9)),
     grain=Grain.LINE,
     table="XML3",
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
@@ -89,4 +80,17 @@ RULE = Rule(
         anti join covered as c on c.ma_lk = g.ma_lk and c.stt = g.stt
         group by g.ma_lk, g.stt, g.ma_dich_vu
     """,
+)
+
+RULES = (
+    _V1,
+    dataclasses.replace(
+        _V1,
+        version=2,
+        basis=(
+            cite("tt12_2026/10.1.i"),
+            cite("qtkt/indications"),
+        ),
+        effective=Period(start=date(2026, 2, 10)),
+    ),
 )

@@ -33,7 +33,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
 RULE = Rule(
@@ -54,21 +55,9 @@ RULE = Rule(
     family=Family.THEMATIC,
     severity=Severity.REVIEW,
     basis=(
-        Basis(
-            document="Công văn 266/TTKS-NV năm 2025 (Trung tâm Kiểm soát thanh toán "
-            "BHXH, BHYT điện tử; ngày không ghi trong phụ lục)",
-            article="Phụ lục 1, mục 4.6 (KT79) và 4.8 (KT84)",
-        ),
-        Basis(
-            document="Quyết định 3805/QĐ-BYT",
-            article="Hướng dẫn quy trình kỹ thuật nội khoa, chuyên ngành tiêu hóa",
-            date=date(2014, 9, 25),
-        ),
-        Basis(
-            document="Quyết định 54/QĐ-BYT",
-            article="Hướng dẫn quy trình kỹ thuật chuyên ngành phục hồi chức năng",
-            date=date(2014, 1, 6),
-        ),
+        cite("cv266_2025/pl1.kt79_kt84"),
+        cite("qd3805_2014"),
+        cite("qd54_2014"),
     ),
     refusal_code="S.005.653",
     effective=Period(start=date(2026, 1, 1)),

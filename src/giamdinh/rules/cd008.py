@@ -15,12 +15,14 @@ Compliant: no diagnosis of the claim in the relative contraindications.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
-RULE = Rule(
+_V1 = Rule(
     id="CD008",
     name="indication.relative_contraindication",
     version=1,
@@ -37,19 +39,8 @@ RULE = Rule(
     ),
     family=Family.REASONABLENESS,
     severity=Severity.INFO,
-    basis=(
-        Basis(
-            document="Thông tư 12/2026/TT-BTC",
-            article="Điều 10",
-            clause="khoản 1 điểm i",
-            date=date(2026, 2, 10),
-        ),
-        Basis(
-            document="Hướng dẫn quy trình kỹ thuật của Bộ Y tế",
-            article="mục Chỉ định, Chống chỉ định của từng kỹ thuật",
-        ),
-    ),
-    effective=Period(start=date(2024, 1, 1)),
+    basis=(cite("qtkt/indications"),),
+    effective=Period(start=date(2024, 1, 1), end=date(2026, 2, 9)),
     grain=Grain.LINE,
     table="XML3",
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
@@ -82,4 +73,17 @@ RULE = Rule(
         where icd is not null
         group by ma_lk, stt, ma_dich_vu
     """,
+)
+
+RULES = (
+    _V1,
+    dataclasses.replace(
+        _V1,
+        version=2,
+        basis=(
+            cite("tt12_2026/10.1.i"),
+            cite("qtkt/indications"),
+        ),
+        effective=Period(start=date(2026, 2, 10)),
+    ),
 )

@@ -16,12 +16,14 @@ Compliant: the department is declared and valid on the order date.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
-RULE = Rule(
+_V1 = Rule(
     id="CS001",
     name="facility.department_not_in_catalogue",
     version=1,
@@ -39,20 +41,8 @@ RULE = Rule(
     ),
     family=Family.FACILITY_SCOPE,
     severity=Severity.REFUSE,
-    basis=(
-        Basis(
-            document="Thông tư 12/2026/TT-BTC",
-            article="Điều 10",
-            clause="khoản 1 điểm e",
-            date=date(2026, 2, 10),
-        ),
-        Basis(
-            document="Thông tư 12/2026/TT-BTC",
-            article="Điều 7, Phụ lục II Mẫu 01/DM",
-            date=date(2026, 2, 10),
-        ),
-    ),
-    effective=Period(start=date(2026, 2, 10)),
+    basis=(cite("tt12_2026/10.1.e"),),
+    effective=Period(start=date(2026, 2, 10), end=date(2026, 3, 31)),
     grain=Grain.LINE,
     table="XML3",
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
@@ -72,4 +62,17 @@ RULE = Rule(
           and d.ma_khoa is null
           and h.ma_cskcb in (select c.ma_cskcb from ref_departments as c)
     """,
+)
+
+RULES = (
+    _V1,
+    dataclasses.replace(
+        _V1,
+        version=2,
+        basis=(
+            cite("tt12_2026/10.1.e"),
+            cite("tt12_2026/7.m01"),
+        ),
+        effective=Period(start=date(2026, 4, 1)),
+    ),
 )

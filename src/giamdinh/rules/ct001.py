@@ -20,12 +20,14 @@ Version 1 refused the whole line.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
-RULE = Rule(
+_V1 = Rule(
     id="CT001",
     name="catalogue.price_above_approved",
     version=1,
@@ -44,20 +46,8 @@ RULE = Rule(
     ),
     family=Family.PRICE,
     severity=Severity.ADJUST,
-    basis=(
-        Basis(
-            document="Thông tư 12/2026/TT-BTC",
-            article="Điều 10",
-            clause="khoản 1 điểm d",
-            date=date(2026, 2, 10),
-        ),
-        Basis(
-            document="Nghị định 90/2026/NĐ-CP",
-            article="Điều 88",
-            clause="thanh toán sai giá, giá chưa được phê duyệt",
-        ),
-    ),
-    effective=Period(start=date(2026, 2, 10)),
+    basis=(cite("tt12_2026/10.1.d"),),
+    effective=Period(start=date(2026, 2, 10), end=date(2026, 5, 14)),
     grain=Grain.LINE,
     table="XML3",
     params={"tolerance": 0},
@@ -77,4 +67,17 @@ RULE = Rule(
         where coalesce(l.ma_vat_tu, '') = ''
           and l.don_gia_bh > p.don_gia + (select tolerance from params)
     """,
+)
+
+RULES = (
+    _V1,
+    dataclasses.replace(
+        _V1,
+        version=2,
+        basis=(
+            cite("tt12_2026/10.1.d"),
+            cite("nd90_2026/88"),
+        ),
+        effective=Period(start=date(2026, 5, 15)),
+    ),
 )

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
 RULE = Rule(
@@ -42,17 +43,8 @@ RULE = Rule(
     family=Family.PAYMENT_SCOPE,
     severity=Severity.REVIEW,
     basis=(
-        Basis(
-            document="Thông tư 12/2026/TT-BTC",
-            article="Điều 10",
-            clause="khoản 1 điểm c",
-            date=date(2026, 2, 10),
-        ),
-        Basis(
-            document="Quyết định 4750/QĐ-BYT",
-            article="Bảng chỉ tiêu XML3, trường TEN_DICH_VU",
-            date=date(2023, 12, 29),
-        ),
+        cite("tt12_2026/10.1.c"),
+        cite("qd4750_2023/xml3.name"),
     ),
     effective=Period(start=date(2026, 2, 10)),
     grain=Grain.LINE,

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
 RULE = Rule(
@@ -37,14 +38,7 @@ RULE = Rule(
     ),
     family=Family.PAYMENT_SCOPE,
     severity=Severity.REFUSE,
-    basis=(
-        Basis(
-            document="Thông tư 12/2026/TT-BTC",
-            article="Điều 10",
-            clause="khoản 1 điểm c",
-            date=date(2026, 2, 10),
-        ),
-    ),
+    basis=(cite("tt12_2026/10.1.c"),),
     effective=Period(start=date(2026, 2, 10)),
     grain=Grain.LINE,
     table="XML2",

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
 RULE = Rule(
@@ -43,17 +44,8 @@ RULE = Rule(
     family=Family.PRICE,
     severity=Severity.ADJUST,
     basis=(
-        Basis(
-            document="Quyết định 4750/QĐ-BYT",
-            article="Phụ lục, bảng XML3, trường THANH_TIEN_BH, T_BHTT",
-            date=date(2023, 12, 29),
-        ),
-        Basis(
-            document="Thông tư 12/2026/TT-BTC",
-            article="Điều 10",
-            clause="khoản 1 điểm d, k",
-            date=date(2026, 2, 10),
-        ),
+        cite("qd4750_2023/xml3.amounts"),
+        cite("tt12_2026/10.1.dk"),
     ),
     effective=Period(start=date(2026, 2, 10)),
     grain=Grain.LINE,

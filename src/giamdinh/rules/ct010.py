@@ -19,12 +19,14 @@ from the catalogue is CT005's business.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
-RULE = Rule(
+_V1 = Rule(
     id="CT010",
     name="price.drug_above_catalogue_price",
     version=1,
@@ -42,24 +44,10 @@ RULE = Rule(
     family=Family.PRICE,
     severity=Severity.ADJUST,
     basis=(
-        Basis(
-            document="Thông tư 12/2026/TT-BTC",
-            article="Điều 10",
-            clause="khoản 1 điểm d",
-            date=date(2026, 2, 10),
-        ),
-        Basis(
-            document="Quyết định 4750/QĐ-BYT",
-            article="Phụ lục, bảng XML2, trường DON_GIA",
-            date=date(2023, 12, 29),
-        ),
-        Basis(
-            document="Nghị định 90/2026/NĐ-CP",
-            article="Điều 88",
-            clause="thanh toán sai giá, giá chưa được phê duyệt",
-        ),
+        cite("tt12_2026/10.1.d"),
+        cite("qd4750_2023/xml2.price"),
     ),
-    effective=Period(start=date(2026, 2, 10)),
+    effective=Period(start=date(2026, 2, 10), end=date(2026, 5, 14)),
     grain=Grain.LINE,
     table="XML2",
     params={"tolerance": 0},
@@ -86,4 +74,18 @@ RULE = Rule(
           and don_gia > gia_phe_duyet + (select tolerance from params)
     """,
     amount="coalesce(t_bhtt, 0) * (don_gia - gia_phe_duyet) / don_gia",
+)
+
+RULES = (
+    _V1,
+    dataclasses.replace(
+        _V1,
+        version=2,
+        basis=(
+            cite("tt12_2026/10.1.d"),
+            cite("qd4750_2023/xml2.price"),
+            cite("nd90_2026/88"),
+        ),
+        effective=Period(start=date(2026, 5, 15)),
+    ),
 )

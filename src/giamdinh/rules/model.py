@@ -9,14 +9,17 @@ The invariants that are law here (``DESIGN.md`` "The rules") are enforced when a
 rule is constructed, so a bad rule file cannot even be imported:
 
 1. a rule whose evidence is execution or machine time can only be ``info`` or
-   ``review`` (Ministry of Health position, 2025: the time in the procedure
-   guidance is a reference, never a ground for refusal); the registry also reads
-   this from the rule's SQL (``giamdinh.rules.sqlscan``), whatever its label says;
+   ``review`` (Ministry of Health, letter to the Ministry of Finance of February
+   2026: the time in the procedure guidance is a reference, never a ground for
+   refusal); the registry also reads this from the rule's SQL
+   (``giamdinh.rules.sqlscan``), whatever its label says;
 2. a rule never runs above its ``max_severity``, so an override cannot raise it;
 3. a ``refuse`` or ``adjust`` rule must cite at least one basis;
 4. ids, names, grains and message placeholders are well formed.
 
-Overlapping versions of one rule are a rule-*set* invariant, checked by
+Overlapping versions of one rule, and what each basis must be (a row of
+``citations.csv`` in force when the version starts; for a refusal, a complete and
+verified text), are rule-*set* invariants, checked when the set is loaded by
 ``giamdinh.rules.registry``.
 """
 
@@ -45,11 +48,12 @@ LINE_TABLES = ("XML2", "XML3")
 KEY_COLUMNS = ("ma_lk", "stt")
 
 TIME_POSITION = (
-    "Bộ Y tế (2025): thời gian thực hiện kỹ thuật trong hướng dẫn quy trình kỹ thuật "
-    "(QĐ 2775/2776/QĐ-BYT) chỉ là thời gian tham khảo, không phải căn cứ từ chối "
-    "thanh toán BHYT; thời gian ghi trên PACS/DICOM/nhật ký thiết bị là thời gian máy "
-    "chạy, không phải toàn bộ quy trình. (Ministry of Health, 2025: execution time is "
-    "a reference only, never a ground for refusal.)"
+    "Bộ Y tế (công văn gửi Bộ Tài chính, tháng 02/2026): thời gian thực hiện kỹ thuật "
+    "trong hướng dẫn quy trình kỹ thuật (QĐ 2775/2776/QĐ-BYT) chỉ là thời gian tham "
+    "khảo, không phải căn cứ từ chối thanh toán BHYT; thời gian ghi trên "
+    "PACS/DICOM/nhật ký thiết bị là thời gian máy chạy, không phải toàn bộ quy trình. "
+    "(Ministry of Health, letter of February 2026: execution time is a reference "
+    "only, never a ground for refusal.)"
 )
 
 

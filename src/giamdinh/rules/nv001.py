@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 from giamdinh.rules.shared import unlisted_practitioner_sql
 
@@ -46,17 +47,8 @@ RULE = Rule(
     family=Family.PRACTITIONER,
     severity=Severity.REFUSE,
     basis=(
-        Basis(
-            document="Thông tư 12/2026/TT-BTC",
-            article="Điều 10",
-            clause="khoản 1 điểm g",
-            date=date(2026, 2, 10),
-        ),
-        Basis(
-            document="Quyết định 4750/QĐ-BYT",
-            article="Phụ lục, bảng XML3, trường MA_BAC_SI, NGUOI_THUC_HIEN",
-            date=date(2023, 12, 29),
-        ),
+        cite("tt12_2026/10.1.g"),
+        cite("qd4750_2023/xml3.staff"),
     ),
     effective=Period(start=date(2026, 2, 10)),
     grain=Grain.LINE,

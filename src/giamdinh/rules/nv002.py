@@ -25,7 +25,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 from giamdinh.rules.shared import unlicensed_practitioner_sql
 
@@ -49,18 +50,8 @@ RULE = Rule(
     family=Family.PRACTITIONER,
     severity=Severity.REFUSE,
     basis=(
-        Basis(
-            document="Luật Khám bệnh, chữa bệnh 15/2023/QH15",
-            article="Điều 7 (hành vi bị nghiêm cấm: hành nghề khi không có giấy "
-            "phép hoặc đang bị đình chỉ, thu hồi)",
-            date=date(2023, 1, 9),
-        ),
-        Basis(
-            document="Thông tư 12/2026/TT-BTC",
-            article="Điều 10",
-            clause="khoản 1 điểm g",
-            date=date(2026, 2, 10),
-        ),
+        cite("luat_kbcb_2023/7"),
+        cite("tt12_2026/10.1.g"),
     ),
     effective=Period(start=date(2026, 2, 10)),
     grain=Grain.LINE,

@@ -32,7 +32,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
 RULE = Rule(
@@ -58,18 +59,8 @@ RULE = Rule(
     family=Family.PRACTITIONER,
     severity=Severity.REVIEW,
     basis=(
-        Basis(
-            document="Thông tư 12/2026/TT-BTC",
-            article="Điều 10",
-            clause="khoản 1 điểm g",
-            date=date(2026, 2, 10),
-        ),
-        Basis(
-            document="Thông tư 32/2023/TT-BYT",
-            article="Điều 11 và các phụ lục danh mục kỹ thuật theo chức danh chuyên "
-            "môn",
-            date=date(2023, 12, 31),
-        ),
+        cite("tt12_2026/10.1.g"),
+        cite("tt32_2023/scope"),
     ),
     effective=Period(start=date(2026, 2, 10)),
     grain=Grain.LINE,

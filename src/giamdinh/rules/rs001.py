@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
 RULE = Rule(
@@ -40,13 +41,7 @@ RULE = Rule(
     ),
     family=Family.REASONABLENESS,
     severity=Severity.INFO,
-    basis=(
-        Basis(
-            document="Quyết định 2775/QĐ-BYT",
-            article="Hướng dẫn quy trình kỹ thuật chẩn đoán hình ảnh, mục thời gian",
-            date=date(2025, 8, 29),
-        ),
-    ),
+    basis=(cite("qd2775_2025/time"),),
     effective=Period(start=date(2025, 8, 29)),
     grain=Grain.LINE,
     table="XML3",

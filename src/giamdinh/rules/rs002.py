@@ -15,12 +15,14 @@ Compliant: at least one XML4 row of that service with a result.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
-RULE = Rule(
+_V1 = Rule(
     id="RS002",
     name="reasonableness.result_missing",
     version=1,
@@ -37,20 +39,8 @@ RULE = Rule(
     ),
     family=Family.REASONABLENESS,
     severity=Severity.REVIEW,
-    basis=(
-        Basis(
-            document="Thông tư 12/2026/TT-BTC",
-            article="Điều 10",
-            clause="khoản 1 điểm i",
-            date=date(2026, 2, 10),
-        ),
-        Basis(
-            document="Quyết định 4750/QĐ-BYT",
-            article="Bảng chỉ tiêu XML4",
-            date=date(2023, 12, 29),
-        ),
-    ),
-    effective=Period(start=date(2024, 1, 1)),
+    basis=(cite("qd4750_2023/xml4"),),
+    effective=Period(start=date(2024, 7, 1), end=date(2026, 2, 9)),
     grain=Grain.LINE,
     table="XML3",
     evidence=frozenset({Evidence.CLAIM_DATA}),
@@ -69,4 +59,17 @@ RULE = Rule(
         where l.ma_nhom in (1, 2, 3)
           and r.ma_lk is null
     """,
+)
+
+RULES = (
+    _V1,
+    dataclasses.replace(
+        _V1,
+        version=2,
+        basis=(
+            cite("tt12_2026/10.1.i"),
+            cite("qd4750_2023/xml4"),
+        ),
+        effective=Period(start=date(2026, 2, 10)),
+    ),
 )

@@ -16,12 +16,14 @@ Compliant: a conclusion in at least one XML4 row of the service.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
-RULE = Rule(
+_V1 = Rule(
     id="RS003",
     name="reasonableness.result_without_conclusion",
     version=1,
@@ -38,20 +40,8 @@ RULE = Rule(
     ),
     family=Family.REASONABLENESS,
     severity=Severity.REVIEW,
-    basis=(
-        Basis(
-            document="Thông tư 12/2026/TT-BTC",
-            article="Điều 10",
-            clause="khoản 1 điểm i",
-            date=date(2026, 2, 10),
-        ),
-        Basis(
-            document="Quyết định 4750/QĐ-BYT",
-            article="Bảng chỉ tiêu XML4 (MO_TA, KET_LUAN)",
-            date=date(2023, 12, 29),
-        ),
-    ),
-    effective=Period(start=date(2024, 1, 1)),
+    basis=(cite("qd4750_2023/xml4.result"),),
+    effective=Period(start=date(2024, 7, 1), end=date(2026, 2, 9)),
     grain=Grain.LINE,
     table="XML3",
     evidence=frozenset({Evidence.CLAIM_DATA}),
@@ -70,4 +60,17 @@ RULE = Rule(
         where l.ma_nhom in (2, 3)
           and r.so_ket_luan = 0
     """,
+)
+
+RULES = (
+    _V1,
+    dataclasses.replace(
+        _V1,
+        version=2,
+        basis=(
+            cite("tt12_2026/10.1.i"),
+            cite("qd4750_2023/xml4.result"),
+        ),
+        effective=Period(start=date(2026, 2, 10)),
+    ),
 )

@@ -16,12 +16,14 @@ Compliant: ``NGAY_YL ≤ NGAY_TH_YL ≤ NGAY_KQ``.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
-RULE = Rule(
+_V1 = Rule(
     id="RS005",
     name="consistency.times_out_of_order",
     version=1,
@@ -38,20 +40,8 @@ RULE = Rule(
     ),
     family=Family.CONSISTENCY,
     severity=Severity.REVIEW,
-    basis=(
-        Basis(
-            document="Quyết định 4750/QĐ-BYT",
-            article="Bảng chỉ tiêu XML3 (NGAY_YL, NGAY_TH_YL, NGAY_KQ)",
-            date=date(2023, 12, 29),
-        ),
-        Basis(
-            document="Thông tư 12/2026/TT-BTC",
-            article="Điều 10",
-            clause="khoản 1 điểm k",
-            date=date(2026, 2, 10),
-        ),
-    ),
-    effective=Period(start=date(2024, 1, 1)),
+    basis=(cite("qd4750_2023/xml3.times"),),
+    effective=Period(start=date(2024, 7, 1), end=date(2026, 2, 9)),
     grain=Grain.LINE,
     table="XML3",
     evidence=frozenset({Evidence.CLAIM_DATA}),
@@ -62,4 +52,17 @@ RULE = Rule(
         where l.ngay_th_yl < l.ngay_yl
            or l.ngay_kq < l.ngay_th_yl
     """,
+)
+
+RULES = (
+    _V1,
+    dataclasses.replace(
+        _V1,
+        version=2,
+        basis=(
+            cite("qd4750_2023/xml3.times"),
+            cite("tt12_2026/10.1.k"),
+        ),
+        effective=Period(start=date(2026, 2, 10)),
+    ),
 )

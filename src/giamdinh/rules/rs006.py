@@ -17,12 +17,14 @@ Compliant: a companion line in the same claim.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
-RULE = Rule(
+_V1 = Rule(
     id="RS006",
     name="reasonableness.companion_service_missing",
     version=1,
@@ -39,19 +41,8 @@ RULE = Rule(
     ),
     family=Family.REASONABLENESS,
     severity=Severity.REVIEW,
-    basis=(
-        Basis(
-            document="Thông tư 12/2026/TT-BTC",
-            article="Điều 10",
-            clause="khoản 1 điểm i",
-            date=date(2026, 2, 10),
-        ),
-        Basis(
-            document="Hướng dẫn quy trình kỹ thuật của Bộ Y tế",
-            article="mục Các bước tiến hành của từng kỹ thuật",
-        ),
-    ),
-    effective=Period(start=date(2024, 1, 1)),
+    basis=(cite("qtkt/steps"),),
+    effective=Period(start=date(2024, 1, 1), end=date(2026, 2, 9)),
     grain=Grain.LINE,
     table="XML3",
     evidence=frozenset({Evidence.CLAIM_DATA, Evidence.CATALOGUE}),
@@ -75,4 +66,17 @@ RULE = Rule(
          and x.ma_dich_vu like n.mau_ma
         where x.ma_lk is null
     """,
+)
+
+RULES = (
+    _V1,
+    dataclasses.replace(
+        _V1,
+        version=2,
+        basis=(
+            cite("tt12_2026/10.1.i"),
+            cite("qtkt/steps"),
+        ),
+        effective=Period(start=date(2026, 2, 10)),
+    ),
 )

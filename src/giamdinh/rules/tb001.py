@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
 RULE = Rule(
@@ -42,13 +43,7 @@ RULE = Rule(
     ),
     family=Family.CONSISTENCY,
     severity=Severity.REVIEW,
-    basis=(
-        Basis(
-            document="Quyết định 130/QĐ-BYT",
-            article="Phụ lục, bảng XML3, trường MA_MAY",
-            date=date(2023, 1, 18),
-        ),
-    ),
+    basis=(cite("qd130_2023/xml3.ma_may"),),
     effective=Period(start=date(2026, 2, 10)),
     grain=Grain.LINE,
     table="XML3",

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
 RULE = Rule(
@@ -39,17 +40,8 @@ RULE = Rule(
     family=Family.FACILITY_SCOPE,
     severity=Severity.REVIEW,
     basis=(
-        Basis(
-            document="Quyết định 130/QĐ-BYT",
-            article="Phụ lục, bảng XML3, trường MA_MAY (nhóm máy XX)",
-            date=date(2023, 1, 18),
-        ),
-        Basis(
-            document="Thông tư 12/2026/TT-BTC",
-            article="Điều 10",
-            clause="khoản 1 điểm e, k",
-            date=date(2026, 2, 10),
-        ),
+        cite("qd130_2023/xml3.ma_may.group"),
+        cite("tt12_2026/10.1.ek"),
     ),
     effective=Period(start=date(2026, 2, 10)),
     grain=Grain.LINE,

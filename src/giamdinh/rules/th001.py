@@ -41,7 +41,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
 RULE = Rule(
@@ -62,18 +63,8 @@ RULE = Rule(
     family=Family.THEMATIC,
     severity=Severity.ADJUST,
     basis=(
-        Basis(
-            document="Công văn 266/TTKS-NV năm 2025 (Trung tâm Kiểm soát thanh toán "
-            "BHXH, BHYT điện tử; ngày không ghi trong phụ lục)",
-            article="Phụ lục 1, mục 3.5, chuyên đề KT183",
-        ),
-        Basis(
-            document="Quyết định phê duyệt giá dịch vụ KCB của cấp có thẩm quyền "
-            "(ví dụ Quyết định 3467/QĐ-BYT)",
-            article="Phụ lục III, ghi chú 'Chưa bao gồm thuốc cản quang' ở mức giá "
-            "chụp CLVT có thuốc cản quang",
-            date=date(2024, 11, 15),
-        ),
+        cite("cv266_2025/pl1.kt183"),
+        cite("qd3467_2024/pl3"),
     ),
     refusal_code="S.005.442",
     topic="KT183",

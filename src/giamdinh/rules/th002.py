@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
 RULE = Rule(
@@ -40,17 +41,8 @@ RULE = Rule(
     family=Family.THEMATIC,
     severity=Severity.REFUSE,
     basis=(
-        Basis(
-            document="Thông tư 35/2016/TT-BYT",
-            article="Điều 4",
-            clause="khoản 4 điểm a",
-            date=date(2016, 9, 28),
-        ),
-        Basis(
-            document="Công văn 266/2025 (Trung tâm Kiểm soát thanh toán BHXH, BHYT "
-            "điện tử)",
-            article="Phụ lục 1 (chuyên đề mã S.005.434)",
-        ),
+        cite("tt35_2016/4.4.a"),
+        cite("cv266_2025/pl1.s005434"),
     ),
     refusal_code="S.005.434",
     effective=Period(start=date(2026, 1, 1)),

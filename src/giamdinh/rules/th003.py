@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
 RULE = Rule(
@@ -46,21 +47,9 @@ RULE = Rule(
     family=Family.THEMATIC,
     severity=Severity.ADJUST,
     basis=(
-        Basis(
-            document="Công văn 266/2025 (Trung tâm Kiểm soát thanh toán BHXH, BHYT "
-            "điện tử)",
-            article="Phụ lục 1, chuyên đề KT64",
-        ),
-        Basis(
-            document="Quyết định 3805/QĐ-BYT",
-            article="Hướng dẫn quy trình kỹ thuật nội khoa, chuyên ngành tiêu hóa",
-            date=date(2014, 9, 25),
-        ),
-        Basis(
-            document="Quyết định 5199/QĐ-BYT",
-            article="Hướng dẫn quy trình kỹ thuật chuyên ngành Giải phẫu bệnh",
-            date=date(2013, 12, 25),
-        ),
+        cite("cv266_2025/pl1.kt64"),
+        cite("qd3805_2014"),
+        cite("qd5199_2013"),
     ),
     refusal_code="S.005.658",
     topic="KT64",

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
 RULE = Rule(
@@ -41,16 +42,8 @@ RULE = Rule(
     family=Family.THEMATIC,
     severity=Severity.REFUSE,
     basis=(
-        Basis(
-            document="Công văn 266/2025 (Trung tâm Kiểm soát thanh toán BHXH, BHYT "
-            "điện tử)",
-            article="Phụ lục 1, chuyên đề KT04, KT166",
-        ),
-        Basis(
-            document="Quyết định 3207/QĐ-BYT",
-            article="Hướng dẫn quy trình kỹ thuật chuyên ngành Răng Hàm Mặt",
-            date=date(2013, 8, 29),
-        ),
+        cite("cv266_2025/pl1.kt04_kt166"),
+        cite("qd3207_2013"),
     ),
     refusal_code="S.005.658",
     effective=Period(start=date(2026, 1, 1)),

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
 RULE = Rule(
@@ -44,23 +45,9 @@ RULE = Rule(
     family=Family.THEMATIC,
     severity=Severity.ADJUST,
     basis=(
-        Basis(
-            document="Công văn 266/2025 (Trung tâm Kiểm soát thanh toán BHXH, BHYT "
-            "điện tử)",
-            article="Phụ lục 1, chuyên đề KT105, KT184, KT193",
-        ),
-        Basis(
-            document="Quyết định 3126/QĐ-BYT",
-            article="Hướng dẫn chẩn đoán, điều trị và dự phòng bệnh lao",
-            date=date(2018, 5, 23),
-        ),
-        Basis(
-            document="Thông tư 35/2016/TT-BYT",
-            article="Điều 4d",
-            clause="khoản 4 điểm d (sửa đổi bởi Thông tư 39/2024/TT-BYT)",
-            date=date(2016, 9, 28),
-        ),
-        Basis(document="Quyết định phê duyệt giá dịch vụ KCB của cấp có thẩm quyền"),
+        cite("cv266_2025/pl1.kt105_kt184_kt193"),
+        cite("qd3126_2018"),
+        cite("tt35_2016/4d.4d"),
     ),
     refusal_code="S.005.650",
     effective=Period(start=date(2026, 1, 1)),

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
 RULE = Rule(
@@ -42,16 +43,8 @@ RULE = Rule(
     family=Family.THEMATIC,
     severity=Severity.REFUSE,
     basis=(
-        Basis(
-            document="Công văn 266/2025 (Trung tâm Kiểm soát thanh toán BHXH, BHYT "
-            "điện tử)",
-            article="Phụ lục 1, chuyên đề KT93",
-        ),
-        Basis(
-            document="Thông tư 39/2024/TT-BYT",
-            article="Danh mục 1, STT 8 (tỷ lệ, điều kiện thanh toán)",
-            date=date(2024, 11, 17),
-        ),
+        cite("cv266_2025/pl1.kt93"),
+        cite("tt39_2024/dm1.8"),
     ),
     refusal_code="S.005.429",
     effective=Period(start=date(2026, 1, 1)),

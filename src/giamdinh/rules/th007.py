@@ -11,13 +11,21 @@ Violation: an XML3 line matching ``included_code`` in a claim that has another
 XML3 line matching ``code`` on the same day.
 
 Compliant: the included service billed without the main one that day.
+
+Severity: ``review``, not ``refuse``. What makes the cost part of the other price is
+the facility's approved price decision (CV 266 names "the price decision of the
+competent authority" without a number). That decision is not in the reference data
+this rule reads (``ref_services`` has no decision column), and CV 266 alone gives no
+date, so the line goes to joint verification with the decision in hand instead of
+being refused (Decree 188/2025 Art. 51.2 asks a refusal for a specific basis).
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
 RULE = Rule(
@@ -28,24 +36,18 @@ RULE = Rule(
     title="Dịch vụ đã kết cấu trong giá dịch vụ khác đã thanh toán",
     title_en="Service already in the price of another paid service",
     message=(
-        "Không thanh toán {ma_dich_vu}: chi phí đã kết cấu trong giá "
+        "Cần giám định: chi phí {ma_dich_vu} có thể đã kết cấu trong giá "
         "{ma_dich_vu_chinh} (dòng {stt_chinh}) theo chuyên đề {chuyen_de} "
-        "(mã lý do {ma_ly_do})"
+        "(mã lý do {ma_ly_do}); đối chiếu quyết định phê duyệt giá của cơ sở"
     ),
     message_en=(
-        "{ma_dich_vu} is not paid: its cost is in the price of {ma_dich_vu_chinh} "
-        "(line {stt_chinh}), per topic {chuyen_de} (reason code {ma_ly_do})"
+        "To verify: the cost of {ma_dich_vu} may be in the price of "
+        "{ma_dich_vu_chinh} (line {stt_chinh}), per topic {chuyen_de} (reason code "
+        "{ma_ly_do}); check the facility's price decision"
     ),
     family=Family.THEMATIC,
-    severity=Severity.REFUSE,
-    basis=(
-        Basis(
-            document="Công văn 266/2025 (Trung tâm Kiểm soát thanh toán BHXH, BHYT "
-            "điện tử)",
-            article="Phụ lục 1, chuyên đề KT32",
-        ),
-        Basis(document="Quyết định phê duyệt giá dịch vụ KCB của cấp có thẩm quyền"),
-    ),
+    severity=Severity.REVIEW,
+    basis=(cite("cv266_2025/pl1.kt32"),),
     refusal_code="S.005.655",
     effective=Period(start=date(2026, 1, 1)),
     grain=Grain.LINE,

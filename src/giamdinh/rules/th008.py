@@ -15,13 +15,21 @@ ordered between admission (``NGAY_VAO_NOI_TRU``, else ``NGAY_VAO``) and
 ``NGAY_RA``.
 
 Compliant: the same service in an outpatient claim, or before the admission.
+
+Severity: ``review``, not ``refuse``. What limits the price to outpatients is the
+facility's approved price decision (CV 266 names "the price decision of the
+competent authority" without a number). That decision is not in the reference data
+this rule reads (``ref_services`` has no decision column), and CV 266 alone gives no
+date, so the line goes to joint verification with the decision in hand instead of
+being refused (Decree 188/2025 Art. 51.2 asks a refusal for a specific basis).
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
 RULE = Rule(
@@ -32,24 +40,18 @@ RULE = Rule(
     title="Dịch vụ chỉ thanh toán ngoại trú (tiêm, truyền, tháo bột…) khi nội trú",
     title_en="Outpatient-only service billed during an inpatient stay",
     message=(
-        "Không thanh toán {ma_dich_vu} trong điều trị nội trú (loại KCB "
-        "{ma_loai_kcb}): giá dịch vụ chỉ áp dụng cho người bệnh ngoại trú, chuyên đề "
-        "KT144"
+        "Cần giám định: {ma_dich_vu} trong điều trị nội trú (loại KCB "
+        "{ma_loai_kcb}), giá dịch vụ có thể chỉ áp dụng cho người bệnh ngoại trú "
+        "(chuyên đề KT144); đối chiếu quyết định phê duyệt giá của cơ sở"
     ),
     message_en=(
-        "{ma_dich_vu} is not paid during inpatient care (MA_LOAI_KCB {ma_loai_kcb}): "
-        "its price applies to outpatients only, topic KT144"
+        "To verify: {ma_dich_vu} during inpatient care (MA_LOAI_KCB {ma_loai_kcb}); "
+        "its price may apply to outpatients only (topic KT144); check the "
+        "facility's price decision"
     ),
     family=Family.THEMATIC,
-    severity=Severity.REFUSE,
-    basis=(
-        Basis(
-            document="Công văn 266/2025 (Trung tâm Kiểm soát thanh toán BHXH, BHYT "
-            "điện tử)",
-            article="Phụ lục 1, chuyên đề KT144",
-        ),
-        Basis(document="Quyết định phê duyệt giá dịch vụ KCB của cấp có thẩm quyền"),
-    ),
+    severity=Severity.REVIEW,
+    basis=(cite("cv266_2025/pl1.kt144"),),
     refusal_code="S.005.430",
     topic="KT144",
     effective=Period(start=date(2026, 1, 1)),

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
 RULE = Rule(
@@ -41,18 +42,8 @@ RULE = Rule(
     family=Family.THEMATIC,
     severity=Severity.ADJUST,
     basis=(
-        Basis(
-            document="Thông tư 35/2016/TT-BYT",
-            article="Điều 4c",
-            clause="khoản 1 điểm a, b (sửa đổi bởi Thông tư 39/2024/TT-BYT Điều 1 "
-            "khoản 4)",
-            date=date(2016, 9, 28),
-        ),
-        Basis(
-            document="Công văn 266/2025 (Trung tâm Kiểm soát thanh toán BHXH, BHYT "
-            "điện tử)",
-            article="Phụ lục 1, chuyên đề KT221",
-        ),
+        cite("tt35_2016/4c.1ab"),
+        cite("cv266_2025/pl1.kt221"),
     ),
     refusal_code="S.015.478",
     topic="KT221",

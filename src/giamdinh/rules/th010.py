@@ -29,7 +29,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
 RULE = Rule(
@@ -51,18 +52,8 @@ RULE = Rule(
     family=Family.THEMATIC,
     severity=Severity.REFUSE,
     basis=(
-        Basis(
-            document="Thông tư 35/2016/TT-BYT",
-            article="Điều 4b",
-            clause="khoản 1 (sửa đổi bởi Thông tư 39/2024/TT-BYT ngày 17/11/2024, "
-            "Điều 1 khoản 4)",
-            date=date(2016, 9, 28),
-        ),
-        Basis(
-            document="Công văn 266/TTKS-NV năm 2025 (Trung tâm Kiểm soát thanh toán "
-            "BHXH, BHYT điện tử; ngày không ghi trong phụ lục)",
-            article="Phụ lục 1, mục 2.4, chuyên đề KT223",
-        ),
+        cite("tt35_2016/4b.1"),
+        cite("cv266_2025/pl1.kt223"),
     ),
     refusal_code="S.013.458",
     topic="KT223",

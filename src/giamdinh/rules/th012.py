@@ -12,13 +12,21 @@ Violation: an XML2 drug line of the included group in a claim that has an XML3
 line of the main service on the same day.
 
 Compliant: the drug without the main service that day.
+
+Severity: ``review``, not ``refuse``. What puts the drug in the service's price is
+the facility's approved price decision (CV 266 names "the price decision of the
+competent authority" without a number). That decision is not in the reference data
+this rule reads (``ref_services`` has no decision column), and CV 266 alone gives no
+date, so the line goes to joint verification with the decision in hand instead of
+being refused (Decree 188/2025 Art. 51.2 asks a refusal for a specific basis).
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
 RULE = Rule(
@@ -29,23 +37,18 @@ RULE = Rule(
     title="Thuốc, oxy đã kết cấu trong giá dịch vụ kỹ thuật đã thanh toán",
     title_en="Drug or oxygen already in the price of a paid service",
     message=(
-        "Không thanh toán thuốc {ten_thuoc}: đã kết cấu trong giá {ma_dich_vu_chinh} "
-        "(dòng {stt_chinh}) theo chuyên đề {chuyen_de} (mã lý do {ma_ly_do})"
+        "Cần giám định: thuốc {ten_thuoc} có thể đã kết cấu trong giá "
+        "{ma_dich_vu_chinh} (dòng {stt_chinh}) theo chuyên đề {chuyen_de} (mã lý do "
+        "{ma_ly_do}); đối chiếu quyết định phê duyệt giá của cơ sở"
     ),
     message_en=(
-        "Drug {ten_thuoc} is not paid: it is in the price of {ma_dich_vu_chinh} "
-        "(line {stt_chinh}), per topic {chuyen_de} (reason code {ma_ly_do})"
+        "To verify: drug {ten_thuoc} may be in the price of {ma_dich_vu_chinh} "
+        "(line {stt_chinh}), per topic {chuyen_de} (reason code {ma_ly_do}); check "
+        "the facility's price decision"
     ),
     family=Family.THEMATIC,
-    severity=Severity.REFUSE,
-    basis=(
-        Basis(
-            document="Công văn 266/2025 (Trung tâm Kiểm soát thanh toán BHXH, BHYT "
-            "điện tử)",
-            article="Phụ lục 2, chuyên đề KT102, KT219",
-        ),
-        Basis(document="Quyết định phê duyệt giá dịch vụ KCB của cấp có thẩm quyền"),
-    ),
+    severity=Severity.REVIEW,
+    basis=(cite("cv266_2025/pl2.kt102_kt219"),),
     refusal_code="S.004.602",
     effective=Period(start=date(2026, 1, 1)),
     grain=Grain.LINE,

@@ -16,12 +16,14 @@ quantity above 1.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
-RULE = Rule(
+_V1 = Rule(
     id="TR001",
     name="duplicate.same_order_twice",
     version=1,
@@ -38,20 +40,8 @@ RULE = Rule(
     ),
     family=Family.CONSISTENCY,
     severity=Severity.REFUSE,
-    basis=(
-        Basis(
-            document="Thông tư 12/2026/TT-BTC",
-            article="Điều 10",
-            clause="khoản 1 điểm k",
-            date=date(2026, 2, 10),
-        ),
-        Basis(
-            document="Nghị định 90/2026/NĐ-CP",
-            article="Điều 86",
-            clause="lập hồ sơ đề nghị thanh toán vượt số lượng thực tế",
-        ),
-    ),
-    effective=Period(start=date(2026, 2, 10)),
+    basis=(cite("tt12_2026/10.1.k"),),
+    effective=Period(start=date(2026, 2, 10), end=date(2026, 5, 14)),
     grain=Grain.LINE,
     table="XML3",
     evidence=frozenset({Evidence.CLAIM_DATA}),
@@ -71,4 +61,17 @@ RULE = Rule(
         from services
         where stt > stt_goc
     """,
+)
+
+RULES = (
+    _V1,
+    dataclasses.replace(
+        _V1,
+        version=2,
+        basis=(
+            cite("tt12_2026/10.1.k"),
+            cite("nd90_2026/86"),
+        ),
+        effective=Period(start=date(2026, 5, 15)),
+    ),
 )

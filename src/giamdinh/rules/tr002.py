@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from giamdinh.domain import Basis, Grain, Period, Severity
+from giamdinh.domain import Grain, Period, Severity
+from giamdinh.rules.citations import cite
 from giamdinh.rules.model import Evidence, Family, Rule
 
 RULE = Rule(
@@ -38,14 +39,8 @@ RULE = Rule(
     ),
     family=Family.CONSISTENCY,
     severity=Severity.REVIEW,
-    basis=(
-        Basis(
-            document="Thông tư 12/2026/TT-BTC",
-            article="Điều 10 khoản 1 điểm k; Điều 11",
-            date=date(2026, 2, 10),
-        ),
-    ),
-    effective=Period(start=date(2024, 1, 1)),
+    basis=(cite("tt12_2026/10.1.k+11"),),
+    effective=Period(start=date(2026, 2, 10)),
     grain=Grain.LINE,
     table="XML3",
     evidence=frozenset({Evidence.CLAIM_DATA}),

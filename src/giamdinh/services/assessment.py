@@ -43,6 +43,7 @@ from giamdinh.engine.run import (
 from giamdinh.engine.sql import referenced_columns
 from giamdinh.engine.views import claim_view_sql, logical_views
 from giamdinh.errors import ConfigError
+from giamdinh.rules.citations import write_citations_page
 from giamdinh.rules.registry import RuleSet, load_rule_set
 from giamdinh.services.check import collect_inputs
 from giamdinh.services.province import load_reference
@@ -680,17 +681,18 @@ def summarise_store(
 
 
 def rule_docs(cases_dir: Path, out_dir: Path, *, write: bool = True) -> list[Path]:
-    """Generate the rule pages from the rule set and its cases.
+    """Generate the rule pages and the citations page from the rule set and cases.
 
     Returns:
         With ``write``, the pages written; else the pages that are out of date.
     """
     rule_set = load_rule_set()
     pages = ruledocs.generate(rule_set, load_all_cases(cases_dir), out_dir)
+    cited = write_citations_page(out_dir, rule_set, write=write)
     if write:
-        return ruledocs.write(pages)
+        return [*ruledocs.write(pages), *cited]
     return [
         p
         for p, text in pages.items()
         if not p.exists() or p.read_text(encoding="utf-8") != text
-    ]
+    ] + cited

@@ -1,22 +1,22 @@
 """What a lead is: its stable code, the entities it names, its evidence and its lines.
 
-A lead is a statistical sign that targets an inspection. Per the MoH position (QĐ
-2775/2776 guidance, seeds 001/002) time is honest evidence in aggregate but never a
-ground for refusal: a lead therefore never refuses a line; its severity is
-``review`` (joint verification with the facility) at most.
+A lead is a statistical sign that targets an inspection. Per the MoH position (its
+letter of February 2026 on the QĐ 2775/2776 guidance, seeds 001/002) time is honest
+evidence in aggregate but never a ground for refusal: a lead therefore never refuses
+a line; its severity is ``review`` (joint verification with the facility) at most.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from giamdinh.domain import Basis, Finding, Location, Period, Severity
+from giamdinh.domain import Finding, Location, Period, Severity
+from giamdinh.rules.citations import cite
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -105,12 +105,11 @@ SIGNALS: dict[str, SignalSpec] = {
     )
 }
 
-#: Why a lead is a review and never a refusal (the MoH position on time criteria).
-BASIS_TIME_IS_EVIDENCE = Basis(
-    document="Công văn Bộ Y tế gửi Bộ Tài chính về QĐ 2775/QĐ-BYT và 2776/QĐ-BYT",
-    article="thời gian trong quy trình kỹ thuật chỉ để tham khảo",
-    date=date(2025, 8, 29),
-)
+#: Why a lead is a review and never a refusal (the MoH position on time criteria):
+#: the Ministry's letter to the Ministry of Finance of February 2026 (its number and
+#: day are not public; the press reported it on 11/02/2026), a row of the rules'
+#: ``citations.csv`` with its sources.
+BASIS_TIME_IS_EVIDENCE = cite("byt_2026_02_time")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
