@@ -47,7 +47,8 @@ def claims_and_findings(draw: st.DrawFn) -> tuple[list[dict[str, Any]], ...]:
     for _ in range(draw(st.integers(min_value=0, max_value=10))):
         severity = draw(st.sampled_from(SEVERITIES))
         rule = draw(st.sampled_from(["R1", "R2", "R3", "R4"]))
-        if lines and draw(st.booleans()):
+        use_line = draw(st.booleans())
+        if lines and use_line:
             line = draw(st.sampled_from(lines))
             ma_lk, tbl, stt, claimed = (
                 line["ma_lk"],
