@@ -799,6 +799,7 @@ class Generator:
 
     def _emit(self, ep: Episode, truth: csv._writer, logs: DeviceLogs) -> None:  # type: ignore[name-defined]
         rng = stream(self.config.seed, "records", ep.index)
+        self.builder.settle(ep)
         number_lines(ep)
         records = claim_records(ep, self.clock, rng)
         for table, rows in records.items():

@@ -1,0 +1,116 @@
+"""Patients and episodes: every facility has its catchment; no one is in two places."""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter, defaultdict
+from typing import TYPE_CHECKING
+
+import pytest
+
+from giamdinh.standard.reader import read_batch
+from giamdinh.synth.patients import (
+    AWAY_SHARE,
+    CLASS_STRIDE,
+    SAME_FACILITY_GAP,
+    Catchments,
+    Visits,
+)
+from giamdinh.synth.streams import stream
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    import pyarrow as pa
+
+    from giamdinh.synth import SynthResult
+
+
+def _tables(result: SynthResult) -> dict[str, pa.Table]:
+    return read_batch(sorted(result.out.glob("claims/*/*.xml"))).tables
+
+
+def _episodes(tables: dict[str, pa.Table]) -> dict[str, list[tuple[datetime, ...]]]:
+    """Return per patient card the (start, end, facility) of each claim.
+
+    The end is the latest time of the claim: discharge, or any order, execution,
+    result or drug time.
+    """
+    last: dict[str, datetime] = {}
+    for name, columns in (
+        ("XML3", ("NGAY_YL", "NGAY_TH_YL", "NGAY_KQ")),
+        ("XML2", ("NGAY_YL", "NGAY_TH_YL")),
+    ):
+        for row in tables[name].to_pylist():
+            for column in columns:
+                if row[column] is not None:
+                    key = str(row["MA_LK"])
+                    last[key] = max(last.get(key, row[column]), row[column])
+    out: dict[str, list[tuple[datetime, ...]]] = defaultdict(list)
+    for row in tables["XML1"].to_pylist():
+        end = max(row["NGAY_RA"], last.get(str(row["MA_LK"]), row["NGAY_RA"]))
+        out[str(row["MA_THE_BHYT"])].append(
+            (row["NGAY_VAO"], end, row["MA_CSKCB"], row["MA_LK"])
+        )
+    return out
+
+
+@pytest.mark.parametrize("fixture", ["small", "clean"])
+def test_a_patient_is_never_in_two_places(
+    fixture: str, request: pytest.FixtureRequest
+) -> None:
+    """No two episodes of one patient overlap; two facilities never on one day."""
+    result: SynthResult = request.getfixturevalue(fixture)
+    episodes = _episodes(_tables(result))
+    seen_elsewhere = 0
+    for card, visits in episodes.items():
+        visits.sort()
+        for before, after in itertools.pairwise(visits):
+            assert before[1] < after[0], (card, before, after)
+            if before[2] != after[2]:
+                seen_elsewhere += 1
+                assert before[1].date() < after[0].date(), (card, before, after)
+    # People do come back, and some are seen at more than one facility.
+    assert sum(len(v) > 1 for v in episodes.values()) > 10
+    assert seen_elsewhere > 0
+
+
+def test_most_visits_come_from_the_facility_s_own_catchment() -> None:
+    catchments = Catchments([10.0, 8.0, 5.0, 1.0, 2.5], pool=1000)
+    rng = stream(1, "test")
+    homes = Counter(catchments.home(rng, 2) for _ in range(20_000))
+    assert homes[2] / 20_000 == pytest.approx(1 - AWAY_SHARE, abs=0.01)
+    assert set(homes) == {0, 1, 2, 3, 4}
+    # The catchments do not overlap, and are sized by volume.
+    ranges = catchments.ranges
+    for (start, size), (nxt, _) in itertools.pairwise(ranges):
+        assert start + size == nxt
+    assert ranges[0][1] > ranges[2][1] > ranges[3][1] >= 5
+    start, size = ranges[3]
+    drawn = {catchments.draw(rng, 3, 2) for _ in range(500)}
+    assert drawn <= set(
+        range(2 * CLASS_STRIDE + start, 2 * CLASS_STRIDE + start + size)
+    )
+    fresh = catchments.new_patient(2)
+    assert fresh not in drawn
+    assert catchments.new_patient(2) == fresh + 1
+
+
+def test_visits_keep_people_apart_and_forget_old_episodes() -> None:
+    visits = Visits()
+    day = 1440
+    visits.book(7, facility=0, index=1, end=3 * day + 600)
+    # The same facility: free once the episode has ended, with a gap.
+    assert not visits.free(7, facility=0, arrival=3 * day + 600)
+    assert visits.free(7, facility=0, arrival=3 * day + 600 + SAME_FACILITY_GAP)
+    # Another facility: only from the next day.
+    assert not visits.free(7, facility=1, arrival=3 * day + 1000)
+    assert visits.free(7, facility=1, arrival=4 * day)
+    # A planted change that extends the episode moves its end.
+    visits.settle(7, index=1, end=4 * day + 10)
+    assert not visits.free(7, facility=1, arrival=4 * day + 100)
+    assert visits.free(8, facility=1, arrival=0)
+    visits.forget_before(6)
+    assert len(visits) == 1
+    visits.forget_before(7)
+    assert len(visits) == 0
