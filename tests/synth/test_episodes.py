@@ -1,13 +1,16 @@
-"""Patients and episodes: every facility has its catchment; no one is in two places."""
+"""Patients and episodes: catchments and no unlabelled anomaly."""
 
 from __future__ import annotations
 
+import csv
 import itertools
 from collections import Counter, defaultdict
 from typing import TYPE_CHECKING
 
 import pytest
 
+from giamdinh.services.assessment import run_assessment
+from giamdinh.services.province import load_reference
 from giamdinh.standard.reader import read_batch
 from giamdinh.synth.patients import (
     AWAY_SHARE,
@@ -114,3 +117,26 @@ def test_visits_keep_people_apart_and_forget_old_episodes() -> None:
     assert len(visits) == 1
     visits.forget_before(7)
     assert len(visits) == 0
+
+
+def test_a_clean_province_fires_no_rule_but_information(clean: SynthResult) -> None:
+    """Assessed as the insurer does (every facility together), a province without
+    planted anomalies has no finding but RS001, the information that an execution
+    was shorter than its reference time (normal, never money)."""
+    tables = _tables(clean)
+    reference = load_reference(clean.out / "reference")
+    result = run_assessment(tables, reference.tables())
+    fired = Counter(str(r) for r in result.findings.column("rule_id").to_pylist())
+    assert set(fired) <= {"RS001"}, fired
+    assert fired["RS001"] > 0
+
+
+def test_primary_care_visits_are_code_1_2(clean: SynthResult) -> None:
+    """QĐ 3276: a visit to a commune station is 1.2 (100 %), even where the patient
+    is registered; 1.1 excludes it."""
+    xml1 = _tables(clean)["XML1"].to_pylist()
+    with (clean.out / "reference" / "facilities.csv").open(encoding="utf-8-sig") as f:
+        tiers = {r["MA_CSKCB"]: r["TIER"] for r in csv.DictReader(f)}
+    commune = [r for r in xml1 if tiers[str(r["MA_CSKCB"])] == "commune"]
+    assert commune
+    assert {r["MA_DOITUONG_KCB"] for r in commune} <= {"1.2", "2"}

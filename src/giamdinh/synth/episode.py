@@ -740,6 +740,10 @@ class Builder:
     ) -> str:
         if emergency:
             return "2"
+        if facility.tier is Tier.COMMUNE:
+            # QĐ 3276: a visit to a primary-care station is 1.2 whether or not the
+            # patient is registered there (1.1 excludes it), paid 100 %.
+            return "1.2"
         if patient.dkbd == facility.ma_cskcb:
             return "1.1"
         if facility.tier in {Tier.COMMUNE, Tier.DISTRICT}:
