@@ -1,4 +1,4 @@
-"""Patients and episodes: catchments and no unlabelled anomaly."""
+"""Patients and episodes: catchments, no unlabelled anomaly, facility codes."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from giamdinh.synth.patients import (
     Catchments,
     Visits,
 )
+from giamdinh.synth.province import CENTRAL_PROVINCE
 from giamdinh.synth.streams import stream
 
 if TYPE_CHECKING:
@@ -140,3 +141,22 @@ def test_primary_care_visits_are_code_1_2(clean: SynthResult) -> None:
     commune = [r for r in xml1 if tiers[str(r["MA_CSKCB"])] == "commune"]
     assert commune
     assert {r["MA_DOITUONG_KCB"] for r in commune} <= {"1.2", "2"}
+
+
+def test_the_central_hospital_code_keeps_its_leading_zero(small: SynthResult) -> None:
+    central = small.facilities[0]
+    assert central.startswith(CENTRAL_PROVINCE)
+    assert central.startswith("0")
+    assert len(central) == 5
+    # Every other facility is the province's.
+    assert {code[:2] for code in small.facilities[1:]} == {"99"}
+    assert (small.out / "claims" / central).is_dir()
+    assert (small.out / "reference" / central / "M05.csv").is_file()
+    tables = _tables(small)
+    xml1 = [r for r in tables["XML1"].to_pylist() if r["MA_CSKCB"] == central]
+    assert xml1
+    assert all(str(r["MA_LK"]).startswith(central) for r in xml1)
+    envelopes = set(tables["XML1"].column("_envelope_cskcb").to_pylist())
+    assert central in envelopes
+    reference = load_reference(small.out / "reference" / central).tables()
+    assert set(reference["ref_services"].column("ma_cskcb").to_pylist()) == {central}

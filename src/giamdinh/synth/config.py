@@ -23,7 +23,8 @@ class SynthConfig:
         claims_per_file: claims per envelope file (1 = one file per claim, as the
             portal's API expects).
         dicom_files: how many imaging studies also get a real DICOM file.
-        province: 2-digit province code (prefix of every ``MA_CSKCB``).
+        province: 2-digit province code (prefix of every ``MA_CSKCB`` but the
+            central hospital's, which is seated in Hà Nội: ``01``).
     """
 
     claims: int
