@@ -1,4 +1,4 @@
-"""Patients and episodes: catchments, no unlabelled anomaly, facility codes."""
+"""Patients and episodes: catchments, no unlabelled anomaly, facility codes, XML7."""
 
 from __future__ import annotations
 
@@ -160,3 +160,24 @@ def test_the_central_hospital_code_keeps_its_leading_zero(small: SynthResult) ->
     assert central in envelopes
     reference = load_reference(small.out / "reference" / central).tables()
     assert set(reference["ref_services"].column("ma_cskcb").to_pylist()) == {central}
+
+
+def test_inpatient_stays_have_a_discharge_paper(small: SynthResult) -> None:
+    tables = _tables(small)
+    xml1 = {str(r["MA_LK"]): r for r in tables["XML1"].to_pylist()}
+    xml7 = {str(r["MA_LK"]): r for r in tables["XML7"].to_pylist()}
+    inpatient = {k for k, r in xml1.items() if r["MA_LOAI_KCB"] == "03"}
+    assert inpatient
+    assert set(xml7) == inpatient
+    assert small.lines["XML7"] == len(inpatient)
+    for ma_lk, paper in xml7.items():
+        head = xml1[ma_lk]
+        assert paper["NGAY_VAO"] == head["NGAY_VAO"]
+        assert paper["NGAY_RA"] == head["NGAY_RA"]
+        assert paper["NGAY_CT"] == head["NGAY_RA"].date()
+        assert paper["MA_YTE"] == head["MA_BN"]
+        assert paper["SO_LUU_TRU"] == head["MA_HSBA"]
+        assert paper["CHAN_DOAN_RV"] == head["CHAN_DOAN_RV"]
+        assert paper["MA_KHOA_RV"] == head["MA_KHOA"]
+        assert len(str(paper["MA_BS"])) == 10
+        assert paper["TEN_BS"]

@@ -139,7 +139,7 @@ class Generator:
                 self.planned[PATTERNS[code - 1].name] += 1
             elif code == PAIR_SECOND:
                 self.planned["practitioner_two_places"] += 1
-        self.lines = {"XML1": 0, "XML2": 0, "XML3": 0, "XML4": 0, "XML5": 0}
+        self.lines = dict.fromkeys(("XML1", "XML2", "XML3", "XML4", "XML5", "XML7"), 0)
         self.files = 0
         self.dicom_written = 0
         self._buffers: dict[str, list[ClaimRecords]] = {}
