@@ -41,6 +41,7 @@ from giamdinh.synth.clinical import (
     Kind,
     Role,
 )
+from giamdinh.synth.dicom import DICOM_TRUTH_COLUMNS, DICOM_TRUTH_FILE
 from giamdinh.synth.episode import Builder, Episode, Label, Line
 from giamdinh.synth.output import (
     GROUND_TRUTH_COLUMNS,
@@ -62,6 +63,7 @@ from giamdinh.synth.streams import stream
 
 if TYPE_CHECKING:
     import random
+    from _csv import Writer as CsvWriter
     from pathlib import Path
 
     from giamdinh.synth.config import SynthConfig
@@ -107,6 +109,8 @@ def day_counts(config: SynthConfig) -> list[int]:
 
 class Generator:
     """One generation run."""
+
+    _dicom_truth: CsvWriter
 
     def __init__(self, config: SynthConfig, out: Path) -> None:
         self.config = config
@@ -234,45 +238,20 @@ class Generator:
         out.mkdir(parents=True, exist_ok=True)
         reference_files = write_reference(self.province, out / "reference")
         logs = DeviceLogs(out / "device_logs")
-        truth_path = out / "ground_truth.csv"
-        with truth_path.open("w", encoding="utf-8", newline="") as handle:
+        with (
+            (out / "ground_truth.csv").open(
+                "w", encoding="utf-8", newline=""
+            ) as handle,
+            (out / DICOM_TRUTH_FILE).open("w", encoding="utf-8", newline="") as dcm,
+        ):
             truth = csv.writer(handle, lineterminator="\n")
             truth.writerow(GROUND_TRUTH_COLUMNS)
-            index = 0
-            for day, count in enumerate(self.counts):
-                arrivals = self._arrivals(day, count)
-                for minute, emergency in arrivals:
-                    code = self.plan[index]
-                    if code == PAIR_SECOND:
-                        second = self._pending_second
-                        self._pending_second = None
-                        if second is not None:
-                            self._emit(second, truth, logs)
-                        else:
-                            self._emit(
-                                self._clean(index, minute, emergency=emergency),
-                                truth,
-                                logs,
-                            )
-                        index += 1
-                        continue
-                    self.builder.clock = minute + day * 1440
-                    overlap = PATTERN_CODE["machine_overlap"]
-                    if code == 0 and self._owed_overlaps:
-                        code = overlap  # a failed overlap moves to the next clean claim
-                    ep = self._claim(
-                        index, day * 1440 + minute, emergency=emergency, code=code
-                    )
-                    if code == overlap:
-                        kept = any(x.pattern == "machine_overlap" for x in ep.labels)
-                        late = self.plan[index] == 0
-                        self._owed_overlaps += (0 if kept else 1) - (1 if late else 0)
-                    self._emit(ep, truth, logs)
-                    index += 1
-            self._facility_rows(truth)
-        logs.flush()
-        for ma_cskcb in sorted(self._buffers):
-            self._flush(ma_cskcb)
+            self._dicom_truth = csv.writer(dcm, lineterminator="\n")
+            self._dicom_truth.writerow(DICOM_TRUTH_COLUMNS)
+            self._generate(truth, logs)
+            logs.flush()
+            for ma_cskcb in sorted(self._buffers):
+                self._flush(ma_cskcb)
         result = SynthResult(
             out=out,
             claims=self.config.claims,
@@ -287,6 +266,41 @@ class Generator:
         )
         self._manifest(result)
         return result
+
+    def _generate(self, truth: CsvWriter, logs: DeviceLogs) -> None:
+        """Build and emit every claim in order of arrival."""
+        index = 0
+        for day, count in enumerate(self.counts):
+            arrivals = self._arrivals(day, count)
+            for minute, emergency in arrivals:
+                code = self.plan[index]
+                if code == PAIR_SECOND:
+                    second = self._pending_second
+                    self._pending_second = None
+                    if second is not None:
+                        self._emit(second, truth, logs)
+                    else:
+                        self._emit(
+                            self._clean(index, minute, emergency=emergency),
+                            truth,
+                            logs,
+                        )
+                    index += 1
+                    continue
+                self.builder.clock = minute + day * 1440
+                overlap = PATTERN_CODE["machine_overlap"]
+                if code == 0 and self._owed_overlaps:
+                    code = overlap  # a failed overlap moves to the next clean claim
+                ep = self._claim(
+                    index, day * 1440 + minute, emergency=emergency, code=code
+                )
+                if code == overlap:
+                    kept = any(x.pattern == "machine_overlap" for x in ep.labels)
+                    late = self.plan[index] == 0
+                    self._owed_overlaps += (0 if kept else 1) - (1 if late else 0)
+                self._emit(ep, truth, logs)
+                index += 1
+        self._facility_rows(truth)
 
     def _arrivals(self, day: int, count: int) -> list[tuple[int, bool]]:
         rng = stream(self.config.seed, "day", day)
@@ -797,7 +811,7 @@ class Generator:
 
     # -- writing ----------------------------------------------------------------------
 
-    def _emit(self, ep: Episode, truth: csv._writer, logs: DeviceLogs) -> None:  # type: ignore[name-defined]
+    def _emit(self, ep: Episode, truth: CsvWriter, logs: DeviceLogs) -> None:
         rng = stream(self.config.seed, "records", ep.index)
         self.builder.settle(ep)
         number_lines(ep)
@@ -841,12 +855,18 @@ class Generator:
         folder = self.out / "dicom"
         folder.mkdir(parents=True, exist_ok=True)
         p = ep.patient
+        name = f"{ep.ma_lk}_{line.stt}.dcm"
+        accession = dicom.accession_number(
+            yymm=f"{self.config.month:%y%m}", claim=ep.index, stt=line.stt
+        )
         dicom.write_study(
-            folder / f"{ep.ma_lk}_{line.stt}.dcm",
+            folder / name,
             group=line.group,
             study=uid,
             ma_may=line.ma_may,
-            accession=f"{ep.ma_lk}/{line.stt}",
+            accession=accession,
+            order=f"{ep.ma_lk}/{line.stt}",
+            stt=line.stt,
             patient_id=p.ma_bn,
             patient_name=p.name,
             birth=p.birth.strftime("%Y%m%d"),
@@ -854,6 +874,9 @@ class Generator:
             start=self.clock.dicom(line.log[0]),
             end=self.clock.dicom(line.log[1]),
             description=line.name,
+        )
+        self._dicom_truth.writerow(
+            (f"dicom/{name}", accession, uid, ep.ma_lk, line.stt, line.ma_may)
         )
         self.dicom_written += 1
 
@@ -881,12 +904,13 @@ class Generator:
             name = f"{code}_{self.config.month:%Y%m}_{number:05d}.xml"
             for i, claim in enumerate(buffer, start=1):
                 claim["XML1"][0]["STT"] = str(i)
-        data = envelope_bytes(buffer, ma_cskcb=code, ngay_lap=self._buffer_day[code])
+        ngay_lap = self._buffer_day[code]
+        data = envelope_bytes(buffer, ma_cskcb=code, ngay_lap=ngay_lap)
         (folder / name).write_bytes(data)
         self.files += 1
         buffer.clear()
 
-    def _facility_rows(self, truth: csv._writer) -> None:  # type: ignore[name-defined]
+    def _facility_rows(self, truth: CsvWriter) -> None:
         f = self.volume_facility
         if f is not None and self.labels["volume_outlier"]:
             truth.writerow(
