@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, cast
 
 from giamdinh.standard.writer import envelope_bytes
-from giamdinh.synth import dicom
+from giamdinh.synth import dicom, variants
 from giamdinh.synth.anomalies import (
     BUSY_DAY_CLAIMS,
     IMPOSSIBLE_DAY_CLAIMS,
@@ -60,6 +60,12 @@ from giamdinh.synth.province import (
 )
 from giamdinh.synth.records import Clock, claim_records, number_lines
 from giamdinh.synth.streams import stream
+from giamdinh.synth.variants import (
+    VARIANT_NAMES,
+    VARIANT_TRUTH_COLUMNS,
+    VARIANT_TRUTH_FILE,
+    variant_shares,
+)
 
 if TYPE_CHECKING:
     import random
@@ -90,6 +96,8 @@ class SynthResult:
     dicom_files: int
     reference_files: int
     facilities: list[str] = field(default_factory=list)
+    #: Files written with each real-world variant (see ``ground_truth_variants.csv``).
+    variants: dict[str, int] = field(default_factory=dict)
 
 
 def day_counts(config: SynthConfig) -> list[int]:
@@ -110,12 +118,15 @@ def day_counts(config: SynthConfig) -> list[int]:
 class Generator:
     """One generation run."""
 
+    _variant_truth: CsvWriter
     _dicom_truth: CsvWriter
 
     def __init__(self, config: SynthConfig, out: Path) -> None:
         self.config = config
         self.out = out
         self.rates = pattern_rates(config)
+        self.variant_shares = variant_shares(config)
+        self.variant_files = dict.fromkeys(VARIANT_NAMES, 0)
         if config.month < LENT_STOPPED_FROM:
             self.rates["machine_lent_after_stop"] = 0.0
         self.counts = day_counts(config)
@@ -146,6 +157,7 @@ class Generator:
         self.lines = dict.fromkeys(("XML1", "XML2", "XML3", "XML4", "XML5", "XML7"), 0)
         self.files = 0
         self.dicom_written = 0
+        self._any_variant = any(self.variant_shares.values())
         self._buffers: dict[str, list[ClaimRecords]] = {}
         self._buffer_day: dict[str, str] = {}
         self._file_no: dict[str, int] = {}
@@ -242,10 +254,15 @@ class Generator:
             (out / "ground_truth.csv").open(
                 "w", encoding="utf-8", newline=""
             ) as handle,
+            (out / VARIANT_TRUTH_FILE).open(
+                "w", encoding="utf-8", newline=""
+            ) as variant_handle,
             (out / DICOM_TRUTH_FILE).open("w", encoding="utf-8", newline="") as dcm,
         ):
             truth = csv.writer(handle, lineterminator="\n")
             truth.writerow(GROUND_TRUTH_COLUMNS)
+            self._variant_truth = csv.writer(variant_handle, lineterminator="\n")
+            self._variant_truth.writerow(VARIANT_TRUTH_COLUMNS)
             self._dicom_truth = csv.writer(dcm, lineterminator="\n")
             self._dicom_truth.writerow(DICOM_TRUTH_COLUMNS)
             self._generate(truth, logs)
@@ -263,6 +280,7 @@ class Generator:
             dicom_files=self.dicom_written,
             reference_files=reference_files,
             facilities=[f.ma_cskcb for f in self.province.facilities],
+            variants=self.variant_files,
         )
         self._manifest(result)
         return result
@@ -905,10 +923,37 @@ class Generator:
             for i, claim in enumerate(buffer, start=1):
                 claim["XML1"][0]["STT"] = str(i)
         ngay_lap = self._buffer_day[code]
-        data = envelope_bytes(buffer, ma_cskcb=code, ngay_lap=ngay_lap)
+        data = self._variant_file(buffer, code=code, name=name, ngay_lap=ngay_lap)
+        if data is None:
+            data = envelope_bytes(buffer, ma_cskcb=code, ngay_lap=ngay_lap)
         (folder / name).write_bytes(data)
         self.files += 1
         buffer.clear()
+
+    def _variant_file(
+        self, buffer: list[ClaimRecords], *, code: str, name: str, ngay_lap: str
+    ) -> bytes | None:
+        """Write a file with its real-world variants and label them, if it has any.
+
+        Returns:
+            The file's bytes, or ``None`` when it is written as the clean writer does.
+        """
+        if not self._any_variant:
+            return None
+        chosen = variants.choose(
+            self.variant_shares, seed=self.config.seed, ma_cskcb=code, name=name
+        )
+        if not chosen:
+            return None
+        file = f"claims/{code}/{name}"
+        rows = variants.file_labels(chosen, file=file)
+        rows += variants.apply_content(buffer, chosen, seed=self.config.seed, file=file)
+        self._variant_truth.writerows(rows)
+        for variant in {row[4] for row in rows}:
+            self.variant_files[variant] += 1
+        return variants.envelope_bytes(
+            buffer, ma_cskcb=code, ngay_lap=ngay_lap, chosen=chosen
+        )
 
     def _facility_rows(self, truth: CsvWriter) -> None:
         f = self.volume_facility
@@ -938,6 +983,11 @@ class Generator:
             "rates": {k: round(v, 6) for k, v in sorted(self.rates.items())},
             "planned": result.planned,
             "labels": result.labels,
+            "variant_share": c.variant_share,
+            "variant_shares": {
+                k: round(v, 6) for k, v in sorted(self.variant_shares.items())
+            },
+            "variants": result.variants,
             "counts": {
                 "files": result.files,
                 "lines": result.lines,
