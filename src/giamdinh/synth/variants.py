@@ -58,7 +58,6 @@ XSI_WITH_SPACE = "http://www.w3.org/2001/XMLSchema instance"
 #: Tables whose root real systems give the namespace declarations.
 XSI_TABLES = ("XML1", "XML2", "XML7")
 BOM = b"\xef\xbb\xbf"
-BASE64_LINE = 76
 
 ACCEPTS = "accepts"
 REJECTS = "rejects"
@@ -271,29 +270,34 @@ def optional_fields() -> dict[str, frozenset[str]]:
     return {table: frozenset(names) for table, names in optional.items()}
 
 
-@cache
-def _empty_lines(table: str) -> frozenset[bytes]:
-    """Return the lines of ``table``'s empty optional elements, as written."""
-    return frozenset(f"<{name} />".encode() for name in optional_fields()[table])
+_EMPTY = b" />"
 
 
-def _reshape_lines(data: bytes, table: str, chosen: frozenset[str]) -> bytes:
+def _reshape_empty(data: bytes, table: str, chosen: frozenset[str]) -> bytes:
     """Leave out empty optional elements and/or write empty ones ``<X></X>``.
 
-    The clean writer puts one element per line, an empty one as ``<X />``.
+    The clean writer puts one element per line, an empty one as ``<X />``: the
+    text is cut at each `` />``, and the element's name is the tail of the piece.
     """
-    lines = data.split(b"\n")
-    if "empty_optional_omitted" in chosen:
-        omit = _empty_lines(table)
-        lines = [line for line in lines if line not in omit]
-    if "empty_open_close" in chosen:
-        lines = [
-            b"<" + line[1:-3] + b"></" + line[1:-3] + b">"
-            if line.endswith(b" />")
-            else line
-            for line in lines
-        ]
-    return b"\n".join(lines)
+    omit = optional_fields()[table] if "empty_optional_omitted" in chosen else ()
+    pair = "empty_open_close" in chosen
+    parts = data.split(_EMPTY)
+    out: list[bytes] = []
+    left_out = False
+    for part in parts[:-1]:
+        if left_out:
+            part = part.removeprefix(b"\n")  # noqa: PLW2901 - the line end of the last one left out
+        start = part.rfind(b"<")
+        name = part[start + 1 :]
+        left_out = name.decode("ascii") in omit
+        if left_out:
+            out.append(part[:start])
+        elif pair:
+            out.append(part + b"></" + name + b">")
+        else:
+            out.append(part + _EMPTY)
+    out.append(parts[-1].removeprefix(b"\n") if left_out else parts[-1])
+    return b"".join(out)
 
 
 # -- content variants (records, before they are written) --------------------------
@@ -408,7 +412,7 @@ def inner_bytes(
     """Return one inner table file written with the byte variants in ``chosen``."""
     data = render_table(table, records)
     if "empty_optional_omitted" in chosen or "empty_open_close" in chosen:
-        data = _reshape_lines(data, table, chosen)
+        data = _reshape_empty(data, table, chosen)
     if "xsi_space_namespace" in chosen and table in XSI_TABLES:
         root = f"<{TABLES[table].root_tag}>".encode()
         data = data.replace(root, root[:-1] + _ROOT_ATTRIBUTES + b">", 1)
@@ -422,12 +426,10 @@ def inner_bytes(
 
 
 def _payload(data: bytes, chosen: frozenset[str]) -> bytes:
-    encoded = base64.b64encode(data)
-    if "base64_wrapped" not in chosen or len(encoded) <= BASE64_LINE:
-        return encoded
-    return b"\n".join(
-        encoded[i : i + BASE64_LINE] for i in range(0, len(encoded), BASE64_LINE)
-    )
+    if "base64_wrapped" in chosen:
+        # MIME base64: lines of 76 characters (the last without its line end).
+        return base64.encodebytes(data).rstrip(b"\n")
+    return base64.b64encode(data)
 
 
 def envelope_bytes(
