@@ -22,6 +22,7 @@ import csv
 import hashlib
 import io
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -59,8 +60,24 @@ XSI_WITH_SPACE = "http://www.w3.org/2001/XMLSchema instance"
 XSI_TABLES = ("XML1", "XML2", "XML7")
 BOM = b"\xef\xbb\xbf"
 
-ACCEPTS = "accepts"
-REJECTS = "rejects"
+
+class Portal(StrEnum):
+    """What the insurer's portal does with a variant."""
+
+    ACCEPTS = "accepts"
+    REJECTS = "rejects"
+
+
+class Scope(StrEnum):
+    """What one label row of a variant names."""
+
+    FILE = "file"
+    CLAIM = "claim"
+    LINE = "line"
+
+
+ACCEPTS = Portal.ACCEPTS
+REJECTS = Portal.REJECTS
 VARIANT_TRUTH_FILE = "ground_truth_variants.csv"
 VARIANT_TRUTH_COLUMNS = ("file", "ma_lk", "table", "stt", "variant", "portal", "detail")
 
@@ -87,9 +104,9 @@ class Variant:
     """
 
     name: str
-    portal: str
+    portal: Portal
     share: float
-    scope: str
+    scope: Scope
     description: str
     waits_for: str = ""
     enabled: bool = True
@@ -105,7 +122,7 @@ VARIANTS: tuple[Variant, ...] = (
         "xsi_space_namespace",
         ACCEPTS,
         0.6,
-        "file",
+        Scope.FILE,
         "the roots of XML1, XML2 and XML7 declare xmlns:xsd and "
         f'xmlns:xsi="{XSI_WITH_SPACE}" (a space instead of the dash)',
         "READER_ACCEPTS_XSI_SPACE",
@@ -115,7 +132,7 @@ VARIANTS: tuple[Variant, ...] = (
         "district_empty",
         ACCEPTS,
         0.5,
-        "claim",
+        Scope.CLAIM,
         "MAHUYEN_CU_TRU empty (and no district in DIA_CHI) on claims ending on or "
         "after 01/07/2025, when districts were abolished",
         "RECEPTION_ALLOWS_NO_DISTRICT",
@@ -125,7 +142,7 @@ VARIANTS: tuple[Variant, ...] = (
         "imaging_result_unnamed",
         ACCEPTS,
         0.3,
-        "line",
+        Scope.LINE,
         "TEN_CHI_SO empty on the XML4 rows of imaging results (the text is in "
         "MO_TA and KET_LUAN)",
         "RECEPTION_ALLOWS_UNNAMED_IMAGING",
@@ -135,42 +152,42 @@ VARIANTS: tuple[Variant, ...] = (
         "utf8_bom",
         ACCEPTS,
         0.2,
-        "file",
+        Scope.FILE,
         "UTF-8 byte-order mark before the envelope and before each inner table",
     ),
     Variant(
         "crlf_line_ends",
         ACCEPTS,
         0.25,
-        "file",
+        Scope.FILE,
         "CRLF line ends in the envelope and in the inner tables",
     ),
     Variant(
         "base64_wrapped",
         ACCEPTS,
         0.2,
-        "file",
+        Scope.FILE,
         "NOIDUNGFILE base64 wrapped at 76 columns (MIME style)",
     ),
     Variant(
         "empty_open_close",
         ACCEPTS,
         0.15,
-        "file",
+        Scope.FILE,
         "empty elements written `<X></X>` (the clean writer self-closes them: `<X />`)",
     ),
     Variant(
         "no_declaration",
         ACCEPTS,
         0.1,
-        "file",
+        Scope.FILE,
         "no XML declaration, in the envelope nor in the inner tables",
     ),
     Variant(
         "empty_optional_omitted",
         ACCEPTS,
         0.15,
-        "file",
+        Scope.FILE,
         "empty optional "
         "elements left out of the inner tables (required ones stay, empty)",
     ),
@@ -178,22 +195,22 @@ VARIANTS: tuple[Variant, ...] = (
         "decimal_comma_quantity",
         REJECTS,
         0.0,
-        "line",
+        Scope.LINE,
         "an XML3 SO_LUONG written with a decimal comma (1,0; 0,5)",
     ),
     Variant(
         "decimal_comma_money",
         REJECTS,
         0.0,
-        "claim",
+        Scope.CLAIM,
         "XML1 T_TONGCHI_BV written with a decimal comma (3127883,2)",
     ),
-    Variant("nan_number", REJECTS, 0.0, "line", "an XML3 DON_GIA_BV written NaN"),
+    Variant("nan_number", REJECTS, 0.0, Scope.LINE, "an XML3 DON_GIA_BV written NaN"),
     Variant(
         "inline_xml_table",
         REJECTS,
         0.0,
-        "claim",
+        Scope.CLAIM,
         "the XML3 table written as inline XML inside NOIDUNGFILE instead of base64",
     ),
 )
@@ -399,7 +416,7 @@ def file_labels(chosen: frozenset[str], *, file: str) -> list[LabelRow]:
     return [
         (file, "", "", "", v.name, v.portal, v.description)
         for v in VARIANTS
-        if v.scope == "file" and v.name in chosen
+        if v.scope is Scope.FILE and v.name in chosen
     ]
 
 
@@ -519,6 +536,8 @@ __all__ = [
     "VARIANT_TRUTH_COLUMNS",
     "VARIANT_TRUTH_FILE",
     "XSI_WITH_SPACE",
+    "Portal",
+    "Scope",
     "Variant",
     "apply_content",
     "choose",
