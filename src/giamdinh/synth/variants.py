@@ -288,6 +288,12 @@ def optional_fields() -> dict[str, frozenset[str]]:
 
 
 _EMPTY = b" />"
+_BASE64_LINE = 76
+
+
+@cache
+def _optional_names(table: str) -> frozenset[bytes]:
+    return frozenset(name.encode("ascii") for name in optional_fields()[table])
 
 
 def _reshape_empty(data: bytes, table: str, chosen: frozenset[str]) -> bytes:
@@ -296,23 +302,22 @@ def _reshape_empty(data: bytes, table: str, chosen: frozenset[str]) -> bytes:
     The clean writer puts one element per line, an empty one as ``<X />``: the
     text is cut at each `` />``, and the element's name is the tail of the piece.
     """
-    omit = optional_fields()[table] if "empty_optional_omitted" in chosen else ()
-    pair = "empty_open_close" in chosen
+    omit = _optional_names(table) if "empty_optional_omitted" in chosen else frozenset()
+    close = b"></%s>" if "empty_open_close" in chosen else None
     parts = data.split(_EMPTY)
     out: list[bytes] = []
     left_out = False
     for part in parts[:-1]:
+        # After an element left out, its line end starts the next piece.
+        piece = part.removeprefix(b"\n") if left_out else part
+        start = piece.rfind(b"<")
+        name = piece[start + 1 :]
+        left_out = name in omit
         if left_out:
-            part = part.removeprefix(b"\n")  # noqa: PLW2901 - the line end of the last one left out
-        start = part.rfind(b"<")
-        name = part[start + 1 :]
-        left_out = name.decode("ascii") in omit
-        if left_out:
-            out.append(part[:start])
-        elif pair:
-            out.append(part + b"></" + name + b">")
+            out.append(piece[:start])
         else:
-            out.append(part + _EMPTY)
+            out.append(piece)
+            out.append(_EMPTY if close is None else close % name)
     out.append(parts[-1].removeprefix(b"\n") if left_out else parts[-1])
     return b"".join(out)
 
@@ -443,10 +448,14 @@ def inner_bytes(
 
 
 def _payload(data: bytes, chosen: frozenset[str]) -> bytes:
-    if "base64_wrapped" in chosen:
-        # MIME base64: lines of 76 characters (the last without its line end).
-        return base64.encodebytes(data).rstrip(b"\n")
-    return base64.b64encode(data)
+    encoded = base64.b64encode(data)
+    if "base64_wrapped" not in chosen:
+        return encoded
+    # MIME style: lines of 76 characters (base64.encodebytes does the same in
+    # 57-byte steps, more slowly).
+    return b"\n".join(
+        [encoded[i : i + _BASE64_LINE] for i in range(0, len(encoded), _BASE64_LINE)]
+    )
 
 
 def envelope_bytes(
