@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from giamdinh.domain import Finding, Severity
 from giamdinh.standard.reader import read_batch
 from giamdinh.standard.reception import check_reception
 from giamdinh.synth import PATTERN_NAMES, SynthConfig, generate
@@ -102,15 +103,22 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
 def test_batched_files(tmp_path: Path) -> None:
     result = generate(SynthConfig(claims=90, seed=2, claims_per_file=10), tmp_path)
     batch = read_batch(sorted(tmp_path.glob("claims/*/*.xml")))
-    assert not batch.findings
+    assert not _problems(batch.findings)
     assert batch.tables["XML1"].num_rows == 90
     assert result.files < 90
 
 
 def test_passes_reception(small: SynthResult) -> None:
     batch = read_batch(sorted(small.out.glob("claims/*/*.xml")))
-    assert batch.findings == []
+    assert _problems(batch.findings) == []
     assert check_reception(batch.tables) == []
+    assert batch.tables["XML1"].num_rows == small.claims
+
+
+def _problems(findings: list[Finding]) -> list[Finding]:
+    """Return the findings but the reader's information notes (e.g. on a shape of
+    file that real systems write and the portal accepts)."""
+    return [f for f in findings if f.severity is not Severity.INFO]
 
 
 def _dec(value: object) -> Decimal:

@@ -12,6 +12,7 @@ import pytest
 
 from giamdinh.refdata import ReferenceSet, load_folder
 from giamdinh.standard.reader import read_batch
+from giamdinh.synth.dicom import DICOM_TRUTH_FILE, SH_MAX, accession_number
 
 if TYPE_CHECKING:
     from giamdinh.synth import SynthResult
@@ -54,9 +55,13 @@ def _dicom_time(day: str, time: str) -> datetime:
     )
 
 
-# AccessionNumber (SH, 16 characters) holds MA_LK/STT, which is longer.
-@pytest.mark.filterwarnings("ignore:The value length:UserWarning")
+def _dicom_truth(result: SynthResult) -> dict[str, dict[str, str]]:
+    with (result.out / DICOM_TRUTH_FILE).open(encoding="utf-8", newline="") as f:
+        return {row["file"]: row for row in csv.DictReader(f)}
+
+
 def test_dicom_files_match_device_logs(small: SynthResult) -> None:
+    # Every value fits its VR: pydicom warns otherwise, and warnings fail the test.
     logs: dict[str, dict[str, str]] = {}
     for path in small.out.glob("device_logs/*.csv"):
         with path.open(encoding="utf-8", newline="") as handle:
@@ -66,6 +71,8 @@ def test_dicom_files_match_device_logs(small: SynthResult) -> None:
     xml3 = {(r["MA_LK"], r["STT"]): r for r in tables["XML3"].to_pylist()}
     files = sorted(small.out.glob("dicom/*.dcm"))
     assert len(files) == small.dicom_files == 12
+    truth = _dicom_truth(small)
+    assert sorted(truth) == [f"dicom/{p.name}" for p in files]
     modalities = set()
     for path in files:
         ds = pydicom.dcmread(path)
@@ -74,7 +81,21 @@ def test_dicom_files_match_device_logs(small: SynthResult) -> None:
         assert ds.DeviceSerialNumber == log["MA_MAY"]
         assert log["MA_MAY"].endswith("." + ds.StationName)
         assert len(ds.StationName) <= 16
-        assert ds.AccessionNumber == f"{log['MA_LK']}/{log['STT']}"
+        # AccessionNumber is SH: at most 16 characters (DICOM PS3.5).
+        assert 0 < len(ds.AccessionNumber) <= 16
+        row = truth[f"dicom/{path.name}"]
+        assert (row["accession"], row["study_uid"]) == (
+            ds.AccessionNumber,
+            ds.StudyInstanceUID,
+        )
+        assert (row["ma_lk"], row["stt"], row["ma_may"]) == (
+            log["MA_LK"],
+            log["STT"],
+            log["MA_MAY"],
+        )
+        order = f"{log['MA_LK']}/{log['STT']}"
+        assert ds.PlacerOrderNumberImagingServiceRequest == order
+        assert ds.StudyID == log["STT"]
         start = _dicom_time(ds.StudyDate, ds.StudyTime)
         acquired = _dicom_time(ds.AcquisitionDate, ds.AcquisitionTime)
         done = _dicom_time(ds.ContentDate, ds.ContentTime)
@@ -90,3 +111,23 @@ def test_dicom_files_match_device_logs(small: SynthResult) -> None:
         assert done - start < line["NGAY_KQ"] - line["NGAY_TH_YL"]
         assert ds.pixel_array.shape == (16, 16)
     assert modalities <= {"DX", "CT", "MR", "US"}
+
+
+def test_accession_numbers_are_unique_and_fit_sh(small: SynthResult) -> None:
+    accessions = [row["accession"] for row in _dicom_truth(small).values()]
+    assert len(set(accessions)) == len(accessions) == 12
+    assert all(len(a) <= SH_MAX for a in accessions)
+
+
+def test_accession_number_is_traceable_and_bounded() -> None:
+    assert accession_number(yymm="2603", claim=1234, stt=2) == "26030001234002"
+    # Up to 999 million claims the number still fits SH; distinct lines differ.
+    longest = accession_number(yymm="2603", claim=999_999_999, stt=999)
+    assert len(longest) == SH_MAX
+    assert accession_number(yymm="2603", claim=12, stt=34) != accession_number(
+        yymm="2603", claim=123, stt=4
+    )
+    with pytest.raises(ValueError, match="STT"):
+        accession_number(yymm="2603", claim=1, stt=1000)
+    with pytest.raises(ValueError, match="16 characters"):
+        accession_number(yymm="2603", claim=10**9, stt=1)

@@ -142,7 +142,7 @@ def _defective(p: Province, pattern: str, key: Key) -> bool:  # noqa: PLR0911, P
     claim = p.xml1[ma_lk]
     facility = str(claim["MA_CSKCB"])
     on = line["NGAY_TH_YL"].date()
-    ma_may = str(line["MA_MAY"])
+    ma_may = str(line["MA_MAY"] or "")  # an omitted element reads as null
     info = SERVICES.get(code)
     kind = info.kind if info is not None else None
     others = [r for k, r in p.xml3.items() if k[0] == ma_lk and k != key]
@@ -175,12 +175,12 @@ def _defective(p: Province, pattern: str, key: Key) -> bool:  # noqa: PLR0911, P
     if pattern == "diagnosis_not_supporting":
         return code in UNSUPPORTED_INDICATION.values()
     if pattern == "practitioner_unlicensed":
-        people = [x for x in str(line["NGUOI_THUC_HIEN"]).split(";") if x]
+        people = [x for x in str(line["NGUOI_THUC_HIEN"] or "").split(";") if x]
         return any(not _licence_valid(p.licences.get(x), on) for x in people)
     if pattern == "practitioner_out_of_scope":
         scopes = [
             p.licences[x]["PHAMVI_CM"].split(";")
-            for x in str(line["NGUOI_THUC_HIEN"]).split(";")
+            for x in str(line["NGUOI_THUC_HIEN"] or "").split(";")
             if x in p.licences
         ]
         return code.startswith("18.") and any("18" not in s for s in scopes)

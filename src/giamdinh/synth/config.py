@@ -23,7 +23,14 @@ class SynthConfig:
         claims_per_file: claims per envelope file (1 = one file per claim, as the
             portal's API expects).
         dicom_files: how many imaging studies also get a real DICOM file.
-        province: 2-digit province code (prefix of every ``MA_CSKCB``).
+        province: 2-digit province code (prefix of every ``MA_CSKCB`` but the
+            central hospital's, which is seated in Hà Nội: ``01``).
+        variant_share: scales the default share of files written with each
+            real-world variant (1: the defaults, 0: every file as the clean writer
+            writes it); see ``giamdinh.synth.variants``.
+        variant_rates: share of files of single variants, overriding
+            ``variant_share``; the variants the portal refuses are written only
+            when named here.
     """
 
     claims: int
@@ -35,6 +42,8 @@ class SynthConfig:
     claims_per_file: int = 1
     dicom_files: int = 12
     province: str = "99"
+    variant_share: float = 1.0
+    variant_rates: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.claims < 1:
@@ -61,6 +70,15 @@ class SynthConfig:
             if not 0.0 <= rate <= 1.0:
                 raise ConfigError(
                     f"rate of {name} must be between 0 and 1 (got {rate})"
+                )
+        if not 0.0 <= self.variant_share <= 1.0:
+            raise ConfigError(
+                f"variant share must be between 0 and 1 (got {self.variant_share})"
+            )
+        for name, rate in self.variant_rates.items():
+            if not 0.0 <= rate <= 1.0:
+                raise ConfigError(
+                    f"share of variant {name} must be between 0 and 1 (got {rate})"
                 )
 
 

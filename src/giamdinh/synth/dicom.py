@@ -3,8 +3,11 @@
 Each file carries the times of the device log (study, series and acquisition start at
 the machine's start; performed procedure step from start to end, content at the end),
 ``DeviceSerialNumber`` = the whole ``MA_MAY`` (LO, 64 characters), ``StationName`` =
-its serial part Z of ``XX.n.YYYYY.Z`` (SH, 16 characters) and ``AccessionNumber`` =
-``MA_LK/STT``, so that DICOM headers, device logs and XML3 can be cross-checked.
+its serial part Z of ``XX.n.YYYYY.Z`` (SH, 16 characters), ``AccessionNumber`` = a
+14-digit number unique in the run (SH, at most 16 characters: see
+``accession_number``) and ``PlacerOrderNumberImagingServiceRequest`` = ``MA_LK/STT``
+(the hospital's order: the claim line), so that DICOM headers, device logs and XML3
+can be cross-checked; ``ground_truth_dicom.csv`` maps each file to its line.
 Images are a tiny 16×16 gradient: the headers matter, not the pixels. UIDs are derived
 from the seed, and no creation time is written, so files are byte-identical across
 runs.
@@ -14,7 +17,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydicom import config
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import UID, ExplicitVRLittleEndian
 
@@ -29,6 +31,33 @@ _SOP = {
     "SA": ("1.2.840.10008.5.1.4.1.1.6.1", "US"),
 }
 IMPLEMENTATION_UID = "2.25.302611370219488434425318532165371929425"
+#: Longest value of a DICOM SH element (PS3.5 §6.2), e.g. ``AccessionNumber``.
+SH_MAX = 16
+_STT_DIGITS = 3
+#: Columns of ``ground_truth_dicom.csv``: which claim line each DICOM file shows.
+DICOM_TRUTH_FILE = "ground_truth_dicom.csv"
+DICOM_TRUTH_COLUMNS = ("file", "accession", "study_uid", "ma_lk", "stt", "ma_may")
+
+
+def accession_number(*, yymm: str, claim: int, stt: int) -> str:
+    """Return the ``AccessionNumber`` of a study: ``yymm`` + claim number + STT.
+
+    ``yymm`` is the month of care, ``claim`` the claim's number in the run (at least
+    7 digits, as in ``MA_LK``), ``stt`` the XML3 line (3 digits), e.g.
+    ``26030001234002``: unique in the run, and at most 16 characters up to 999
+    million claims.
+
+    Raises:
+        ValueError: If the number would not fit the 16 characters of SH.
+    """
+    if not 0 < stt < 10**_STT_DIGITS:
+        msg = f"STT {stt} does not fit the {_STT_DIGITS} digits of an accession"
+        raise ValueError(msg)
+    number = f"{yymm}{claim:07d}{stt:0{_STT_DIGITS}d}"
+    if len(number) > SH_MAX:
+        msg = f"accession {number} is longer than the {SH_MAX} characters of SH"
+        raise ValueError(msg)
+    return number
 
 
 def supported(group: str) -> bool:
@@ -43,6 +72,8 @@ def write_study(
     study: str,
     ma_may: str,
     accession: str,
+    order: str,
+    stt: int,
     patient_id: str,
     patient_name: str,
     birth: str,
@@ -59,7 +90,9 @@ def write_study(
         study: StudyInstanceUID (the device log's ``STUDY_UID``).
         ma_may: machine code, written as ``DeviceSerialNumber`` (its serial part
             as ``StationName``).
-        accession: ``MA_LK/STT``.
+        accession: ``AccessionNumber`` (see ``accession_number``).
+        order: the claim line ``MA_LK/STT``, written as the placer order number.
+        stt: the line's STT, also the ``StudyID``.
         patient_id: ``MA_BN``.
         patient_name: patient name (synthetic).
         birth: ``yyyymmdd``.
@@ -68,51 +101,6 @@ def write_study(
         end: (date, time) the machine stopped.
         description: the service name.
     """
-    # NOTE: AccessionNumber is SH (16 characters) in DICOM but MA_LK/STT is longer
-    # (MA_LK alone is up to 100); it is written whole so the line can be joined, with
-    # value validation off while this dataset is built (restored afterwards). Readers
-    # see a pydicom length warning for that one field.
-    previous = (
-        config.settings.reading_validation_mode,
-        config.settings.writing_validation_mode,
-    )
-    config.settings.reading_validation_mode = config.IGNORE
-    config.settings.writing_validation_mode = config.IGNORE
-    try:
-        _write(
-            path,
-            group=group,
-            study=study,
-            ma_may=ma_may,
-            accession=accession,
-            patient_id=patient_id,
-            patient_name=patient_name,
-            birth=birth,
-            sex=sex,
-            start=start,
-            end=end,
-            description=description,
-        )
-    finally:
-        config.settings.reading_validation_mode = previous[0]
-        config.settings.writing_validation_mode = previous[1]
-
-
-def _write(
-    path: Path,
-    *,
-    group: str,
-    study: str,
-    ma_may: str,
-    accession: str,
-    patient_id: str,
-    patient_name: str,
-    birth: str,
-    sex: str,
-    start: tuple[str, str],
-    end: tuple[str, str],
-    description: str,
-) -> None:
     sop_class, modality = _SOP[group]
     sop_instance = f"{study}.1.1"
     meta = FileMetaDataset()
@@ -129,9 +117,10 @@ def _write(
     ds.StudyInstanceUID = study
     ds.SeriesInstanceUID = f"{study}.1"
     ds.Modality = modality
-    ds.StationName = ma_may.rsplit(".", maxsplit=1)[-1][:16]
+    ds.StationName = ma_may.rsplit(".", maxsplit=1)[-1][:SH_MAX]
     ds.DeviceSerialNumber = ma_may
     ds.AccessionNumber = accession
+    ds.PlacerOrderNumberImagingServiceRequest = order
     ds.PatientID = patient_id
     ds.PatientName = patient_name.replace(" ", "^", 1)
     ds.PatientBirthDate = birth
@@ -143,7 +132,7 @@ def _write(
     ds.PerformedProcedureStepStartDate, ds.PerformedProcedureStepStartTime = start
     ds.PerformedProcedureStepEndDate, ds.PerformedProcedureStepEndTime = end
     ds.StudyDescription = description[:64]
-    ds.StudyID = accession.rsplit("/", maxsplit=1)[-1]
+    ds.StudyID = str(stt)
     ds.SeriesNumber = 1
     ds.InstanceNumber = 1
     ds.Manufacturer = "giamdinh synthetic"
@@ -159,4 +148,11 @@ def _write(
     ds.save_as(path, enforce_file_format=True)
 
 
-__all__ = ["supported", "write_study"]
+__all__ = [
+    "DICOM_TRUTH_COLUMNS",
+    "DICOM_TRUTH_FILE",
+    "SH_MAX",
+    "accession_number",
+    "supported",
+    "write_study",
+]

@@ -35,7 +35,13 @@ from giamdinh.synth.clinical import (
     Role,
     ServiceInfo,
 )
-from giamdinh.synth.patients import Patient, make_patient
+from giamdinh.synth.patients import (
+    CLASS_STRIDE,
+    Catchments,
+    Patient,
+    Visits,
+    make_patient,
+)
 from giamdinh.synth.province import (
     Facility,
     Machine,
@@ -70,6 +76,8 @@ _REFERENCE = {
 }
 _DAILY_BUDGET = 300.0
 _URGENT = 0.7
+#: Draws from the catchment before a fresh patient is taken instead.
+_PATIENT_TRIES = 12
 _EXAM_ROLE = {
     "02.03": Role.INTERNIST,
     "03.18": Role.PEDIATRICIAN,
@@ -221,7 +229,10 @@ class Builder:
         ]
         classes = sorted({(r.sex, r.ages) for r in RECIPES}, key=str)
         self.patient_class = {c: i for i, c in enumerate(classes)}
-        self.pool = max(50, config.claims // 3)
+        self.facility_no = {f.ma_cskcb: i for i, f in enumerate(province.facilities)}
+        pool = min(max(50, config.claims // 3), CLASS_STRIDE // 2)
+        self.catchments = Catchments([f.weight for f in province.facilities], pool=pool)
+        self.visits = Visits()
         self.clock = 0
 
     # -- choice -----------------------------------------------------------------------
@@ -252,10 +263,25 @@ class Builder:
             return None
         return rng.choices(candidates, weights=[r.weight for r in candidates])[0]
 
-    def patient(self, rng: random.Random, recipe: Recipe) -> Patient:
-        """Draw a patient fitting the recipe from the pool."""
+    def patient(
+        self, rng: random.Random, recipe: Recipe, *, facility: Facility, arrival: int
+    ) -> Patient:
+        """Draw a patient fitting the recipe, free at ``arrival``.
+
+        The patient comes from the facility's catchment (or, for a small share of
+        visits, another facility's) and is not in another episode at that time,
+        nor seen at another facility that day.
+        """
         cls = self.patient_class[(recipe.sex, recipe.ages)]
-        number = cls * 10**6 + rng.randrange(self.pool)
+        where = self.facility_no[facility.ma_cskcb]
+        self.visits.forget_before(arrival // DAY)
+        home = self.catchments.home(rng, where)
+        for _ in range(_PATIENT_TRIES):
+            number = self.catchments.draw(rng, home, cls)
+            if self.visits.free(number, facility=where, arrival=arrival):
+                break
+        else:
+            number = self.catchments.new_patient(cls)
         return make_patient(
             seed=self.seed,
             number=number,
@@ -513,7 +539,9 @@ class Builder:
         anchored: Line | None = None,
     ) -> Episode:
         """Schedule a planned episode and return it (money not yet computed)."""
-        patient = self.patient(rng, recipe)
+        if anchored is not None:
+            arrival = self._anchor_arrival(rng, anchored)
+        patient = self.patient(rng, recipe, facility=facility, arrival=arrival)
         age = patient.age(self.province.month_start)
         department = recipe.department
         if inpatient and age < 16 and department == "K03":  # noqa: PLR2004
@@ -547,8 +575,6 @@ class Builder:
         # Arrival, exam.
         exam: Line | None = None
         admitted_from_emergency = emergency and inpatient
-        if anchored is not None:
-            arrival = self._anchor_arrival(rng, anchored)
         ep.arrival = arrival
         t = arrival + rng.randint(2, 12)
         if not admitted_from_emergency:
@@ -669,7 +695,28 @@ class Builder:
         ep.payment = ep.discharge + rng.randint(1, 20)
         for line in ep.lines:
             line.abnormal = bool(recipe.conclusion) and rng.random() < 0.6  # noqa: PLR2004
+        self.visits.book(
+            patient.number,
+            facility=self.facility_no[facility.ma_cskcb],
+            index=index,
+            end=ep.discharge,
+        )
         return ep
+
+    def settle(self, ep: Episode) -> None:
+        """Record the final end of ``ep`` (after the planted changes) for its patient.
+
+        The end is the latest time any of its lines or drugs is ordered, done or
+        reported, or the discharge, whichever is last.
+        """
+        end = max(
+            [
+                ep.discharge,
+                *(t for x in ep.lines for t in (x.yl, x.th, x.kq)),
+                *(t for d in ep.drugs for t in (d.yl, d.th)),
+            ]
+        )
+        self.visits.settle(ep.patient.number, index=ep.index, end=end)
 
     def _person(self, facility: Facility, macchn: str) -> Practitioner:
         for p in facility.registered:
@@ -693,6 +740,10 @@ class Builder:
     ) -> str:
         if emergency:
             return "2"
+        if facility.tier is Tier.COMMUNE:
+            # QĐ 3276: a visit to a primary-care station is 1.2 whether or not the
+            # patient is registered there (1.1 excludes it), paid 100 %.
+            return "1.2"
         if patient.dkbd == facility.ma_cskcb:
             return "1.1"
         if facility.tier in {Tier.COMMUNE, Tier.DISTRICT}:

@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, cast
 
 from giamdinh.standard.writer import envelope_bytes
-from giamdinh.synth import dicom
+from giamdinh.synth import dicom, variants
 from giamdinh.synth.anomalies import (
     BUSY_DAY_CLAIMS,
     IMPOSSIBLE_DAY_CLAIMS,
@@ -41,6 +41,7 @@ from giamdinh.synth.clinical import (
     Kind,
     Role,
 )
+from giamdinh.synth.dicom import DICOM_TRUTH_COLUMNS, DICOM_TRUTH_FILE
 from giamdinh.synth.episode import Builder, Episode, Label, Line
 from giamdinh.synth.output import (
     GROUND_TRUTH_COLUMNS,
@@ -59,9 +60,16 @@ from giamdinh.synth.province import (
 )
 from giamdinh.synth.records import Clock, claim_records, number_lines
 from giamdinh.synth.streams import stream
+from giamdinh.synth.variants import (
+    VARIANT_NAMES,
+    VARIANT_TRUTH_COLUMNS,
+    VARIANT_TRUTH_FILE,
+    variant_shares,
+)
 
 if TYPE_CHECKING:
     import random
+    from _csv import Writer as CsvWriter
     from pathlib import Path
 
     from giamdinh.synth.config import SynthConfig
@@ -88,6 +96,8 @@ class SynthResult:
     dicom_files: int
     reference_files: int
     facilities: list[str] = field(default_factory=list)
+    #: Files written with each real-world variant (see ``ground_truth_variants.csv``).
+    variants: dict[str, int] = field(default_factory=dict)
 
 
 def day_counts(config: SynthConfig) -> list[int]:
@@ -108,10 +118,15 @@ def day_counts(config: SynthConfig) -> list[int]:
 class Generator:
     """One generation run."""
 
+    _variant_truth: CsvWriter
+    _dicom_truth: CsvWriter
+
     def __init__(self, config: SynthConfig, out: Path) -> None:
         self.config = config
         self.out = out
         self.rates = pattern_rates(config)
+        self.variant_shares = variant_shares(config)
+        self.variant_files = dict.fromkeys(VARIANT_NAMES, 0)
         if config.month < LENT_STOPPED_FROM:
             self.rates["machine_lent_after_stop"] = 0.0
         self.counts = day_counts(config)
@@ -139,9 +154,10 @@ class Generator:
                 self.planned[PATTERNS[code - 1].name] += 1
             elif code == PAIR_SECOND:
                 self.planned["practitioner_two_places"] += 1
-        self.lines = {"XML1": 0, "XML2": 0, "XML3": 0, "XML4": 0, "XML5": 0}
+        self.lines = dict.fromkeys(("XML1", "XML2", "XML3", "XML4", "XML5", "XML7"), 0)
         self.files = 0
         self.dicom_written = 0
+        self._any_variant = any(self.variant_shares.values())
         self._buffers: dict[str, list[ClaimRecords]] = {}
         self._buffer_day: dict[str, str] = {}
         self._file_no: dict[str, int] = {}
@@ -234,45 +250,25 @@ class Generator:
         out.mkdir(parents=True, exist_ok=True)
         reference_files = write_reference(self.province, out / "reference")
         logs = DeviceLogs(out / "device_logs")
-        truth_path = out / "ground_truth.csv"
-        with truth_path.open("w", encoding="utf-8", newline="") as handle:
+        with (
+            (out / "ground_truth.csv").open(
+                "w", encoding="utf-8", newline=""
+            ) as handle,
+            (out / VARIANT_TRUTH_FILE).open(
+                "w", encoding="utf-8", newline=""
+            ) as variant_handle,
+            (out / DICOM_TRUTH_FILE).open("w", encoding="utf-8", newline="") as dcm,
+        ):
             truth = csv.writer(handle, lineterminator="\n")
             truth.writerow(GROUND_TRUTH_COLUMNS)
-            index = 0
-            for day, count in enumerate(self.counts):
-                arrivals = self._arrivals(day, count)
-                for minute, emergency in arrivals:
-                    code = self.plan[index]
-                    if code == PAIR_SECOND:
-                        second = self._pending_second
-                        self._pending_second = None
-                        if second is not None:
-                            self._emit(second, truth, logs)
-                        else:
-                            self._emit(
-                                self._clean(index, minute, emergency=emergency),
-                                truth,
-                                logs,
-                            )
-                        index += 1
-                        continue
-                    self.builder.clock = minute + day * 1440
-                    overlap = PATTERN_CODE["machine_overlap"]
-                    if code == 0 and self._owed_overlaps:
-                        code = overlap  # a failed overlap moves to the next clean claim
-                    ep = self._claim(
-                        index, day * 1440 + minute, emergency=emergency, code=code
-                    )
-                    if code == overlap:
-                        kept = any(x.pattern == "machine_overlap" for x in ep.labels)
-                        late = self.plan[index] == 0
-                        self._owed_overlaps += (0 if kept else 1) - (1 if late else 0)
-                    self._emit(ep, truth, logs)
-                    index += 1
-            self._facility_rows(truth)
-        logs.flush()
-        for ma_cskcb in sorted(self._buffers):
-            self._flush(ma_cskcb)
+            self._variant_truth = csv.writer(variant_handle, lineterminator="\n")
+            self._variant_truth.writerow(VARIANT_TRUTH_COLUMNS)
+            self._dicom_truth = csv.writer(dcm, lineterminator="\n")
+            self._dicom_truth.writerow(DICOM_TRUTH_COLUMNS)
+            self._generate(truth, logs)
+            logs.flush()
+            for ma_cskcb in sorted(self._buffers):
+                self._flush(ma_cskcb)
         result = SynthResult(
             out=out,
             claims=self.config.claims,
@@ -284,9 +280,45 @@ class Generator:
             dicom_files=self.dicom_written,
             reference_files=reference_files,
             facilities=[f.ma_cskcb for f in self.province.facilities],
+            variants=self.variant_files,
         )
         self._manifest(result)
         return result
+
+    def _generate(self, truth: CsvWriter, logs: DeviceLogs) -> None:
+        """Build and emit every claim in order of arrival."""
+        index = 0
+        for day, count in enumerate(self.counts):
+            arrivals = self._arrivals(day, count)
+            for minute, emergency in arrivals:
+                code = self.plan[index]
+                if code == PAIR_SECOND:
+                    second = self._pending_second
+                    self._pending_second = None
+                    if second is not None:
+                        self._emit(second, truth, logs)
+                    else:
+                        self._emit(
+                            self._clean(index, minute, emergency=emergency),
+                            truth,
+                            logs,
+                        )
+                    index += 1
+                    continue
+                self.builder.clock = minute + day * 1440
+                overlap = PATTERN_CODE["machine_overlap"]
+                if code == 0 and self._owed_overlaps:
+                    code = overlap  # a failed overlap moves to the next clean claim
+                ep = self._claim(
+                    index, day * 1440 + minute, emergency=emergency, code=code
+                )
+                if code == overlap:
+                    kept = any(x.pattern == "machine_overlap" for x in ep.labels)
+                    late = self.plan[index] == 0
+                    self._owed_overlaps += (0 if kept else 1) - (1 if late else 0)
+                self._emit(ep, truth, logs)
+                index += 1
+        self._facility_rows(truth)
 
     def _arrivals(self, day: int, count: int) -> list[tuple[int, bool]]:
         rng = stream(self.config.seed, "day", day)
@@ -797,8 +829,9 @@ class Generator:
 
     # -- writing ----------------------------------------------------------------------
 
-    def _emit(self, ep: Episode, truth: csv._writer, logs: DeviceLogs) -> None:  # type: ignore[name-defined]
+    def _emit(self, ep: Episode, truth: CsvWriter, logs: DeviceLogs) -> None:
         rng = stream(self.config.seed, "records", ep.index)
+        self.builder.settle(ep)
         number_lines(ep)
         records = claim_records(ep, self.clock, rng)
         for table, rows in records.items():
@@ -840,12 +873,18 @@ class Generator:
         folder = self.out / "dicom"
         folder.mkdir(parents=True, exist_ok=True)
         p = ep.patient
+        name = f"{ep.ma_lk}_{line.stt}.dcm"
+        accession = dicom.accession_number(
+            yymm=f"{self.config.month:%y%m}", claim=ep.index, stt=line.stt
+        )
         dicom.write_study(
-            folder / f"{ep.ma_lk}_{line.stt}.dcm",
+            folder / name,
             group=line.group,
             study=uid,
             ma_may=line.ma_may,
-            accession=f"{ep.ma_lk}/{line.stt}",
+            accession=accession,
+            order=f"{ep.ma_lk}/{line.stt}",
+            stt=line.stt,
             patient_id=p.ma_bn,
             patient_name=p.name,
             birth=p.birth.strftime("%Y%m%d"),
@@ -853,6 +892,9 @@ class Generator:
             start=self.clock.dicom(line.log[0]),
             end=self.clock.dicom(line.log[1]),
             description=line.name,
+        )
+        self._dicom_truth.writerow(
+            (f"dicom/{name}", accession, uid, ep.ma_lk, line.stt, line.ma_may)
         )
         self.dicom_written += 1
 
@@ -880,12 +922,40 @@ class Generator:
             name = f"{code}_{self.config.month:%Y%m}_{number:05d}.xml"
             for i, claim in enumerate(buffer, start=1):
                 claim["XML1"][0]["STT"] = str(i)
-        data = envelope_bytes(buffer, ma_cskcb=code, ngay_lap=self._buffer_day[code])
+        ngay_lap = self._buffer_day[code]
+        data = self._variant_file(buffer, code=code, name=name, ngay_lap=ngay_lap)
+        if data is None:
+            data = envelope_bytes(buffer, ma_cskcb=code, ngay_lap=ngay_lap)
         (folder / name).write_bytes(data)
         self.files += 1
         buffer.clear()
 
-    def _facility_rows(self, truth: csv._writer) -> None:  # type: ignore[name-defined]
+    def _variant_file(
+        self, buffer: list[ClaimRecords], *, code: str, name: str, ngay_lap: str
+    ) -> bytes | None:
+        """Write a file with its real-world variants and label them, if it has any.
+
+        Returns:
+            The file's bytes, or ``None`` when it is written as the clean writer does.
+        """
+        if not self._any_variant:
+            return None
+        chosen = variants.choose(
+            self.variant_shares, seed=self.config.seed, ma_cskcb=code, name=name
+        )
+        if not chosen:
+            return None
+        file = f"claims/{code}/{name}"
+        rows = variants.file_labels(chosen, file=file)
+        rows += variants.apply_content(buffer, chosen, seed=self.config.seed, file=file)
+        self._variant_truth.writerows(rows)
+        for variant in {row[4] for row in rows}:
+            self.variant_files[variant] += 1
+        return variants.envelope_bytes(
+            buffer, ma_cskcb=code, ngay_lap=ngay_lap, chosen=chosen
+        )
+
+    def _facility_rows(self, truth: CsvWriter) -> None:
         f = self.volume_facility
         if f is not None and self.labels["volume_outlier"]:
             truth.writerow(
@@ -913,6 +983,11 @@ class Generator:
             "rates": {k: round(v, 6) for k, v in sorted(self.rates.items())},
             "planned": result.planned,
             "labels": result.labels,
+            "variant_share": c.variant_share,
+            "variant_shares": {
+                k: round(v, 6) for k, v in sorted(self.variant_shares.items())
+            },
+            "variants": result.variants,
             "counts": {
                 "files": result.files,
                 "lines": result.lines,

@@ -58,6 +58,10 @@ class Tier(StrEnum):
     PRIVATE = "private"
 
 
+#: Province code of the central hospital: it is seated in Hà Nội (01), as most
+#: central hospitals are, and takes the province's referrals. Its ``MA_CSKCB`` starts
+#: with a zero, so the leading zero is exercised from the files to the reports.
+CENTRAL_PROVINCE = "01"
 _TIER_ORDER = (Tier.CENTRAL, Tier.PROVINCIAL, Tier.DISTRICT, Tier.COMMUNE, Tier.PRIVATE)
 _TIER_CYCLE = (Tier.DISTRICT, Tier.COMMUNE, Tier.COMMUNE, Tier.PRIVATE, Tier.DISTRICT)
 TIER_WEIGHT = {
@@ -473,7 +477,8 @@ class ProvinceBuilder:
             Tier.PRIVATE: 300,
         }[tier]
         offset = {Tier.CENTRAL: 1, Tier.PROVINCIAL: 10}.get(tier, 0)
-        ma_cskcb = f"{self.code}{block + offset + number:03d}"
+        prefix = CENTRAL_PROVINCE if tier is Tier.CENTRAL else self.code
+        ma_cskcb = f"{prefix}{block + offset + number:03d}"
         place = _PLACES[(block + number) % len(_PLACES)]
         name = f"{_TIER_NAME[tier]} {place}"
         if tier in {Tier.CENTRAL, Tier.PROVINCIAL} and number > 1:
@@ -812,6 +817,7 @@ def can_do(facility: Facility, code: str) -> bool:
 
 
 __all__ = [
+    "CENTRAL_PROVINCE",
     "LENT_PAID_FROM",
     "LENT_STOPPED_FROM",
     "TIER_WEIGHT",

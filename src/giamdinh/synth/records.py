@@ -242,7 +242,8 @@ def claim_records(ep: Episode, clock: Clock, rng: random.Random) -> ClaimRecords
         t_bncct=sums["bncct"],
         t_bhtt=sums["bh"] - sums["bncct"],
     )
-    records: ClaimRecords = {"XML1": [_xml1(ep, clock, totals)]}
+    xml1 = _xml1(ep, clock, totals)
+    records: ClaimRecords = {"XML1": [xml1]}
     if xml2:
         records["XML2"] = xml2
     records["XML3"] = xml3
@@ -259,6 +260,8 @@ def claim_records(ep: Episode, clock: Clock, rng: random.Random) -> ClaimRecords
             }
             for i, n in enumerate(ep.notes, start=1)
         ]
+    if ep.inpatient:
+        records["XML7"] = [_xml7(ep, clock, xml1)]
     _ = p
     return records
 
@@ -330,6 +333,29 @@ def _xml1(ep: Episode, clock: Clock, totals: Totals) -> dict[str, str]:
         "CAN_NANG": weight,
         "MA_HSBA": f"{'BA' if inpatient else 'KB'}{ep.ma_lk[-11:]}",
         "MA_TTDV": f.head_bhxh,
+    }
+
+
+def _xml7(ep: Episode, clock: Clock, xml1: dict[str, str]) -> dict[str, str]:
+    """Return the discharge paper (giấy ra viện) of an inpatient stay.
+
+    The treating doctor signs for the head of department (``MA_BS``, ``TEN_BS``).
+    """
+    doctor = ep.treating
+    return {
+        "MA_LK": ep.ma_lk,
+        "SO_LUU_TRU": xml1["MA_HSBA"],
+        "MA_YTE": xml1["MA_BN"],
+        "MA_KHOA_RV": ep.department,
+        "NGAY_VAO": xml1["NGAY_VAO"],
+        "NGAY_RA": xml1["NGAY_RA"],
+        "MA_DINH_CHI_THAI": "0",
+        "CHAN_DOAN_RV": xml1["CHAN_DOAN_RV"],
+        "PP_DIEUTRI": xml1["PP_DIEU_TRI"],
+        "MA_TTDV": xml1["MA_TTDV"],
+        "MA_BS": doctor.bhxh,
+        "TEN_BS": doctor.name,
+        "NGAY_CT": clock.compact_date(ep.discharge),
     }
 
 
