@@ -264,8 +264,9 @@ def choose(
 def optional_fields() -> dict[str, frozenset[str]]:
     """Return the fields of each table that the portal never requires.
 
-    A field is optional when its ``required`` cell in the portal's sheet (after the
-    project's overrides) is blank: neither ``x`` nor a condition.
+    A field is optional when its ``required`` cell in the portal's sheet is blank
+    (neither ``x`` nor a condition), or when an open-ended row of
+    ``reception_requirements.csv`` in force since QĐ 4750 makes it optional.
     """
 
     # NOTE: read from the sheet reception uses, not through
@@ -275,14 +276,21 @@ def optional_fields() -> dict[str, frozenset[str]]:
         text = resources.files("giamdinh.standard").joinpath("data", name)
         return list(csv.DictReader(io.StringIO(text.read_text(encoding="utf-8"))))
 
-    overrides = {
-        (r["table"], r["field"].strip()): r["required"]
-        for r in rows("portal_overrides.csv")
+    # A dated requirement counts when it holds for every claim the generator
+    # writes: optional from QĐ 4750 on, open-ended (MAHUYEN_CU_TRU, optional only
+    # from 01/07/2025, stays required for earlier claims).
+    dated = {
+        (r["table"], r["field"].strip()): r["requirement"].strip()
+        for r in rows("reception_requirements.csv")
+        if r["valid_from"] <= "2024-01-01" and not r["valid_to"].strip()
     }
     optional: dict[str, set[str]] = {table: set() for table in TABLES}
     for r in rows("portal_ctn_qd4750.csv"):
         key = (r["table"], r["field"].strip())
-        if r["table"] in optional and not overrides.get(key, r["required"]).strip():
+        if r["table"] not in optional:
+            continue
+        cell = dated.get(key)
+        if cell == "optional" or (cell is None and not r["required"].strip()):
             optional[r["table"]].add(key[1])
     return {table: frozenset(names) for table, names in optional.items()}
 
