@@ -39,17 +39,15 @@ if TYPE_CHECKING:
     from giamdinh.synth.config import SynthConfig
     from giamdinh.synth.records import ClaimRecords
 
-#: The reader refuses ``xmlns:xsi`` with a space in the URI (libxml2 rejects it);
-#: the fix that accepts it with an information note is being made. Flip to True
-#: once it is merged: ``xsi_space_namespace`` then gets its default share.
-READER_ACCEPTS_XSI_SPACE = False
-#: Reception requires ``MAHUYEN_CU_TRU`` (RC101); the fix that makes it optional for
-#: episodes ending from 01/07/2025 is being made. Flip to True once it is merged.
-RECEPTION_ALLOWS_NO_DISTRICT = False
-#: Reception requires ``TEN_CHI_SO`` on every XML4 row (RC101, as the portal sheet
-#: marks it), while the portal accepts imaging results without it. Flip to True once
-#: reception accepts it.
-RECEPTION_ALLOWS_UNNAMED_IMAGING = False
+#: The reader accepts ``xmlns:xsi`` with a space in the URI (``IN043``, info), so
+#: ``xsi_space_namespace`` has its default share.
+READER_ACCEPTS_XSI_SPACE = True
+#: Reception makes ``MAHUYEN_CU_TRU`` optional for episodes ending from 01/07/2025
+#: (``reception_requirements.csv``).
+RECEPTION_ALLOWS_NO_DISTRICT = True
+#: Reception makes ``TEN_CHI_SO`` optional (QĐ 4750, XML4 item 5): imaging results
+#: carry their text in ``MO_TA``/``KET_LUAN``.
+RECEPTION_ALLOWS_UNNAMED_IMAGING = True
 
 #: District-level units were abolished on 01/07/2025 (two-level local government):
 #: an episode ending that day or later may have no ``MAHUYEN_CU_TRU``.
