@@ -386,8 +386,11 @@ def with_causes(findings: pa.Table, causes: Mapping[str, str]) -> pa.Table:
     of a rule is its check family (``Rule.family``); a rule without one is its
     own cause.
     """
-    ids = findings.column("rule_id").to_pylist()
-    cause = pa.array([causes.get(i, i) for i in ids], pa.string())
+    ids = findings.column("rule_id")
+    keys = pa.array(list(causes), pa.string())
+    at = pc.index_in(ids, value_set=keys)
+    named = pc.take(pa.array(list(causes.values()), pa.string()), at)
+    cause = pc.if_else(pc.is_null(at), ids, named)
     if "cause" in findings.column_names:
         findings = findings.drop_columns(["cause"])
     return findings.append_column("cause", cause)
