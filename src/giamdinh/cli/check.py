@@ -21,11 +21,6 @@ if TYPE_CHECKING:
     from giamdinh.services.check_model import CheckOutput, ClaimOut
 
 
-def _console() -> Console:
-    """A console sized by the terminal (or ``COLUMNS``) at the time of the call."""
-    return console()
-
-
 FAIL_LEVELS = ("refuse", "adjust", "review", "info", "never")
 FORMATS = ("table", "json", "xlsx")
 
@@ -79,7 +74,7 @@ def _print_claim(claim: ClaimOut, *, wide: bool, width: int, out: Console) -> No
 
 
 def _print_text(output: CheckOutput, *, wide: bool) -> None:
-    out = _console()
+    out = console()  # sized by the terminal (or COLUMNS) at this call
     width = out.width
     for file in output.files:
         if not file.errors and file.status == "ok":

@@ -45,6 +45,7 @@ from giamdinh.services.check_model import (
     ReferenceOut,
     ReferenceProblemOut,
     TotalsOut,
+    money_json,
 )
 
 if TYPE_CHECKING:
@@ -361,8 +362,6 @@ def _problem(finding: Finding) -> ProblemOut:
 def _evidence_json(
     evidence: Mapping[str, Any],
 ) -> dict[str, str | int | float | bool | None]:
-    from giamdinh.services.check_model import money_json  # noqa: PLC0415
-
     out: dict[str, str | int | float | bool | None] = {}
     for key, value in evidence.items():
         if isinstance(value, Decimal):
