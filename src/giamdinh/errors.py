@@ -35,3 +35,7 @@ class StoreError(GiamdinhError):
 
 class TransitionError(GiamdinhError):
     """A workflow transition that the state machine does not allow."""
+
+
+class ConflictError(GiamdinhError):
+    """Someone else changed a record since it was read (optimistic locking)."""

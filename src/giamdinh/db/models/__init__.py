@@ -5,6 +5,6 @@ autogenerate and the models-vs-migrations test need the complete set). A module
 adding tables creates ``giamdinh/db/models/<module>.py`` and imports it here.
 """
 
-from giamdinh.db.models import norms
+from giamdinh.db.models import norms, review
 
-__all__ = ["norms"]
+__all__ = ["norms", "review"]
