@@ -24,6 +24,17 @@ class Settings(BaseSettings):
         default="sqlite:///giamdinh.db",
         description="SQLAlchemy URL of the operational store (cases, norms, audit).",
     )
+    attachments_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Folder of the files attached to review cases; by default beside the"
+            " SQLite database (`<name>.attachments`), else `attachments`."
+        ),
+    )
+    max_attachment_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        description="Largest file accepted as evidence in a review case, in bytes.",
+    )
     max_file_bytes: int = Field(
         default=256 * 1024 * 1024,
         description="Largest claim file accepted, in bytes; larger files are refused.",

@@ -89,6 +89,14 @@ def append(
     return entry
 
 
+def entries(session: Session, case_code: str | None = None) -> list[ReviewAudit]:
+    """Return the log's entries (of one case, when given), oldest first."""
+    query = select(ReviewAudit).order_by(ReviewAudit.id)
+    if case_code is not None:
+        query = query.where(ReviewAudit.case_code == case_code)
+    return list(session.scalars(query))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChainReport:
     """What ``verify`` found: entries checked and the first broken one, if any."""
@@ -133,4 +141,12 @@ def verify(session: Session) -> ChainReport:
     return ChainReport(entries=count)
 
 
-__all__ = ["GENESIS", "ChainReport", "append", "canonical", "entry_hash", "verify"]
+__all__ = [
+    "GENESIS",
+    "ChainReport",
+    "append",
+    "canonical",
+    "entries",
+    "entry_hash",
+    "verify",
+]

@@ -147,7 +147,11 @@ def users(session: Session) -> list[ReviewUser]:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LineSpec:
-    """A claim line to put in a case, with its automated decision and findings."""
+    """A claim line to put in a case, with its automated decision and findings.
+
+    Its stake is the amount held under review when there is one, else (a lead's
+    line the automated assessment let through) the amount found payable.
+    """
 
     ma_lk: str
     tbl: str
@@ -175,7 +179,6 @@ class CaseSpec:
         key: the grouping it comes from; opening the same key twice opens nothing.
         origin: ``findings`` or ``lead``.
         source: the rule, lead code or run it comes from.
-        stake_kind: ``under_review`` (findings) or ``payable`` (a lead).
         evidence: what stands behind it (a lead's arithmetic and numbers; device
             and execution times stay evidence, never a ground).
     """
@@ -189,7 +192,6 @@ class CaseSpec:
     period_start: date
     period_end: date
     received_on: date
-    stake_kind: str
     lines: tuple[LineSpec, ...]
     evidence: dict[str, Any] = field(default_factory=dict)
 
@@ -260,7 +262,8 @@ def open_case(
         updated_by=by.username,
     )
     for line in lines:
-        stake = line.under_review if spec.stake_kind == "under_review" else line.payable
+        kind = "under_review" if line.under_review > 0 else "payable"
+        stake = line.under_review if kind == "under_review" else line.payable
         case.lines.append(
             ReviewLine(
                 line_key=line.key,
@@ -270,7 +273,7 @@ def open_case(
                 code=line.code,
                 service_date=line.service_date,
                 claimed=line.claimed,
-                stake_kind=spec.stake_kind,
+                stake_kind=kind,
                 stake=stake,
                 auto_payable=line.payable,
                 auto_refused=line.refused,

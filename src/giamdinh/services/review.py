@@ -1,0 +1,967 @@
+"""Use cases of joint verification: open cases from a run, act on them, report.
+
+Cases are opened from the newest assessment run of a claim store (every line
+whose money is held under review, grouped by facility × rule × month or one case
+per claim) and from the store's inspection leads (one lead, one case per facility
+it names). Decisions live in the operational store; ``review_position`` lays them
+over the run's automated decisions, so the money moved from "under review" to
+payable, refused or adjusted shows beside the automated figures, which stay as
+they were.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+
+from giamdinh.config import get_settings
+from giamdinh.db import make_engine, make_session_factory, session_scope, upgrade
+from giamdinh.db.migrate import current_revision, head_revision
+from giamdinh.errors import ConfigError
+from giamdinh.review import audit, cases
+from giamdinh.review.workflow import Actor, CaseState, Role, allowed_actions
+from giamdinh.services.assessment import latest_run
+from giamdinh.store import ClaimStore
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from sqlalchemy.orm import Session
+
+    from giamdinh.db.models.review import (
+        ReviewAttachment,
+        ReviewCase,
+        ReviewDecision,
+        ReviewMeeting,
+    )
+    from giamdinh.review.deadlines import Deadline
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+ZERO = Decimal(0)
+GROUPINGS = ("rule-month", "claim")
+
+
+def today_vn() -> date:
+    """Return today's date in Viet Nam."""
+    return datetime.now(tz=VIETNAM).date()
+
+
+def _url(database_url: str | None) -> str:
+    return database_url or get_settings().database_url
+
+
+def attachments_dir(database_url: str | None = None) -> Path:
+    """Return the folder of attached files for a database (see ``Settings``)."""
+    settings = get_settings()
+    if settings.attachments_dir is not None:
+        return settings.attachments_dir
+    url = make_url(_url(database_url))
+    if url.get_backend_name() == "sqlite" and url.database:
+        db = Path(url.database)
+        return db.with_name(db.name + ".attachments")
+    return Path("attachments")
+
+
+@contextmanager
+def review_session(database_url: str | None = None) -> Iterator[Session]:
+    """Open a session on the operational store, migrated to the newest schema."""
+    url = _url(database_url)
+    engine = make_engine(url)
+    try:
+        if current_revision(engine) != head_revision():
+            upgrade(engine)
+        with session_scope(make_session_factory(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _has_review_tables(database_url: str) -> bool:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and (
+        not url.database or not Path(url.database).is_file()
+    ):
+        return False
+    engine = make_engine(database_url)
+    try:
+        return inspect(engine).has_table("review_case")
+    finally:
+        engine.dispose()
+
+
+# ------------------------------------------------------------------ opening
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpenResult:
+    """What opening cases did."""
+
+    opened: tuple[str, ...]
+    lines: int
+    stake: Decimal
+    already_in_case: int
+    without_lines: int
+    source: str
+
+
+def _rule_info() -> dict[str, Any]:
+    from giamdinh.rules.registry import load_rule_set  # noqa: PLC0415
+
+    return {r.id: r for r in load_rule_set()}
+
+
+def _received(store_dir: Path) -> dict[str, date]:
+    """Return, per current claim, the day (in Viet Nam) the store received it."""
+    con = ClaimStore.open(store_dir, create=False).connect()
+    try:
+        rows = con.execute(
+            "select ma_lk, min(ingested_at) from claims group by 1"
+        ).fetchall()
+    finally:
+        con.close()
+    return {r[0]: r[1].astimezone(VIETNAM).date() for r in rows if r[1] is not None}
+
+
+def _run_tables(folder: Path) -> dict[str, pa.Table]:
+    return {
+        name: pq.read_table(folder / f"{name}.parquet")
+        for name in ("lines", "claims", "findings")
+    }
+
+
+def _line_rows(con: duckdb.DuckDBPyConnection, where: str) -> list[dict[str, Any]]:
+    cursor = con.execute(
+        f"""
+        select l.ma_lk, l.tbl, l.stt, l.code, l.service_date, l.claimed, l.payable,
+               l.refused, l.adjusted, l.under_review, c.ma_cskcb
+        from lines as l join claims as c using (ma_lk)
+        where {where}
+        order by c.ma_cskcb, l.ma_lk, l.tbl, l.stt
+        """  # noqa: S608 - fixed conditions written here
+    )
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _findings_by_line(
+    findings: pa.Table, rules: dict[str, Any]
+) -> tuple[
+    dict[tuple[str, str, int], list[dict[str, Any]]], dict[str, list[dict[str, Any]]]
+]:
+    per_line: dict[tuple[str, str, int], list[dict[str, Any]]] = defaultdict(list)
+    per_claim: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in findings.to_pylist():
+        rule = rules.get(row["rule_id"])
+        item = {
+            "rule_id": row["rule_id"],
+            "rule_version": row["rule_version"],
+            "severity": row["severity"],
+            "amount": str(row["amount"]) if row["amount"] is not None else None,
+            "title": rule.title if rule else row["rule_id"],
+            "title_en": rule.title_en if rule else row["rule_id"],
+            "basis": [b.cite() for b in rule.basis] if rule else [],
+            "time_evidence": bool(rule and any(e.is_time for e in rule.evidence)),
+            "evidence": json.loads(row["evidence"]) if row["evidence"] else {},
+        }
+        if row["tbl"] is None:
+            per_claim[row["ma_lk"]].append(item)
+        else:
+            per_line[(row["ma_lk"], row["tbl"], int(row["stt"]))].append(item)
+    return per_line, per_claim
+
+
+def _primary_rule(line_f: list[dict[str, Any]], claim_f: list[dict[str, Any]]) -> str:
+    for group, severities in ((line_f, {"review"}), (claim_f, {"review", "adjust"})):
+        held = sorted(f["rule_id"] for f in group if f["severity"] in severities)
+        if held:
+            return str(held[0])
+    return "REVIEW"
+
+
+def _spec_line(row: dict[str, Any], found: list[dict[str, Any]]) -> cases.LineSpec:
+    return cases.LineSpec(
+        ma_lk=row["ma_lk"],
+        tbl=row["tbl"],
+        stt=int(row["stt"]),
+        code=row["code"],
+        service_date=row["service_date"],
+        claimed=Decimal(row["claimed"]),
+        payable=Decimal(row["payable"]),
+        refused=Decimal(row["refused"]),
+        adjusted=Decimal(row["adjusted"]),
+        under_review=Decimal(row["under_review"]),
+        findings=tuple(found),
+    )
+
+
+def _open_all(
+    session: Session, specs: list[cases.CaseSpec], by: Actor, source: str
+) -> OpenResult:
+    taken = cases.taken_lines(
+        session, (line.key for spec in specs for line in spec.lines)
+    )
+    opened: list[str] = []
+    lines = 0
+    stake = ZERO
+    for spec in specs:
+        case = cases.open_case(session, spec, by, taken=taken)
+        if case is not None:
+            opened.append(case.code)
+            lines += len(case.lines)
+            stake += sum((ln.stake for ln in case.lines), ZERO)
+    return OpenResult(
+        opened=tuple(opened),
+        lines=lines,
+        stake=stake,
+        already_in_case=0,
+        without_lines=0,
+        source=source,
+    )
+
+
+def open_from_findings(
+    store_dir: Path,
+    *,
+    user: str,
+    database_url: str | None = None,
+    run: str | None = None,
+    grouping: str = "rule-month",
+    received_on: date | None = None,
+) -> OpenResult:
+    """Open a case for every group of lines held under review in a run.
+
+    Args:
+        store_dir: the claim store.
+        user: who opens them (an assessor or supervisor).
+        database_url: the operational store (settings by default).
+        run: the assessment run (newest by default).
+        grouping: ``rule-month`` (facility × rule × month of service) or
+            ``claim`` (one case per claim).
+        received_on: the day the data was received, if not the store's own
+            ingest day of each claim (the legal clock starts there).
+
+    Raises:
+        ConfigError: no run, an unknown grouping, or the user may not open cases.
+    """
+    if grouping not in GROUPINGS:
+        msg = (
+            f"cách nhóm {grouping!r} không có; chọn {', '.join(GROUPINGS)} / "
+            "unknown grouping"
+        )
+        raise ConfigError(msg)
+    folder = latest_run(store_dir) if run is None else store_dir / "assessments" / run
+    tables = _run_tables(folder)
+    rules = _rule_info()
+    per_line, per_claim = _findings_by_line(tables["findings"], rules)
+    received = _received(store_dir)
+    con = duckdb.connect()
+    try:
+        con.register("lines", tables["lines"])
+        con.register("claims", tables["claims"])
+        rows = _line_rows(con, "l.under_review > 0")
+        held_claims = con.execute(
+            "select count(*) from claims where under_review > 0 and ma_lk not in "
+            "(select ma_lk from lines)"
+        ).fetchone()
+    finally:
+        con.close()
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        line_f = per_line.get((row["ma_lk"], row["tbl"], int(row["stt"])), [])
+        claim_f = per_claim.get(row["ma_lk"], [])
+        row["findings"] = line_f + claim_f
+        rule_id = _primary_rule(line_f, claim_f)
+        day = row["service_date"]
+        month = f"{day:%Y-%m}" if day else "unknown"
+        key: tuple[str, ...] = (
+            ("rule", rule_id, row["ma_cskcb"], month)
+            if grouping == "rule-month"
+            else ("claim", row["ma_lk"], row["ma_cskcb"], month)
+        )
+        groups[key].append(row)
+    specs: list[cases.CaseSpec] = []
+    for key, members in groups.items():
+        kind, subject, facility, month = key
+        days = [m["service_date"] for m in members if m["service_date"] is not None]
+        start = min(days) if days else date(1970, 1, 1)
+        end = max(days) if days else start
+        got = [received[m["ma_lk"]] for m in members if m["ma_lk"] in received]
+        clock = received_on or (min(got) if got else today_vn())
+        if kind == "rule":
+            rule = rules.get(subject)
+            title = rule.title if rule else subject
+            title_en = rule.title_en if rule else subject
+            name_vi = f"{subject} — {title} — cơ sở {facility}, tháng {month}"
+            name_en = f"{subject} — {title_en} — facility {facility}, {month}"
+        else:
+            name_vi = f"Hồ sơ {subject} — cơ sở {facility}"
+            name_en = f"Claim {subject} — facility {facility}"
+        specs.append(
+            cases.CaseSpec(
+                key="|".join(key),
+                origin="findings",
+                source=f"{subject}@{folder.name}" if kind == "rule" else folder.name,
+                title=name_vi,
+                title_en=name_en,
+                ma_cskcb=facility,
+                period_start=start,
+                period_end=end,
+                received_on=clock,
+                lines=tuple(_spec_line(m, m["findings"]) for m in members),
+                evidence={"run": folder.name},
+            )
+        )
+    with review_session(database_url) as session:
+        by = cases.actor(session, user)
+        result = _open_all(session, specs, by, source=folder.name)
+    return OpenResult(
+        opened=result.opened,
+        lines=result.lines,
+        stake=result.stake,
+        already_in_case=len(rows) - result.lines,
+        without_lines=int(held_claims[0]) if held_claims else 0,
+        source=folder.name,
+    )
+
+
+def open_from_leads(
+    store_dir: Path,
+    *,
+    user: str,
+    database_url: str | None = None,
+    run: str | None = None,
+    received_on: date | None = None,
+    codes: Sequence[str] = (),
+) -> OpenResult:
+    """Open a case for every inspection lead (per facility it names).
+
+    A lead's lines are matched to the run's line decisions; a line already in a
+    case stays there. The lead's message, arithmetic and numbers are the case's
+    evidence: machine and execution times are evidence, never a ground.
+
+    Raises:
+        ConfigError: no run or no leads computed for the store.
+    """
+    from giamdinh.services.signals import load_leads  # noqa: PLC0415
+
+    folder = latest_run(store_dir) if run is None else store_dir / "assessments" / run
+    tables = _run_tables(folder)
+    leads = load_leads(store_dir).to_pylist()
+    if codes:
+        leads = [lead for lead in leads if lead["code"] in set(codes)]
+    received = _received(store_dir)
+    con = duckdb.connect()
+    try:
+        con.register("lines", tables["lines"])
+        con.register("claims", tables["claims"])
+        rows = _line_rows(con, "true")
+    finally:
+        con.close()
+    by_line = {(r["ma_lk"], int(r["stt"])): r for r in rows if r["tbl"] == "XML3"}
+    specs: list[cases.CaseSpec] = []
+    wanted = 0
+    for lead in leads:
+        members = [
+            by_line[(ref["ma_lk"], int(ref["stt"]))]
+            for ref in lead["lines"] or ()
+            if (ref["ma_lk"], int(ref["stt"])) in by_line
+        ]
+        wanted += len(members)
+        per_facility: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for m in members:
+            per_facility[m["ma_cskcb"]].append(m)
+        evidence = {
+            "lead_id": lead["lead_id"],
+            "code": lead["code"],
+            "name": lead["name"],
+            "message": lead["message"],
+            "message_en": lead["message_en"],
+            "arithmetic": lead["arithmetic"],
+            "numbers": json.loads(lead["evidence"]) if lead["evidence"] else {},
+            "practitioner": lead["practitioner"],
+            "machine": lead["machine"],
+            "n_lines": lead["n_lines"],
+            "score": lead["score"],
+            "ground": "evidence only: a lead is never a refusal ground",
+        }
+        for facility, lines in per_facility.items():
+            got = [received[m["ma_lk"]] for m in lines if m["ma_lk"] in received]
+            specs.append(
+                cases.CaseSpec(
+                    key=f"lead|{lead['lead_id']}|{facility}",
+                    origin="lead",
+                    source=lead["code"],
+                    title=f"{lead['code']} — {lead['message']}",
+                    title_en=f"{lead['code']} — {lead['message_en']}",
+                    ma_cskcb=facility,
+                    period_start=lead["period_start"],
+                    period_end=lead["period_end"],
+                    received_on=received_on or (min(got) if got else today_vn()),
+                    lines=tuple(_spec_line(m, []) for m in lines),
+                    evidence=evidence,
+                )
+            )
+    with review_session(database_url) as session:
+        by = cases.actor(session, user)
+        result = _open_all(session, specs, by, source="leads")
+    return OpenResult(
+        opened=result.opened,
+        lines=result.lines,
+        stake=result.stake,
+        already_in_case=wanted - result.lines,
+        without_lines=0,
+        source="leads",
+    )
+
+
+# ------------------------------------------------------------------ reading
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseRow:
+    """One case in a list: where it stands, its money and its running deadline."""
+
+    code: str
+    state: CaseState
+    ma_cskcb: str
+    origin: str
+    source: str
+    title: str
+    title_en: str
+    assignee: str | None
+    round: int
+    lines: int
+    stake: Decimal
+    open: Decimal
+    deadline: Deadline | None
+    overdue: bool
+    version: int
+
+
+def _row(session: Session, case: ReviewCase, today: date) -> CaseRow:
+    money = cases.case_money(session, case)
+    running = cases.next_deadline(case)
+    return CaseRow(
+        code=case.code,
+        state=CaseState(case.state),
+        ma_cskcb=case.ma_cskcb,
+        origin=case.origin,
+        source=case.source,
+        title=case.title,
+        title_en=case.title_en,
+        assignee=case.assignee,
+        round=case.round,
+        lines=money.lines,
+        stake=money.stake,
+        open=money.open,
+        deadline=running,
+        overdue=running is not None and running.overdue(today),
+        version=case.version,
+    )
+
+
+def list_cases(
+    *,
+    user: str,
+    database_url: str | None = None,
+    overdue: bool = False,
+    states: Sequence[CaseState] = (),
+    facility: str | None = None,
+    today: date | None = None,
+) -> list[CaseRow]:
+    """Return the cases the user may see, with money and deadline, oldest first."""
+    day = today or today_vn()
+    with review_session(database_url) as session:
+        by = cases.actor(session, user)
+        rows = [
+            _row(session, case, day)
+            for case in cases.visible_cases(session, by, states=states)
+            if facility is None or case.ma_cskcb == facility
+        ]
+    return [r for r in rows if r.overdue] if overdue else rows
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LineView:
+    """A line of a case with its findings and its decisions (newest last)."""
+
+    line_key: str
+    ma_lk: str
+    tbl: str
+    stt: int
+    code: str | None
+    service_date: date | None
+    claimed: Decimal
+    stake_kind: str
+    stake: Decimal
+    findings: list[dict[str, Any]]
+    decisions: list[ReviewDecision]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseView:
+    """Everything about one case, as a person acting on it needs it."""
+
+    row: CaseRow
+    case: ReviewCase
+    money: cases.CaseMoney
+    evidence: dict[str, Any]
+    lines: list[LineView]
+    attachments: list[ReviewAttachment]
+    meetings: list[ReviewMeeting]
+    appeal_until: Deadline | None
+    history: list[dict[str, Any]]
+    allowed: list[str] = field(default_factory=list)
+
+
+def show_case(
+    code: str, *, user: str, database_url: str | None = None, today: date | None = None
+) -> CaseView:
+    """Return one case, if the user may see it.
+
+    Raises:
+        ConfigError: no such case for this user.
+    """
+    day = today or today_vn()
+    with review_session(database_url) as session:
+        by = cases.actor(session, user)
+        case = cases.get_case(session, code, by)
+        every = cases.decisions(session, case)
+        lines = [
+            LineView(
+                line_key=ln.line_key,
+                ma_lk=ln.ma_lk,
+                tbl=ln.tbl,
+                stt=ln.stt,
+                code=ln.code,
+                service_date=ln.service_date,
+                claimed=ln.claimed,
+                stake_kind=ln.stake_kind,
+                stake=ln.stake,
+                findings=cases.line_findings(ln),
+                decisions=[d for d in every if d.line_id == ln.id],
+            )
+            for ln in case.lines
+        ]
+        history = [
+            {
+                "id": e.id,
+                "at": e.at,
+                "actor": e.actor,
+                "role": e.role,
+                "action": e.action,
+                "after": json.loads(e.after),
+            }
+            for e in audit.entries(session, case.code)
+        ]
+        return CaseView(
+            row=_row(session, case, day),
+            case=case,
+            money=cases.case_money(session, case),
+            evidence=json.loads(case.evidence or "{}"),
+            lines=lines,
+            attachments=cases.attachments(session, case),
+            meetings=cases.meetings(session, case),
+            appeal_until=cases.appeal_deadline(case),
+            history=history,
+            allowed=[a.value for a in allowed_actions(CaseState(case.state), by.role)],
+        )
+
+
+# ------------------------------------------------------------------ acting
+
+
+@contextmanager
+def _acting(
+    code: str, user: str, database_url: str | None
+) -> Iterator[tuple[Session, ReviewCase, Actor]]:
+    with review_session(database_url) as session:
+        by = cases.actor(session, user)
+        yield session, cases.get_case(session, code, by), by
+
+
+def send_case(
+    code: str,
+    *,
+    user: str,
+    on: date | None = None,
+    version: int | None = None,
+    database_url: str | None = None,
+) -> CaseRow:
+    """Send the automated result of a case to its facility."""
+    with _acting(code, user, database_url) as (session, case, by):
+        cases.send(session, case, by, on=on or today_vn(), expected_version=version)
+        return _row(session, case, on or today_vn())
+
+
+def answer_case(
+    code: str,
+    *,
+    user: str,
+    files: Sequence[Path] = (),
+    note: str | None = None,
+    on: date | None = None,
+    version: int | None = None,
+    database_url: str | None = None,
+) -> CaseRow:
+    """Record the facility's answer with its evidence files."""
+    with _acting(code, user, database_url) as (session, case, by):
+        cases.answer(
+            session,
+            case,
+            by,
+            on=on or today_vn(),
+            files=files,
+            folder=attachments_dir(database_url),
+            note=note,
+            expected_version=version,
+        )
+        return _row(session, case, on or today_vn())
+
+
+def meet_case(
+    code: str,
+    *,
+    user: str,
+    participants: str,
+    minutes: str,
+    on: date | None = None,
+    version: int | None = None,
+    database_url: str | None = None,
+) -> CaseRow:
+    """Record a joint-verification meeting with its minutes."""
+    with _acting(code, user, database_url) as (session, case, by):
+        cases.meet(
+            session,
+            case,
+            by,
+            held_on=on or today_vn(),
+            participants=participants,
+            minutes=minutes,
+            expected_version=version,
+        )
+        return _row(session, case, on or today_vn())
+
+
+def decide_line(
+    code: str,
+    *,
+    user: str,
+    stt: int,
+    payable: Decimal,
+    refused: Decimal = ZERO,
+    reason: str,
+    basis: str | None = None,
+    claim: str | None = None,
+    table: str | None = None,
+    on: date | None = None,
+    version: int | None = None,
+    database_url: str | None = None,
+) -> CaseRow:
+    """Decide one line of a case (``basis`` may be a key of the rules' citations)."""
+    basis_text = _basis_text(basis)
+    with _acting(code, user, database_url) as (session, case, by):
+        cases.decide(
+            session,
+            case,
+            by,
+            stt=stt,
+            payable=payable,
+            refused=refused,
+            reason=reason,
+            basis=basis_text,
+            on=on or today_vn(),
+            tbl=table,
+            ma_lk=claim,
+            expected_version=version,
+        )
+        return _row(session, case, on or today_vn())
+
+
+def _basis_text(basis: str | None) -> str | None:
+    """Return a citation key's full citation, or the text as given."""
+    if basis is None or not basis.strip():
+        return basis
+    from giamdinh.rules.citations import citations  # noqa: PLC0415
+
+    known = citations().get(basis.strip())
+    if known is None:
+        return basis.strip()
+    return f"{known.basis.cite()} [{basis.strip()}]"
+
+
+def close_case(
+    code: str,
+    *,
+    user: str,
+    on: date | None = None,
+    version: int | None = None,
+    database_url: str | None = None,
+) -> CaseRow:
+    """Close a decided case."""
+    with _acting(code, user, database_url) as (session, case, by):
+        cases.close(session, case, by, on=on or today_vn(), expected_version=version)
+        return _row(session, case, on or today_vn())
+
+
+def appeal_case(
+    code: str,
+    *,
+    user: str,
+    reason: str,
+    files: Sequence[Path] = (),
+    on: date | None = None,
+    version: int | None = None,
+    database_url: str | None = None,
+) -> CaseRow:
+    """The facility appeals the decision (once, within the period), with evidence."""
+    day = on or today_vn()
+    with _acting(code, user, database_url) as (session, case, by):
+        cases.appeal(session, case, by, on=day, reason=reason, expected_version=version)
+        if files:
+            cases.answer(
+                session,
+                case,
+                by,
+                on=day,
+                files=files,
+                folder=attachments_dir(database_url),
+                note=reason,
+                kind="appeal",
+            )
+        return _row(session, case, day)
+
+
+def reassign_case(
+    code: str,
+    *,
+    user: str,
+    to: str,
+    version: int | None = None,
+    database_url: str | None = None,
+) -> CaseRow:
+    """Give a case to another assessor."""
+    with _acting(code, user, database_url) as (session, case, by):
+        cases.reassign(session, case, by, to=to, expected_version=version)
+        return _row(session, case, today_vn())
+
+
+def reopen_case(
+    code: str,
+    *,
+    user: str,
+    reason: str,
+    version: int | None = None,
+    database_url: str | None = None,
+) -> CaseRow:
+    """Reopen a decided or closed case for a new round of decisions."""
+    with _acting(code, user, database_url) as (session, case, by):
+        cases.reopen(session, case, by, reason=reason, expected_version=version)
+        return _row(session, case, today_vn())
+
+
+def add_user(
+    username: str,
+    *,
+    name: str,
+    role: str,
+    facility: str | None = None,
+    by: str = "admin",
+    database_url: str | None = None,
+) -> None:
+    """Create or update a user of the review workflow."""
+    try:
+        parsed = Role(role)
+    except ValueError as exc:
+        roles = ", ".join(r.value for r in Role)
+        msg = f"vai trò {role!r} không có; chọn {roles} / unknown role"
+        raise ConfigError(msg) from exc
+    with review_session(database_url) as session:
+        cases.add_user(
+            session, username=username, name=name, role=parsed, ma_cskcb=facility, by=by
+        )
+
+
+def verify_log(database_url: str | None = None) -> audit.ChainReport:
+    """Recompute the audit chain of the operational store."""
+    with review_session(database_url) as session:
+        return audit.verify(session)
+
+
+# ------------------------------------------------------------------ position
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReviewPosition:
+    """Where the money of a run stands once the case decisions are laid over it.
+
+    Attributes:
+        automated: the run's totals (``claimed``, ``payable``, ``refused``,
+            ``adjusted``, ``under_review``).
+        current: the same after the decisions (claimed = the other four).
+        decided_lines: lines whose decision applies to this run.
+        moved: money decided, per outcome (``payable``, ``refused``, ``adjusted``).
+        stale_decisions: decisions taken on another automated result of the line
+            (the run changed the line's amounts): shown, not applied.
+        cases: cases in all; ``open`` not closed; ``due_this_week`` whose running
+            deadline falls in the current week; ``overdue`` past it.
+        overdue_money: money still open in overdue cases.
+    """
+
+    run: str
+    automated: dict[str, Decimal]
+    current: dict[str, Decimal]
+    decided_lines: int
+    moved: dict[str, Decimal]
+    stale_decisions: int
+    cases: int
+    open: int
+    due_this_week: int
+    overdue: int
+    overdue_money: Decimal
+    in_cases: Decimal
+
+
+_DECIDED_SCHEMA = pa.schema(
+    [
+        ("ma_lk", pa.string()),
+        ("tbl", pa.string()),
+        ("stt", pa.int64()),
+        ("stake_kind", pa.string()),
+        ("stake", pa.decimal128(18, 2)),
+        ("payable", pa.decimal128(18, 2)),
+        ("refused", pa.decimal128(18, 2)),
+        ("adjusted", pa.decimal128(18, 2)),
+    ]
+)
+
+_POSITION_SQL = """
+with d as (
+    select d.*, l.under_review as l_review, l.payable as l_payable
+    from decided as d
+    join lines as l on l.ma_lk = d.ma_lk and l.tbl = d.tbl and l.stt = d.stt
+),
+applied as (
+    select * from d
+    where (stake_kind = 'under_review' and l_review = stake)
+       or (stake_kind = 'payable' and l_payable = stake and l_review = 0)
+)
+select
+    (select count(*) from applied),
+    (select count(*) from d) - (select count(*) from applied),
+    coalesce((select sum(payable) from applied), 0),
+    coalesce((select sum(refused) from applied), 0),
+    coalesce((select sum(adjusted) from applied), 0),
+    coalesce((select sum(stake) from applied where stake_kind = 'under_review'), 0),
+    coalesce((select sum(stake) from applied where stake_kind = 'payable'), 0)
+"""
+
+
+def review_position(
+    store_dir: Path,
+    *,
+    database_url: str | None = None,
+    run: str | None = None,
+    today: date | None = None,
+) -> ReviewPosition | None:
+    """Lay the case decisions over a run (``None`` when there are no cases yet).
+
+    Raises:
+        ConfigError: the store has no run (or no run of that name).
+    """
+    url = _url(database_url)
+    if not _has_review_tables(url):
+        return None
+    folder = latest_run(store_dir) if run is None else store_dir / "assessments" / run
+    claims = pq.read_table(folder / "claims.parquet")
+    keys = ("claimed", "payable", "refused", "adjusted", "under_review")
+    automated = {k: Decimal(pa.compute.sum(claims[k]).as_py() or 0) for k in keys}
+    day = today or today_vn()
+    week_end = day + timedelta(days=6 - day.weekday())
+    with review_session(url) as session:
+        decided = cases.decided_lines(session)
+        every = cases.visible_cases(
+            session, Actor(username="report", role=Role.SUPERVISOR)
+        )
+        rows = [_row(session, c, day) for c in every]
+    if not rows:
+        return None
+    table = pa.Table.from_pylist(
+        [{k: d[k] for k in _DECIDED_SCHEMA.names} for d in decided],
+        schema=_DECIDED_SCHEMA,
+    )
+    con = duckdb.connect()
+    try:
+        con.register("decided", table)
+        con.register("lines", pq.read_table(folder / "lines.parquet"))
+        got = con.execute(_POSITION_SQL).fetchone()
+    finally:
+        con.close()
+    assert got is not None  # noqa: S101 - an aggregate always returns a row
+    applied, stale, pay, ref, adj, from_review, from_payable = got
+    moved = {"payable": Decimal(pay), "refused": Decimal(ref), "adjusted": Decimal(adj)}
+    current = dict(automated)
+    current["under_review"] -= Decimal(from_review)
+    current["payable"] += moved["payable"] - Decimal(from_payable)
+    current["refused"] += moved["refused"]
+    current["adjusted"] += moved["adjusted"]
+    open_rows = [r for r in rows if r.state is not CaseState.CLOSED]
+    return ReviewPosition(
+        run=folder.name,
+        automated=automated,
+        current=current,
+        decided_lines=int(applied),
+        moved=moved,
+        stale_decisions=int(stale),
+        cases=len(rows),
+        open=len(open_rows),
+        due_this_week=sum(
+            1
+            for r in open_rows
+            if r.deadline is not None and not r.overdue and r.deadline.due <= week_end
+        ),
+        overdue=sum(1 for r in open_rows if r.overdue),
+        overdue_money=sum((r.open for r in open_rows if r.overdue), ZERO),
+        in_cases=sum((r.stake for r in rows), ZERO),
+    )
+
+
+__all__ = [
+    "GROUPINGS",
+    "CaseRow",
+    "CaseView",
+    "LineView",
+    "OpenResult",
+    "ReviewPosition",
+    "add_user",
+    "answer_case",
+    "appeal_case",
+    "attachments_dir",
+    "close_case",
+    "decide_line",
+    "list_cases",
+    "meet_case",
+    "open_from_findings",
+    "open_from_leads",
+    "reassign_case",
+    "reopen_case",
+    "review_position",
+    "review_session",
+    "send_case",
+    "show_case",
+    "today_vn",
+    "verify_log",
+]
