@@ -801,6 +801,120 @@ def verify_log(database_url: str | None = None) -> audit.ChainReport:
         return audit.verify(session)
 
 
+# ------------------------------------------------------------------ export
+
+_CLAIM_SQL = """
+select x1.ma_lk, x1.ma_bn, x1.ma_the_bhyt,
+       strftime(x1.ngay_vao, '%Y%m%d%H%M'), strftime(x1.ngay_ra, '%Y%m%d%H%M'),
+       x1.thang_qt, x1.nam_qt, x1.ho_ten
+from xml1 as x1 where x1.ma_lk in (select unnest(?))
+"""
+_ORDER_SQL = """
+select 'XML3', ma_lk, stt, strftime(ngay_yl, '%Y%m%d%H%M') from xml3
+where ma_lk in (select unnest(?))
+union all
+select 'XML2', ma_lk, stt, strftime(ngay_yl, '%Y%m%d%H%M') from xml2
+where ma_lk in (select unnest(?))
+"""
+
+
+def _period(month: Any, year: Any) -> str | None:
+    if month is None or year is None:
+        return None
+    return f"{int(month):02d}/{int(year)}"
+
+
+def export_feedback(
+    out: Path,
+    *,
+    user: str,
+    store_dir: Path,
+    database_url: str | None = None,
+    codes: Sequence[str] = (),
+    with_names: bool = True,
+) -> tuple[Path, int, int]:
+    """Write the decided lines as the Mẫu 09/BH feedback list (XLSX).
+
+    Facility staff get their facility's cases only. Patient fields (``MA_BN``,
+    ``HO_TEN``, ``MA_THE``, dates) come from the claim store; ``with_names=False``
+    leaves ``HO_TEN`` empty for a list leaving the insurer.
+
+    Returns:
+        The file, the lines written and the cases listed.
+    """
+    from giamdinh.review.feedback import FeedbackLine, write_feedback  # noqa: PLC0415
+
+    with review_session(database_url) as session:
+        by = cases.actor(session, user)
+        visible = [
+            c
+            for c in cases.visible_cases(session, by)
+            if not codes or c.code in set(codes)
+        ]
+        wanted = {c.code for c in visible}
+        decided = [d for d in cases.decided_lines(session) if d["case"] in wanted]
+        case_rows = []
+        for c in visible:
+            money = cases.case_money(session, c)
+            case_rows.append(
+                [
+                    c.code,
+                    c.ma_cskcb,
+                    CaseState(c.state).label_vi,
+                    c.round,
+                    c.source,
+                    money.lines,
+                    money.stake,
+                    money.payable,
+                    money.refused,
+                    money.adjusted,
+                    money.open,
+                ]
+            )
+    claims: dict[str, tuple[Any, ...]] = {}
+    orders: dict[tuple[str, str, int], str | None] = {}
+    keys = sorted({d["ma_lk"] for d in decided})
+    if keys:
+        con = ClaimStore.open(store_dir, create=False).connect()
+        try:
+            claims = {r[0]: r for r in con.execute(_CLAIM_SQL, [keys]).fetchall()}
+            orders = {
+                (r[0], r[1], int(r[2])): r[3]
+                for r in con.execute(_ORDER_SQL, [keys, keys]).fetchall()
+            }
+        finally:
+            con.close()
+    lines = []
+    for d in decided:
+        claim = claims.get(
+            d["ma_lk"], (d["ma_lk"], None, None, None, None, None, None, None)
+        )
+        lines.append(
+            FeedbackLine(
+                ma_lk=d["ma_lk"],
+                ma_bn=claim[1],
+                ho_ten=claim[7] if with_names else None,
+                ma_the=claim[2],
+                ngay_vao=claim[3],
+                ngay_ra=claim[4],
+                ky_qt=_period(claim[5], claim[6]),
+                tbl=d["tbl"],
+                stt=d["stt"],
+                ngay_yl=orders.get((d["tbl"], d["ma_lk"], d["stt"])),
+                stake=d["stake"],
+                payable=d["payable"],
+                refused=d["refused"],
+                adjusted=d["adjusted"],
+                reason=d["reason"],
+                basis=d["basis"],
+                case=d["case"],
+                decided_on=d["decided_on"],
+            )
+        )
+    write_feedback(out, lines, case_rows)
+    return out, len(lines), len(case_rows)
+
+
 # ------------------------------------------------------------------ position
 
 
@@ -952,6 +1066,7 @@ __all__ = [
     "attachments_dir",
     "close_case",
     "decide_line",
+    "export_feedback",
     "list_cases",
     "meet_case",
     "open_from_findings",
