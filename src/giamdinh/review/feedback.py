@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from decimal import Decimal
     from datetime import date
+    from decimal import Decimal
     from pathlib import Path
 
 FEEDBACK_COLUMNS = (
