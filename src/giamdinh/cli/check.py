@@ -224,3 +224,8 @@ def assess(
         f"{_money(t['refused'])}, điều chỉnh {_money(t['adjusted'])}, chờ giám định "
         f"{_money(t['under_review'])} đồng → {escape(str(run.folder))}"
     )
+    from giamdinh.cli.review import print_position  # noqa: PLC0415
+    from giamdinh.services.review import review_position  # noqa: PLC0415
+
+    with operator_errors():
+        print_position(review_position(run.folder.parent.parent, run=run.folder.name))

@@ -136,6 +136,22 @@ def _print(result: DemoResult, *, wide: bool) -> None:
         f"Định mức KT-KT / norms programme: {result.progress.headline()} "
         f"({len(result.progress.by_hospital)} bệnh viện / hospitals)"
     )
+    if result.opened:
+        from_findings, from_leads = result.opened
+        position = result.review
+        out.print(
+            f"Giám định chung / joint verification: "
+            f"{len(from_findings.opened)} hồ sơ từ phát hiện chờ giám định / cases "
+            f"from findings under review ({render.money(from_findings.stake)} đồng), "
+            f"{len(from_leads.opened)} từ tín hiệu / from leads "
+            f"({render.money(from_leads.stake)} đồng)"
+            + (
+                f"; đang mở / open {position.open}, đến hạn tuần này / due this week "
+                f"{position.due_this_week}, quá hạn / overdue {position.overdue}"
+                if position is not None
+                else ""
+            )
+        )
     store = result.folder / "store"
     out.rule("Xem tiếp / where to look next")
     for step in s.next_steps:
@@ -147,6 +163,8 @@ def _print(result: DemoResult, *, wide: bool) -> None:
             f"  giamdinh check {result.folder / 'province' / 'claims'} "
             f"--reference {result.folder / 'province' / 'reference'}\n"
             f"  giamdinh norms progress --database-url sqlite:///"
+            f"{result.folder / 'giamdinh.db'}\n"
+            f"  giamdinh review list --as gdv.an --database-url sqlite:///"
             f"{result.folder / 'giamdinh.db'}\n"
             "  Kết quả giám định / assessment files: "
             f"{result.assessment.folder}"

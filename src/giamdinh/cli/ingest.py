@@ -114,13 +114,34 @@ def validate(
 
 
 @store_app.command("show")
-def show(store: Path | None = _STORE) -> None:
+def show(
+    store: Path | None = _STORE,
+    database_url: str | None = typer.Option(
+        None,
+        "--database-url",
+        help="Operational store of the review cases (default: GIAMDINH_DATABASE_URL).",
+    ),
+) -> None:
     """Show what the store holds: claims, versions, rejections, partitions."""
+    from giamdinh.cli.review import print_position, print_run_totals  # noqa: PLC0415
+    from giamdinh.config import get_settings  # noqa: PLC0415
     from giamdinh.services.ingest import store_overview  # noqa: PLC0415
+    from giamdinh.services.review import (  # noqa: PLC0415
+        latest_run_totals,
+        review_position,
+    )
 
     with operator_errors():
         overview = store_overview(store)
+        store_dir = store or get_settings().store_dir
+        totals = latest_run_totals(store_dir)
+        position = (
+            review_position(store_dir, database_url=database_url) if totals else None
+        )
     _print_overview(overview)
+    if totals is not None:
+        print_run_totals(*totals)
+    print_position(position)
 
 
 # ------------------------------------------------------------------ output

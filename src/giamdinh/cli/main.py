@@ -122,6 +122,10 @@ COMMANDS: dict[str, LazyCommand] = {
         target="giamdinh.cli.norms:app",
         help="Định mức kinh tế-kỹ thuật: dự thảo, chi phí, so sánh, tổng hợp, tiến độ.",
     ),
+    "review": LazyCommand(
+        target="giamdinh.cli.review:app",
+        help="Giám định chung với cơ sở: hồ sơ, hạn luật định, quyết định, nhật ký.",
+    ),
     "store": LazyCommand(
         target="giamdinh.cli.ingest:store_app",
         help="Kho hồ sơ (Parquet + DuckDB): xem nội dung.",

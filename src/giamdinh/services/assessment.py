@@ -562,8 +562,8 @@ def _next_steps(
     if totals["under_review"] > 0:
         steps.append(
             f"{_money_text(totals['under_review'])} đồng chờ giám định chung với cơ "
-            "sở (`giamdinh signals` cho các đầu mối) / money under review needs "
-            "joint verification with the facilities"
+            "sở (`giamdinh review list`, `giamdinh signals` cho các đầu mối) / money "
+            "under review needs joint verification with the facilities"
         )
     return steps
 

@@ -5,7 +5,8 @@ month with planted anomalies, ingests the claim files into a claim store (as the
 insurer's reception does), assesses every claim against the province's reference
 folders and the national data shipped with the package, computes the signals
 that target inspections, loads the norms programme into the embedded operational
-database, and summarises what a manager wants to see first.
+database, opens the joint-verification cases of the money held under review and
+of the leads, and summarises what a manager wants to see first.
 
 Every step writes real files under the demo folder, so each command of the
 README can then be tried on them (``giamdinh signals --store demo/store``…).
@@ -23,6 +24,12 @@ from giamdinh.services.assessment import assess_store, summarise_store
 from giamdinh.services.ingest import ingest_paths
 from giamdinh.services.norms import progress as norms_progress
 from giamdinh.services.norms import run_demo as norms_demo
+from giamdinh.services.review import (
+    add_user,
+    open_from_findings,
+    open_from_leads,
+    review_position,
+)
 from giamdinh.services.signals import compute_leads, province_inputs, top_leads
 from giamdinh.services.synth import run_synth
 
@@ -33,6 +40,7 @@ if TYPE_CHECKING:
     from giamdinh.norms.progress import ProgressReport
     from giamdinh.services.assessment import AssessmentSummary, StoreRun
     from giamdinh.services.ingest import IngestSummary
+    from giamdinh.services.review import OpenResult, ReviewPosition
     from giamdinh.services.signals import SignalsRun
     from giamdinh.signals.model import Lead
     from giamdinh.synth import SynthResult
@@ -40,7 +48,7 @@ if TYPE_CHECKING:
 #: A file that marks a folder as the demo's own, so a re-run may clear it.
 MARKER = ".giamdinh-demo"
 #: What the demo writes inside its folder.
-PARTS = ("province", "store", "giamdinh.db")
+PARTS = ("province", "store", "giamdinh.db", "giamdinh.db.attachments")
 _T = TypeVar("_T")
 
 
@@ -56,6 +64,8 @@ class DemoResult:
     signals: SignalsRun
     leads: list[Lead]
     progress: ProgressReport
+    opened: tuple[OpenResult, ...] = ()
+    review: ReviewPosition | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -124,26 +134,26 @@ def run_demo(
 
     synth = timed(
         "synth",
-        f"1/5 Sinh tỉnh mẫu / generating a province ({claims} claims, seed {seed})",
+        f"1/6 Sinh tỉnh mẫu / generating a province ({claims} claims, seed {seed})",
         lambda: run_synth(
             claims=claims, seed=seed, out=province, anomaly_rate=anomaly_rate
         ),
     )
     ingested = timed(
         "ingest",
-        "2/5 Tiếp nhận hồ sơ vào kho / ingesting the claim files",
+        "2/6 Tiếp nhận hồ sơ vào kho / ingesting the claim files",
         lambda: ingest_paths([province / "claims"], store_dir=store),
     )
     assessed = timed(
         "assess",
-        "3/5 Giám định theo bộ quy tắc / assessing every claim",
+        "3/6 Giám định theo bộ quy tắc / assessing every claim",
         lambda: assess_store(store, reference_dir=province / "reference"),
     )
     summary = summarise_store(store, run=assessed.folder.name)
     inputs = province_inputs(province)
     signals = timed(
         "signals",
-        "4/5 Tín hiệu định hướng thanh tra / computing the signals",
+        "4/6 Tín hiệu định hướng thanh tra / computing the signals",
         lambda: compute_leads(
             store_dir=store,
             refs=inputs.refs,
@@ -153,10 +163,15 @@ def run_demo(
     )
     timed(
         "norms",
-        "5/5 Chương trình định mức KT-KT / loading the norms programme",
+        "5/6 Chương trình định mức KT-KT / loading the norms programme",
         lambda: norms_demo(database_url),
     )
     report_ = norms_progress(database_url)
+    opened = timed(
+        "review",
+        "6/6 Mở hồ sơ giám định chung / opening joint-verification cases",
+        lambda: _open_cases(store, database_url),
+    )
     return DemoResult(
         folder=folder,
         synth=synth,
@@ -166,8 +181,45 @@ def run_demo(
         signals=signals,
         leads=top_leads(signals.leads, top=5),
         progress=report_,
+        opened=opened,
+        review=review_position(store, database_url=database_url),
         seconds=seconds,
     )
 
 
-__all__ = ["MARKER", "DemoResult", "run_demo"]
+#: The demo's people: the head of assessment opens the cases, two assessors work
+#: them, and each facility has a member of its insurance office.
+DEMO_SUPERVISOR = "truongphong"
+DEMO_ASSESSORS = (("gdv.an", "Nguyễn Văn An"), ("gdv.binh", "Trần Thị Bình"))
+
+
+def _open_cases(store: Path, database_url: str) -> tuple[OpenResult, OpenResult]:
+    """Add the demo's users and open the cases of the findings and the leads."""
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    from giamdinh.services.assessment import latest_run  # noqa: PLC0415
+
+    add_user(
+        DEMO_SUPERVISOR,
+        name="Trưởng phòng giám định",
+        role="supervisor",
+        database_url=database_url,
+    )
+    for username, name in DEMO_ASSESSORS:
+        add_user(username, name=name, role="assessor", database_url=database_url)
+    claims = pq.read_table(latest_run(store) / "claims.parquet", columns=["ma_cskcb"])
+    for code in sorted({c for c in claims.column("ma_cskcb").to_pylist() if c}):
+        add_user(
+            f"cs.{code}",
+            name=f"Phòng BHYT cơ sở {code}",
+            role="facility",
+            facility=code,
+            database_url=database_url,
+        )
+    return (
+        open_from_findings(store, user=DEMO_SUPERVISOR, database_url=database_url),
+        open_from_leads(store, user=DEMO_SUPERVISOR, database_url=database_url),
+    )
+
+
+__all__ = ["DEMO_ASSESSORS", "DEMO_SUPERVISOR", "MARKER", "DemoResult", "run_demo"]

@@ -949,6 +949,16 @@ class ReviewPosition:
     in_cases: Decimal
 
 
+def latest_run_totals(store_dir: Path) -> tuple[str, dict[str, Decimal]] | None:
+    """Return the newest run's name and money totals (``None``: no run yet)."""
+    try:
+        folder = latest_run(store_dir)
+    except ConfigError:
+        return None
+    meta = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    return folder.name, {k: Decimal(v) for k, v in meta["totals"].items()}
+
+
 _DECIDED_SCHEMA = pa.schema(
     [
         ("ma_lk", pa.string()),
@@ -1067,6 +1077,7 @@ __all__ = [
     "close_case",
     "decide_line",
     "export_feedback",
+    "latest_run_totals",
     "list_cases",
     "meet_case",
     "open_from_findings",
