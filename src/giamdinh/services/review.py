@@ -627,6 +627,7 @@ def answer_case(
             files=files,
             folder=attachments_dir(database_url),
             note=note,
+            max_bytes=get_settings().max_attachment_bytes,
             expected_version=version,
         )
         return _row(session, case, on or today_vn())
@@ -741,6 +742,7 @@ def appeal_case(
                 folder=attachments_dir(database_url),
                 note=reason,
                 kind="appeal",
+                max_bytes=get_settings().max_attachment_bytes,
             )
         return _row(session, case, day)
 
