@@ -39,3 +39,11 @@ class TransitionError(GiamdinhError):
 
 class ConflictError(GiamdinhError):
     """Someone else changed a record since it was read (optimistic locking)."""
+
+
+class AuthError(GiamdinhError):
+    """Who is asking is not known: wrong credentials, a revoked token, a lockout."""
+
+
+class ForbiddenError(GiamdinhError):
+    """Who is asking is known but may not see or do this."""

@@ -126,6 +126,10 @@ COMMANDS: dict[str, LazyCommand] = {
         target="giamdinh.cli.review:app",
         help="Giám định chung với cơ sở: hồ sơ, hạn luật định, quyết định, nhật ký.",
     ),
+    "users": LazyCommand(
+        target="giamdinh.cli.users:app",
+        help="Tài khoản: thêm, liệt kê, khóa, mật khẩu, mã truy cập API.",
+    ),
     "store": LazyCommand(
         target="giamdinh.cli.ingest:store_app",
         help="Kho hồ sơ (Parquet + DuckDB): xem nội dung.",

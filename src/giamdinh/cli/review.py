@@ -32,16 +32,15 @@ app = typer.Typer(
     help="Giám định chung với cơ sở: hồ sơ, hạn luật định, quyết định, nhật ký.",
     no_args_is_help=True,
 )
-user_app = typer.Typer(
-    help="Người dùng của quy trình giám định chung.", no_args_is_help=True
-)
-app.add_typer(user_app, name="user")
 
 DB_OPTION = typer.Option(
     None, "--database-url", help="SQLAlchemy URL (default: GIAMDINH_DATABASE_URL)."
 )
 AS_OPTION = typer.Option(
-    ..., "--as", envvar="GIAMDINH_USER", help="Who acts (a user of `review user add`)."
+    ...,
+    "--as",
+    envvar="GIAMDINH_USER",
+    help="Who acts (a user of `giamdinh users add`).",
 )
 ON_OPTION = typer.Option(
     None, "--on", help="Day of the act (YYYY-MM-DD; default: today in Viet Nam)."
@@ -216,47 +215,6 @@ def _print_opened(result: OpenResult) -> None:
             else []
         ),
         title=f"Mở hồ sơ giám định chung / cases opened ({result.source})",
-    )
-
-
-@user_app.command("add")
-def user_add(
-    username: str = typer.Argument(..., help="Login name."),
-    name: str = typer.Option(..., "--name", help="Full name."),
-    role: str = typer.Option(..., "--role", help="facility, assessor or supervisor."),
-    facility: str | None = typer.Option(
-        None, "--facility", help="MA_CSKCB of facility staff."
-    ),
-    database_url: str | None = DB_OPTION,
-) -> None:
-    """Add a user (or change one's name, role and facility)."""
-    from giamdinh.services.review import add_user  # noqa: PLC0415
-
-    with operator_errors():
-        add_user(
-            username, name=name, role=role, facility=facility, database_url=database_url
-        )
-    typer.echo(f"{username}: {role}" + (f" ({facility})" if facility else ""))
-
-
-@user_app.command("list")
-def user_list(database_url: str | None = DB_OPTION) -> None:
-    """List the users."""
-    from giamdinh.review import cases  # noqa: PLC0415
-    from giamdinh.services.review import review_session  # noqa: PLC0415
-
-    with operator_errors(), review_session(database_url) as session:
-        rows = [
-            (u.username, u.role, u.ma_cskcb or "", u.name) for u in cases.users(session)
-        ]
-    render.print_table(
-        [
-            Column("tên / user", "code"),
-            Column("vai trò / role", "code"),
-            Column("cơ sở", "code"),
-            Column("họ tên / name", "text"),
-        ],
-        rows,
     )
 
 

@@ -87,7 +87,10 @@ def add_user(
         )
         raise ConfigError(msg)
     if role is not Role.FACILITY and ma_cskcb:
-        msg = f"{username}: only facility staff belong to a facility"
+        msg = (
+            f"{username}: chỉ cán bộ cơ sở gắn với một cơ sở / only facility staff "
+            "belong to a facility"
+        )
         raise ConfigError(msg)
     user = session.get(ReviewUser, username)
     before = _user_dict(user) if user is not None else None
@@ -130,7 +133,7 @@ def actor(session: Session, username: str) -> Actor:
     user = session.get(ReviewUser, username)
     if user is None or not user.active:
         msg = (
-            f"không có người dùng {username!r} (`giamdinh review user add`) / "
+            f"không có người dùng {username!r} (`giamdinh users add`) / "
             f"no active user {username!r}"
         )
         raise ConfigError(msg)
@@ -230,9 +233,9 @@ def open_case(
     Raises:
         TransitionError: the actor may not open cases.
     """
-    if by.role is Role.FACILITY:
+    if by.role not in {Role.ASSESSOR, Role.SUPERVISOR}:
         raise TransitionError(
-            "cán bộ cơ sở không mở hồ sơ giám định / facility staff do not open cases"
+            "chỉ giám định viên mở hồ sơ giám định / only assessors open cases"
         )
     if session.scalar(select(ReviewCase.id).where(ReviewCase.key == spec.key)):
         return None
@@ -338,6 +341,8 @@ def visible_cases(
     session: Session, by: Actor, *, states: Sequence[CaseState] = ()
 ) -> list[ReviewCase]:
     """Return the cases ``by`` may see, oldest first, optionally in ``states``."""
+    if not by.role.sees_claims:
+        return []
     query = select(ReviewCase).order_by(ReviewCase.id)
     if by.role is Role.FACILITY:
         query = query.where(ReviewCase.ma_cskcb == by.ma_cskcb)

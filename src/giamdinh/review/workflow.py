@@ -64,6 +64,8 @@ class Role(StrEnum):
     FACILITY = "facility"
     ASSESSOR = "assessor"
     SUPERVISOR = "supervisor"
+    MINISTRY = "ministry"
+    ADMIN = "admin"
 
     @property
     def label_vi(self) -> str:
@@ -72,7 +74,14 @@ class Role(StrEnum):
             Role.FACILITY: "Cán bộ cơ sở KCB",
             Role.ASSESSOR: "Giám định viên",
             Role.SUPERVISOR: "Trưởng phòng giám định",
+            Role.MINISTRY: "Bộ Y tế",
+            Role.ADMIN: "Quản trị hệ thống",
         }[self]
+
+    @property
+    def sees_claims(self) -> bool:
+        """Return whether the role works on claims and cases (its own or all)."""
+        return self in {Role.FACILITY, Role.ASSESSOR, Role.SUPERVISOR}
 
 
 class Action(StrEnum):
@@ -155,9 +164,16 @@ class Actor:
     role: Role
     ma_cskcb: str | None = None
 
-    def may_see(self, ma_cskcb: str) -> bool:
-        """Return whether the user may see a case of facility ``ma_cskcb``."""
-        return self.role is not Role.FACILITY or self.ma_cskcb == ma_cskcb
+    def may_see(self, ma_cskcb: str | None) -> bool:
+        """Return whether the user may see claims and cases of facility ``ma_cskcb``.
+
+        Facility staff see their own facility; the insurer's assessors and
+        supervisors see every facility; the Ministry and administrators see no
+        claim or case (their work is the norms programme and the accounts).
+        """
+        if self.role is Role.FACILITY:
+            return ma_cskcb is not None and self.ma_cskcb == ma_cskcb
+        return self.role.sees_claims
 
 
 def allowed_actions(state: CaseState, role: Role) -> list[Action]:

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 from giamdinh.errors import ConfigError
+from giamdinh.services.accounts import add_user
 from giamdinh.services.assessment import assess_store, summarise_store
 from giamdinh.services.ingest import ingest_paths
 from giamdinh.services.norms import progress as norms_progress
 from giamdinh.services.norms import run_demo as norms_demo
 from giamdinh.services.review import (
-    add_user,
     open_from_findings,
     open_from_leads,
     review_position,

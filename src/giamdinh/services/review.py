@@ -775,28 +775,6 @@ def reopen_case(
         return _row(session, case, today_vn())
 
 
-def add_user(
-    username: str,
-    *,
-    name: str,
-    role: str,
-    facility: str | None = None,
-    by: str = "admin",
-    database_url: str | None = None,
-) -> None:
-    """Create or update a user of the review workflow."""
-    try:
-        parsed = Role(role)
-    except ValueError as exc:
-        roles = ", ".join(r.value for r in Role)
-        msg = f"vai trò {role!r} không có; chọn {roles} / unknown role"
-        raise ConfigError(msg) from exc
-    with review_session(database_url) as session:
-        cases.add_user(
-            session, username=username, name=name, role=parsed, ma_cskcb=facility, by=by
-        )
-
-
 def verify_log(database_url: str | None = None) -> audit.ChainReport:
     """Recompute the audit chain of the operational store."""
     with review_session(database_url) as session:
@@ -1072,7 +1050,6 @@ __all__ = [
     "LineView",
     "OpenResult",
     "ReviewPosition",
-    "add_user",
     "answer_case",
     "appeal_case",
     "attachments_dir",

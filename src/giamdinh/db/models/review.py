@@ -22,7 +22,10 @@ from giamdinh.db.base import Base
 
 
 class ReviewUser(Base):
-    """Someone who acts on cases: facility staff (of one facility) or the insurer's."""
+    """An account: facility staff (of one facility), the insurer's, the Ministry's.
+
+    ``password_hash`` is an argon2id hash (``None``: no web login, CLI only).
+    """
 
     __tablename__ = "review_user"
 
@@ -32,6 +35,24 @@ class ReviewUser(Base):
     ma_cskcb: Mapped[str | None] = mapped_column(String(16), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    last_login_at: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    """A token a system (a hospital's HIS) uses for the API, stored as its SHA-256."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(
+        ForeignKey("review_user.username"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
 
 class ReviewCase(Base):
