@@ -126,6 +126,10 @@ COMMANDS: dict[str, LazyCommand] = {
         target="giamdinh.cli.review:app",
         help="Giám định chung với cơ sở: hồ sơ, hạn luật định, quyết định, nhật ký.",
     ),
+    "serve": LazyCommand(
+        target="giamdinh.cli.serve:serve",
+        help="Chạy ứng dụng web và API (FastAPI + uvicorn); --demo với tỉnh mẫu.",
+    ),
     "users": LazyCommand(
         target="giamdinh.cli.users:app",
         help="Tài khoản: thêm, liệt kê, khóa, mật khẩu, mã truy cập API.",

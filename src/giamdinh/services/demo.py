@@ -222,4 +222,45 @@ def _open_cases(store: Path, database_url: str) -> tuple[OpenResult, OpenResult]
     )
 
 
-__all__ = ["DEMO_ASSESSORS", "DEMO_SUPERVISOR", "MARKER", "DemoResult", "run_demo"]
+#: The one password of every demo account (a demo only: never a deployment's).
+DEMO_PASSWORD = "giamdinh-demo"  # noqa: S105 - printed by `giamdinh serve --demo`
+DEMO_MINISTRY = "bo.yte"
+DEMO_ADMIN = "quantri"
+
+
+def is_demo_folder(folder: Path) -> bool:
+    """Return whether ``folder`` holds a finished demo (store, database, province)."""
+    return (folder / MARKER).is_file() and all(
+        (folder / part).exists() for part in ("province", "store", "giamdinh.db")
+    )
+
+
+def demo_accounts(folder: Path) -> list[tuple[str, str, str | None]]:
+    """Give every demo account the demo password; add the Ministry and an admin.
+
+    Returns:
+        ``(username, role, MA_CSKCB)`` of every account, by user name.
+    """
+    from giamdinh.services.accounts import list_users, set_password  # noqa: PLC0415
+
+    url = f"sqlite:///{folder / 'giamdinh.db'}"
+    add_user(DEMO_MINISTRY, name="Cục Quản lý KCB", role="ministry", database_url=url)
+    add_user(DEMO_ADMIN, name="Quản trị hệ thống", role="admin", database_url=url)
+    accounts = list_users(url)
+    for account in accounts:
+        set_password(account.username, DEMO_PASSWORD, by="demo", database_url=url)
+    return [(a.username, a.role.value, a.ma_cskcb) for a in accounts]
+
+
+__all__ = [
+    "DEMO_ADMIN",
+    "DEMO_ASSESSORS",
+    "DEMO_MINISTRY",
+    "DEMO_PASSWORD",
+    "DEMO_SUPERVISOR",
+    "MARKER",
+    "DemoResult",
+    "demo_accounts",
+    "is_demo_folder",
+    "run_demo",
+]

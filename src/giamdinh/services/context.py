@@ -1,0 +1,87 @@
+"""What a running server needs to know: where the data is, how to sign sessions.
+
+``AppContext`` is built once by ``giamdinh serve`` (or a test) and handed to the web
+application and the API; the services take its parts as arguments, so no request
+reads global state.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from giamdinh.config import get_settings
+from giamdinh.review.accounts import LoginThrottle
+
+SECRET_FILE = "session-secret"  # noqa: S105 - the name of the file, not a secret
+#: Largest upload of one request (claim files, a zip, reference files, evidence).
+MAX_UPLOAD_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AppContext:
+    """Where the server's data lives and how it protects sessions.
+
+    Attributes:
+        database_url: the operational store (accounts, cases, norms, audit).
+        store_dir: the claim store the insurer's pages read.
+        data_dir: the server's own files: uploaded checks and their results, the
+            facilities' reference folders, the session secret.
+        reference_dirs: reference folders per facility for checks and the claim
+            pages (``<dir>/<MA_CSKCB>``); uploads replace a facility's folder.
+        secret_key: signs the session cookies.
+        secure_cookies: mark cookies ``Secure`` (served over TLS).
+        max_upload_bytes: largest upload accepted in one request.
+        throttle: the login lock-out of this process.
+    """
+
+    database_url: str
+    store_dir: Path
+    data_dir: Path
+    reference_dirs: Path
+    secret_key: str
+    secure_cookies: bool = False
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+
+    @property
+    def checks_dir(self) -> Path:
+        """Return the folder of uploaded checks."""
+        return self.data_dir / "checks"
+
+
+def _secret(data_dir: Path) -> str:
+    """Return the session secret kept in ``data_dir`` (made on first start)."""
+    path = data_dir / SECRET_FILE
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.write_text(value + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return value
+
+
+def app_context(
+    *,
+    database_url: str | None = None,
+    store_dir: Path | None = None,
+    data_dir: Path | None = None,
+    reference_dirs: Path | None = None,
+    secure_cookies: bool = False,
+) -> AppContext:
+    """Build the context from arguments, falling back to the settings."""
+    settings = get_settings()
+    data = data_dir or Path("giamdinh-data")
+    return AppContext(
+        database_url=database_url or settings.database_url,
+        store_dir=store_dir or settings.store_dir,
+        data_dir=data,
+        reference_dirs=reference_dirs or data / "reference",
+        secret_key=_secret(data),
+        secure_cookies=secure_cookies,
+    )
+
+
+__all__ = ["MAX_UPLOAD_BYTES", "AppContext", "app_context"]

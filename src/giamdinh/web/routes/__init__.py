@@ -1,0 +1,13 @@
+"""The routers of the web application, one module per area.
+
+``ROUTERS`` is the complete list: ``create_web_app`` includes each with the
+form-token check, and the isolation tests walk the routes it declares.
+"""
+
+from __future__ import annotations
+
+from giamdinh.web.routes import auth, home
+
+ROUTERS = [auth.router, home.router]
+
+__all__ = ["ROUTERS"]
