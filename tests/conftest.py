@@ -86,3 +86,44 @@ def pg_url() -> str:
 def samples_dir() -> Path:
     """The sample claim files shipped inside the package."""
     return Path(__file__).parent.parent / "src" / "giamdinh" / "standard" / "samples"
+
+
+# ------------------------------------------------------------------ web and API
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The shared demo site (``tests/site.py``): read it, never change it."""
+    from tests.site import build_site
+
+    return build_site(tmp_path_factory.mktemp("site") / "demo")
+
+
+@pytest.fixture
+def own_site(site: Any, tmp_path: Path) -> Any:
+    """A copy of the demo site that the test may change."""
+    from tests.site import copy_site
+
+    return copy_site(site, tmp_path / "site")
+
+
+@pytest.fixture
+def client(site: Any) -> Iterator[Any]:
+    """A client of the shared site, not logged in."""
+    from starlette.testclient import TestClient
+
+    from giamdinh.server import create_server
+
+    with TestClient(create_server(site.context)) as c:
+        yield c
+
+
+@pytest.fixture
+def own_client(own_site: Any) -> Iterator[Any]:
+    """A client of the test's own copy of the site, not logged in."""
+    from starlette.testclient import TestClient
+
+    from giamdinh.server import create_server
+
+    with TestClient(create_server(own_site.context)) as c:
+        yield c
