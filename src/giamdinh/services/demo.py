@@ -102,6 +102,7 @@ def run_demo(
     seed: int = 2026,
     anomaly_rate: float = 0.05,
     report: Callable[[str], None] | None = None,
+    database_url: str | None = None,
 ) -> DemoResult:
     """Generate, ingest, assess and summarise a synthetic province in ``folder``.
 
@@ -111,6 +112,8 @@ def run_demo(
         seed: random seed of the generator (same seed, same files).
         anomaly_rate: share of claims with one planted anomaly.
         report: called with a line of progress before each step.
+        database_url: the operational store (an empty one); by default a SQLite
+            file in ``folder``.
 
     Returns:
         What each step did and the manager's summary.
@@ -123,7 +126,7 @@ def run_demo(
     seconds: dict[str, float] = {}
     province = folder / "province"
     store = folder / "store"
-    database_url = f"sqlite:///{folder / 'giamdinh.db'}"
+    database_url = database_url or f"sqlite:///{folder / 'giamdinh.db'}"
 
     def timed(name: str, line: str, step: Callable[[], _T]) -> _T:
         say(line)
@@ -235,7 +238,9 @@ def is_demo_folder(folder: Path) -> bool:
     )
 
 
-def demo_accounts(folder: Path) -> list[tuple[str, str, str | None]]:
+def demo_accounts(
+    folder: Path, database_url: str | None = None
+) -> list[tuple[str, str, str | None]]:
     """Give every demo account the demo password; add the Ministry and an admin.
 
     Returns:
@@ -243,7 +248,7 @@ def demo_accounts(folder: Path) -> list[tuple[str, str, str | None]]:
     """
     from giamdinh.services.accounts import list_users, set_password  # noqa: PLC0415
 
-    url = f"sqlite:///{folder / 'giamdinh.db'}"
+    url = database_url or f"sqlite:///{folder / 'giamdinh.db'}"
     add_user(DEMO_MINISTRY, name="Cục Quản lý KCB", role="ministry", database_url=url)
     add_user(DEMO_ADMIN, name="Quản trị hệ thống", role="admin", database_url=url)
     accounts = list_users(url)
