@@ -491,14 +491,17 @@ def _done(
     *,
     extra: dict[str, Any] | None = None,
 ) -> ReviewCase:
+    # NOTE: read before the flush: a failed flush expires the case, and reading
+    # it then raises PendingRollbackError instead of the conflict.
+    code = case.code
     case.updated_at = now()
     case.updated_by = by.username
     try:
         session.flush()
     except StaleDataError as exc:
         msg = (
-            f"hồ sơ {case.code} vừa được người khác cập nhật; tải lại rồi làm lại / "
-            f"case {case.code} was changed by someone else meanwhile: reload and "
+            f"hồ sơ {code} vừa được người khác cập nhật; tải lại rồi làm lại / "
+            f"case {code} was changed by someone else meanwhile: reload and "
             "try again"
         )
         raise ConflictError(msg) from exc
@@ -743,9 +746,11 @@ def decide(
     )
     session.add(decision)
     session.flush()
+    # NOTE: query before changing the case: the query's autoflush would write the
+    # case outside ``_done`` and a conflict would escape as StaleDataError.
+    decided_now = {d.line_id for d in decisions(session, case) if d.round == case.round}
     if case.assignee is None and by.role is Role.ASSESSOR:
         case.assignee = by.username
-    decided_now = {d.line_id for d in decisions(session, case) if d.round == case.round}
     if decided_now >= {ln.id for ln in case.lines}:
         case.state = CaseState.DECIDED.value
         case.decided_on = on
