@@ -380,7 +380,7 @@ def test_a_decision_needs_a_reason(
         (Decimal("NaN"), "non-negative amount"),
         (Decimal("Infinity"), "non-negative amount"),
         # Too many digits to round to cents in the default context (28 digits).
-        (Decimal("1E+30"), ""),
+        (Decimal("1E+30"), "too large an amount"),
     ],
     ids=[
         "3-decimals",

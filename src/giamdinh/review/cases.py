@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -662,7 +662,12 @@ def _money(value: Decimal, name: str) -> Decimal:
     if not value.is_finite() or value < 0:
         msg = f"{name} phải là số tiền không âm / {name} must be a non-negative amount"
         raise ConfigError(msg)
-    if value != value.quantize(Decimal("0.01")):
+    try:
+        cents = value.quantize(Decimal("0.01"))
+    except InvalidOperation as exc:  # more digits than the decimal context holds
+        msg = f"{name}: số tiền quá lớn / {name}: {value} is too large an amount"
+        raise ConfigError(msg) from exc
+    if value != cents:
         msg = f"{name}: tối đa 2 chữ số thập phân / {name}: at most 2 decimals"
         raise ConfigError(msg)
     return value
