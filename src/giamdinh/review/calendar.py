@@ -54,7 +54,9 @@ def load_declared_days(text: str | None = None) -> tuple[DeclaredDay, ...]:
             .read_text(encoding="utf-8")
         )
     days: list[DeclaredDay] = []
-    for number, row in enumerate(csv.DictReader(text.splitlines()), start=2):
+    reader = csv.DictReader(text.splitlines())
+    for row in reader:
+        number = reader.line_num  # the file's line: blank lines count too
         try:
             day = date.fromisoformat(row["date"])
         except (KeyError, TypeError, ValueError) as exc:

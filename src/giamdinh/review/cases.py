@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -499,14 +499,17 @@ def _done(
     *,
     extra: dict[str, Any] | None = None,
 ) -> ReviewCase:
+    # NOTE: read before the flush: a failed flush expires the case, and reading
+    # it then raises PendingRollbackError instead of the conflict.
+    code = case.code
     case.updated_at = now()
     case.updated_by = by.username
     try:
         session.flush()
     except StaleDataError as exc:
         msg = (
-            f"hồ sơ {case.code} vừa được người khác cập nhật; tải lại rồi làm lại / "
-            f"case {case.code} was changed by someone else meanwhile: reload and "
+            f"hồ sơ {code} vừa được người khác cập nhật; tải lại rồi làm lại / "
+            f"case {code} was changed by someone else meanwhile: reload and "
             "try again"
         )
         raise ConflictError(msg) from exc
@@ -668,7 +671,12 @@ def _money(value: Decimal, name: str) -> Decimal:
     if not value.is_finite() or value < 0:
         msg = f"{name} phải là số tiền không âm / {name} must be a non-negative amount"
         raise ConfigError(msg)
-    if value != value.quantize(Decimal("0.01")):
+    try:
+        cents = value.quantize(Decimal("0.01"))
+    except InvalidOperation as exc:  # more digits than the decimal context holds
+        msg = f"{name}: số tiền quá lớn / {name}: {value} is too large an amount"
+        raise ConfigError(msg) from exc
+    if value != cents:
         msg = f"{name}: tối đa 2 chữ số thập phân / {name}: at most 2 decimals"
         raise ConfigError(msg)
     return value
@@ -752,9 +760,11 @@ def decide(
     )
     session.add(decision)
     session.flush()
+    # NOTE: query before changing the case: the query's autoflush would write the
+    # case outside ``_done`` and a conflict would escape as StaleDataError.
+    decided_now = {d.line_id for d in decisions(session, case) if d.round == case.round}
     if case.assignee is None and by.role is Role.ASSESSOR:
         case.assignee = by.username
-    decided_now = {d.line_id for d in decisions(session, case) if d.round == case.round}
     if decided_now >= {ln.id for ln in case.lines}:
         case.state = CaseState.DECIDED.value
         case.decided_on = on

@@ -92,7 +92,9 @@ def load_rules(text: str | None = None) -> tuple[PeriodRule, ...]:
             .read_text(encoding="utf-8")
         )
     rules: list[PeriodRule] = []
-    for number, row in enumerate(csv.DictReader(text.splitlines()), start=2):
+    reader = csv.DictReader(text.splitlines())
+    for row in reader:
+        number = reader.line_num  # the file's line: blank lines count too
         try:
             valid_from = date.fromisoformat(row["valid_from"])
             rule = PeriodRule(
