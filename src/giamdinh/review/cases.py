@@ -35,7 +35,7 @@ from giamdinh.db.models.review import (
 )
 from giamdinh.errors import ConfigError, ConflictError, TransitionError
 from giamdinh.review import audit
-from giamdinh.review.attachments import store_file
+from giamdinh.review.attachments import MAX_BYTES, store_file
 from giamdinh.review.deadlines import RUNS_IN, Deadline, Step, deadline
 from giamdinh.review.workflow import TARGET, Action, Actor, CaseState, Role, check
 
@@ -545,8 +545,11 @@ def answer(
     note: str | None = None,
     kind: str = "answer",
     expected_version: int | None = None,
+    max_bytes: int = MAX_BYTES,
 ) -> list[ReviewAttachment]:
     """Record the facility's answer: its files (checked, stored by hash) and note.
+
+    ``max_bytes`` bounds each file (the ``max_attachment_bytes`` setting).
 
     Raises:
         ConfigError: no file and no note, or a file is refused (size, kind).
@@ -557,7 +560,7 @@ def answer(
             "giải trình cần tệp bằng chứng hoặc nội dung / an answer needs a file or "
             "a note"
         )
-    stored = [store_file(path, folder) for path in files]
+    stored = [store_file(path, folder, max_bytes=max_bytes) for path in files]
     rows = [
         ReviewAttachment(
             case_id=case.id,

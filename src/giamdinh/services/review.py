@@ -630,6 +630,7 @@ def answer_case(
             folder=attachments_dir(database_url),
             note=note,
             expected_version=version,
+            max_bytes=get_settings().max_attachment_bytes,
         )
         return _row(session, case, on or today_vn())
 
@@ -743,6 +744,7 @@ def appeal_case(
                 folder=attachments_dir(database_url),
                 note=reason,
                 kind="appeal",
+                max_bytes=get_settings().max_attachment_bytes,
             )
         return _row(session, case, day)
 
