@@ -15,6 +15,8 @@ from hypothesis import HealthCheck, settings
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from tests.review_support import ReviewProvince
+
 settings.register_profile(
     "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -86,6 +88,14 @@ def pg_url() -> str:
 def samples_dir() -> Path:
     """The sample claim files shipped inside the package."""
     return Path(__file__).parent.parent / "src" / "giamdinh" / "standard" / "samples"
+
+
+@pytest.fixture(scope="session")
+def review_province(tmp_path_factory: pytest.TempPathFactory) -> ReviewProvince:
+    """A 300-claim province with lines under review and leads (read-only: copy it)."""
+    from tests.review_support import build_review_province
+
+    return build_review_province(tmp_path_factory.mktemp("review"))
 
 
 # ------------------------------------------------------------------ web and API

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from giamdinh.cli.main import app
 from giamdinh.domain.money import format_dong
-from giamdinh.services.assessment import summarise_store
-from giamdinh.services.demo import MARKER
+from giamdinh.services.assessment import latest_run, summarise_store
+from giamdinh.services.demo import DEMO_ASSESSORS, DEMO_SUPERVISOR, MARKER
+from giamdinh.services.review import list_cases, review_position
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -24,7 +28,18 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     folder = tmp_path_factory.mktemp("demo") / "demo"
     result = CliRunner().invoke(
         app,
-        ["demo", "--dir", str(folder), "--claims", "150", "--seed", "5"],
+        # Anomalies enough for lines held under review, hence cases to open.
+        [
+            "demo",
+            "--dir",
+            str(folder),
+            "--claims",
+            "150",
+            "--seed",
+            "5",
+            "--anomaly-rate",
+            "0.3",
+        ],
         env={"COLUMNS": "80"},
     )
     assert result.exit_code == 0, result.output
@@ -72,6 +87,40 @@ def test_the_summary_adds_up_and_time_never_refuses(demo_dir: Path) -> None:
     assert s.findings == sum(s.by_severity.values())
     assert s.time_money == 0
     assert sum(f.claims for f in s.facilities) <= s.claims
+
+
+def test_the_demo_opens_the_joint_verification_cases(
+    demo_run: tuple[Path, str],
+) -> None:
+    folder, output = demo_run
+    url = f"sqlite:///{folder / 'giamdinh.db'}"
+    store = folder / "store"
+    rows = list_cases(user=DEMO_SUPERVISOR, database_url=url)
+    findings = [r for r in rows if r.origin == "findings"]
+    leads = [r for r in rows if r.origin == "lead"]
+    lines = pq.read_table(latest_run(store) / "lines.parquet")
+    held = Decimal(pa.compute.sum(lines["under_review"]).as_py())
+    assert held > 0
+    assert sum((r.stake for r in findings), Decimal(0)) == held
+    position = review_position(store, database_url=url)
+    assert position is not None
+    assert position.cases == len(rows)
+    assert position.decided_lines == 0
+    text = " ".join(output.split())
+    assert "6/6 Mở hồ sơ giám định chung / opening joint-verification cases" in text
+    lead_stake = sum((r.stake for r in leads), Decimal(0))
+    assert (
+        f"{len(findings)} hồ sơ từ phát hiện chờ giám định / cases from findings "
+        f"under review ({format_dong(held)} đồng), {len(leads)} từ tín hiệu / from "
+        f"leads ({format_dong(lead_stake)} đồng); đang mở / open {position.open}"
+    ) in text
+    assert f"giamdinh review list --as {DEMO_ASSESSORS[0][0]}" in text
+    for username, _ in DEMO_ASSESSORS:
+        assert list_cases(user=username, database_url=url) == rows
+    facility = rows[0].ma_cskcb
+    assert list_cases(user=f"cs.{facility}", database_url=url) == [
+        r for r in rows if r.ma_cskcb == facility
+    ]
 
 
 def test_a_rerun_clears_the_previous_demo(demo_dir: Path) -> None:

@@ -97,6 +97,5 @@ def spec(
         period_start=date(2026, 2, 1),
         period_end=date(2026, 2, 28),
         received_on=received_on,
-        stake_kind=stake_kind,
         lines=lines,
     )

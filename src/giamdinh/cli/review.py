@@ -399,9 +399,6 @@ def _print_view(view: CaseView, *, wide: bool) -> None:
                 ln.code or "",
                 ln.stake,
                 "—" if newest is None else render.money(newest.payable),
-                "—"
-                if newest is None
-                else render.money(newest.refused + newest.adjusted),
                 rules,
             )
         )
@@ -413,7 +410,6 @@ def _print_view(view: CaseView, *, wide: bool) -> None:
             Column("mã DV / code", "code"),
             Column("xem xét / stake", "money"),
             Column("chấp nhận", "code"),
-            Column("không TT", "code"),
             Column("phát hiện / findings", "text"),
         ],
         line_rows,
@@ -486,9 +482,11 @@ def _done(row: CaseRow, what: str) -> None:
         if row.deadline
         else ""
     )
-    typer.echo(
-        f"{row.code}: {what} → {row.state.label_vi} / {row.state.label_en} "
-        f"(phiên bản / version {row.version}){due}"
+    render.console().print(
+        Text(
+            f"{row.code}: {what} → {row.state.label_vi} / {row.state.label_en} "
+            f"(phiên bản / version {row.version}){due}"
+        )
     )
 
 
@@ -684,8 +682,10 @@ def export(  # noqa: PLR0917 - Typer commands take their options positionally
             out, user=user, store_dir=store, database_url=database_url, codes=case,
             with_names=not no_names,
         )  # fmt: skip
-    typer.echo(
-        f"{path}: {lines} dòng đã quyết định, {cases} hồ sơ / decided lines, cases"
+    render.console().print(
+        Text(
+            f"{path}: {lines} dòng đã quyết định, {cases} hồ sơ / decided lines, cases"
+        )
     )
 
 
@@ -697,14 +697,17 @@ def verify_log(database_url: str | None = DB_OPTION) -> None:
     with operator_errors():
         report = verify(database_url)
     if report.intact:
-        typer.echo(
-            f"Nhật ký nguyên vẹn: {report.entries} mục / the audit log is intact: "
-            f"{report.entries} entries"
+        render.console().print(
+            Text(
+                f"Nhật ký nguyên vẹn: {report.entries} mục / the audit log is intact: "
+                f"{report.entries} entries"
+            )
         )
         return
-    typer.echo(
-        f"Nhật ký bị sửa tại mục {report.broken_id}: {report.reason} / the audit log "
-        f"is broken at entry {report.broken_id}",
-        err=True,
+    render.console(stderr=True).print(
+        Text(
+            f"Nhật ký bị sửa tại mục {report.broken_id}: {report.reason} / the audit "
+            f"log is broken at entry {report.broken_id}"
+        )
     )
     raise typer.Exit(code=1)

@@ -557,6 +557,8 @@ def answer(
 ) -> list[ReviewAttachment]:
     """Record the facility's answer: its files (checked, stored by hash) and note.
 
+    ``max_bytes`` bounds each file (the ``max_attachment_bytes`` setting).
+
     Raises:
         ConfigError: no file and no note, or a file is refused (size, kind).
     """

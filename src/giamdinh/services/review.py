@@ -311,7 +311,9 @@ def open_from_findings(
             name_en = f"Claim {subject} — facility {facility}"
         specs.append(
             cases.CaseSpec(
-                key="|".join(key),
+                # The run is part of the key: a later run's newly held lines of
+                # an opened group get a case of their own (lines in a case stay).
+                key="|".join((*key, folder.name)),
                 origin="findings",
                 source=f"{subject}@{folder.name}" if kind == "rule" else folder.name,
                 title=name_vi,
