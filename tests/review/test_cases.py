@@ -219,7 +219,7 @@ def test_the_whole_path(
 
 
 def test_facility_staff_do_not_open_cases(session: Session, people: People) -> None:
-    with pytest.raises(TransitionError, match="facility staff do not open cases"):
+    with pytest.raises(TransitionError, match="only assessors open cases"):
         cases.open_case(session, spec("k", LINES), people.facility)
     assert _count(session, ReviewCase) == 0
 

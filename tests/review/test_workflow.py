@@ -24,6 +24,8 @@ ACTORS = {
     Role.FACILITY: Actor(username="bv", role=Role.FACILITY, ma_cskcb=FACILITY),
     Role.ASSESSOR: Actor(username="gdv1", role=Role.ASSESSOR),
     Role.SUPERVISOR: Actor(username="sup", role=Role.SUPERVISOR),
+    Role.MINISTRY: Actor(username="byt", role=Role.MINISTRY),
+    Role.ADMIN: Actor(username="qt", role=Role.ADMIN),
 }
 COMBINATIONS = list(itertools.product(RULES, CaseState, Role))
 

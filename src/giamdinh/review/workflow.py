@@ -191,7 +191,7 @@ def check(action: Action, state: CaseState, actor: Actor, ma_cskcb: str) -> None
             (Vietnamese / English) says what the case allows now.
     """
     roles, states = RULES[action]
-    if not actor.may_see(ma_cskcb):
+    if actor.role is Role.FACILITY and not actor.may_see(ma_cskcb):
         msg = (
             f"{actor.username} không thuộc cơ sở {ma_cskcb} / "
             f"{actor.username} is not staff of facility {ma_cskcb}"
