@@ -552,13 +552,104 @@ def list_cases(
     if overdue:
         rows = [r for r in rows if r.overdue]
     if due_within is not None:
-        last = day + timedelta(days=due_within)
-        rows = [
-            r
-            for r in rows
-            if r.deadline is not None and not r.overdue and r.deadline.due <= last
-        ]
+        rows = [r for r in rows if _due_soon(r, day, due_within)]
     return rows
+
+
+def _due_soon(row: CaseRow, day: date, days: int) -> bool:
+    """Return whether the case's running deadline falls in the next ``days`` days."""
+    return (
+        row.deadline is not None
+        and not row.overdue
+        and row.deadline.due <= day + timedelta(days=days)
+    )
+
+
+#: The views of the review queue: every case, overdue ones, those due soon.
+QUEUE_VIEWS = ("all", "overdue", "due")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseQueue:
+    """The review queue as a person works it: the cases asked for and the counts.
+
+    Attributes:
+        rows: the cases of the view and filters, the most urgent first (running
+            deadline, then code; cases without a running deadline last).
+        today: the day deadlines were counted from.
+        due_days: how many days ahead "due soon" looks.
+        total: every case the user may see (no filter).
+        open: those not closed; ``open_money`` the money still open in them.
+        overdue: cases past their running deadline; ``overdue_money`` theirs.
+        due_soon: cases due within ``due_days`` days, not yet overdue.
+        facilities: the facilities of the cases the user may see.
+    """
+
+    rows: list[CaseRow]
+    today: date
+    due_days: int
+    total: int
+    open: int
+    open_money: Decimal
+    overdue: int
+    overdue_money: Decimal
+    due_soon: int
+    facilities: list[str]
+
+
+def case_queue(
+    *,
+    user: str,
+    database_url: str | None = None,
+    view: str = "all",
+    states: Sequence[CaseState] = (),
+    facility: str | None = None,
+    today: date | None = None,
+    due_days: int = 7,
+) -> CaseQueue:
+    """Return the review queue of ``user`` (facility staff: their facility's).
+
+    Args:
+        user: who asks.
+        database_url: the operational store (settings by default).
+        view: ``all``, ``overdue`` or ``due`` (due within ``due_days`` days).
+        states: only cases in these states.
+        facility: only this facility's cases.
+        today: the day deadlines are counted from (today in Viet Nam).
+        due_days: how many calendar days ahead "due soon" looks.
+
+    Raises:
+        ConfigError: an unknown view.
+        ForbiddenError: the user's role sees no case (Ministry, administrators).
+    """
+    if view not in QUEUE_VIEWS:
+        msg = f"không có mục {view!r}; chọn {', '.join(QUEUE_VIEWS)} / unknown view"
+        raise ConfigError(msg)
+    day = today or today_vn()
+    every = list_cases(user=user, database_url=database_url, today=day)
+    open_rows = [r for r in every if r.state is not CaseState.CLOSED]
+    late = [r for r in open_rows if r.overdue]
+    rows = [
+        r
+        for r in every
+        if (not states or r.state in states)
+        and (facility is None or r.ma_cskcb == facility)
+        and (view != "overdue" or r.overdue)
+        and (view != "due" or _due_soon(r, day, due_days))
+    ]
+    rows.sort(key=lambda r: (r.deadline.due if r.deadline else date.max, r.code))
+    return CaseQueue(
+        rows=rows,
+        today=day,
+        due_days=due_days,
+        total=len(every),
+        open=len(open_rows),
+        open_money=sum((r.open for r in open_rows), ZERO),
+        overdue=len(late),
+        overdue_money=sum((r.open for r in late), ZERO),
+        due_soon=sum(1 for r in every if _due_soon(r, day, due_days)),
+        facilities=sorted({r.ma_cskcb for r in every}),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -1269,8 +1360,10 @@ def review_position(
 
 __all__ = [
     "GROUPINGS",
+    "QUEUE_VIEWS",
     "AttachmentFile",
     "CaseNotFoundError",
+    "CaseQueue",
     "CaseRow",
     "CaseView",
     "LineView",
@@ -1282,6 +1375,7 @@ __all__ = [
     "attachment_file",
     "attachments_dir",
     "basis_choices",
+    "case_queue",
     "close_case",
     "decide_line",
     "export_feedback",
