@@ -337,7 +337,7 @@ def test_close_and_reopen(own_site: Site) -> None:
     sent = send_case(
         row.code,
         user=SUPERVISOR,
-        on=row.received_on - timedelta(days=30),  # type: ignore[operator]
+        on=row.received_on - timedelta(days=30),
         database_url=url,
     )
     boss = token(own_site, SUPERVISOR)
@@ -410,7 +410,7 @@ def test_bad_amounts_are_refused(own_site: Site) -> None:
     sent = send_case(
         row.code,
         user=SUPERVISOR,
-        on=row.received_on - timedelta(days=30),  # type: ignore[operator]
+        on=row.received_on - timedelta(days=30),
         database_url=url,
     )
     boss = token(own_site, SUPERVISOR)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from markupsafe import escape
@@ -67,10 +67,11 @@ def _post(
     return response.status_code, response.headers.get("location", response.text)
 
 
-def _position(client: TestClient, site: Site) -> dict[str, object]:
+def _position(client: TestClient, site: Site) -> dict[str, Any]:
     response = client.get("/api/v1/review/position", headers=token(site, SUPERVISOR))
     assert response.status_code == 200, response.text
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def _dec(value: object) -> Decimal:
@@ -144,7 +145,7 @@ def test_overdue_and_due_soon_follow_the_clock(own_site: Site) -> None:
     send_case(
         early.code,
         user=SUPERVISOR,
-        on=early.received_on - timedelta(days=30),  # type: ignore[operator]
+        on=early.received_on - timedelta(days=30),
         database_url=url,
     )
     assert opened.deadline is not None
@@ -241,6 +242,15 @@ def test_the_whole_path_in_the_browser(own_site: Site) -> None:  # noqa: PLR0915
         page = hospital.get(f"/cases/{code}").text
         assert "Đã gửi cơ sở" in page
         assert f'action="/cases/{code}/answer"' in page
+        # A note alone: the browser sends the empty file field as an empty part.
+        status, _ = _post(
+            hospital,
+            code,
+            "answer",
+            {"note": "Sẽ gửi biên bản"},
+            files=[("files", ("", b"", "application/octet-stream"))],
+        )
+        assert status == 303
         status, where = _post(
             hospital,
             code,
@@ -309,18 +319,18 @@ def test_the_whole_path_in_the_browser(own_site: Site) -> None:  # noqa: PLR0915
             assert format_dong(amount) in page
 
         after = _position(assessor, own_site)
-        moved = {k: _dec(v) for k, v in after["moved"].items()}  # type: ignore[attr-defined]
-        was = {k: _dec(v) for k, v in before["moved"].items()}  # type: ignore[attr-defined]
+        moved = {k: _dec(v) for k, v in after["moved"].items()}
+        was = {k: _dec(v) for k, v in before["moved"].items()}
         assert moved["payable"] - was["payable"] == paid
         assert moved["refused"] - was["refused"] == Decimal(1000)
         assert moved["adjusted"] - was["adjusted"] == Decimal(500)
-        now_ = {k: _dec(v) for k, v in after["current"].items()}  # type: ignore[attr-defined]
-        then = {k: _dec(v) for k, v in before["current"].items()}  # type: ignore[attr-defined]
+        now_ = {k: _dec(v) for k, v in after["current"].items()}
+        then = {k: _dec(v) for k, v in before["current"].items()}
         assert now_["payable"] - then["payable"] == Decimal(-1500)
         assert now_["refused"] - then["refused"] == Decimal(1000)
         assert now_["adjusted"] - then["adjusted"] == Decimal(500)
         assert now_["under_review"] == then["under_review"]
-        assert after["decided_lines"] == before["decided_lines"] + 2  # type: ignore[operator]
+        assert after["decided_lines"] == before["decided_lines"] + 2
 
         clock.day += timedelta(days=1)
         page = hospital.get(f"/cases/{code}").text

@@ -488,7 +488,7 @@ class CaseRow:
     deadline: Deadline | None
     overdue: bool
     version: int
-    received_on: date | None = None
+    received_on: date
     appeal_until: Deadline | None = None
 
 

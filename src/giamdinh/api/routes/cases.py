@@ -656,15 +656,19 @@ def case_send(
     return _summary(row, today)
 
 
-def _save_uploads(uploads: list[UploadFile], folder: Path, limit: int) -> list[Path]:
+def _save_uploads(
+    uploads: list[UploadFile | str], folder: Path, limit: int
+) -> list[Path]:
     """Write the uploaded files to ``folder`` under their own names.
+
+    A browser sends an empty file field as an empty text part: it is skipped.
 
     Raises:
         ConfigError: a file is larger than ``limit``.
     """
     paths: list[Path] = []
     for number, upload in enumerate(uploads):
-        if not upload.filename:
+        if isinstance(upload, str) or not upload.filename:
             continue
         name = Path(upload.filename.replace("\\", "/")).name.strip()[-200:]
         if name in {"", ".", ".."}:
@@ -695,7 +699,8 @@ def case_answer(
     version: Annotated[int, Form(ge=1, description="The case's version you read.")],
     note: Annotated[str, Form(description="The answer's text.")] = "",
     files: Annotated[
-        list[UploadFile], File(description="Evidence files (PDF, images, …).")
+        list[UploadFile | str],
+        File(description="Evidence files (PDF, images, …); an empty part is skipped."),
     ] = [],  # noqa: B006 - FastAPI copies the default
 ) -> CaseSummary:
     """The facility answers with evidence files and a note (multipart)."""
@@ -788,7 +793,8 @@ def case_appeal(
     version: Annotated[int, Form(ge=1, description="The case's version you read.")],
     reason: Annotated[str, Form(description="The grounds of the appeal.")],
     files: Annotated[
-        list[UploadFile], File(description="Evidence files (PDF, images, …).")
+        list[UploadFile | str],
+        File(description="Evidence files (PDF, images, …); an empty part is skipped."),
     ] = [],  # noqa: B006 - FastAPI copies the default
 ) -> CaseSummary:
     """The facility appeals the decision, once, in time (multipart)."""

@@ -70,9 +70,19 @@ FACILITY_TODO = {
 }
 
 
+#: A finding's severity, as the pages name it.
+SEVERITY = {
+    "refuse": ("từ chối", "refuse"),
+    "adjust": ("điều chỉnh", "adjust"),
+    "review": ("chờ giám định", "review"),
+    "info": ("thông tin", "information"),
+}
+
+
 def _labels() -> dict[str, Any]:
     """Return the labels the templates need for states, actions and parties."""
     return {
+        "severity": SEVERITY,
         "states": list(CaseState),
         "action_labels": {a.value: (a.label_vi, a.value) for a in Action},
         "party": PARTY,
@@ -271,15 +281,19 @@ def send(request: Request, code: str, actor: CaseActor, version: Version) -> Res
     )
 
 
-def _save_uploads(uploads: list[UploadFile], folder: Path, limit: int) -> list[Path]:
+def _save_uploads(
+    uploads: list[UploadFile | str], folder: Path, limit: int
+) -> list[Path]:
     """Write the uploaded files to ``folder`` under their own names.
+
+    A browser sends an empty file field as an empty text part: it is skipped.
 
     Raises:
         ConfigError: a file is larger than ``limit``.
     """
     paths: list[Path] = []
     for number, upload in enumerate(uploads):
-        if not upload.filename:
+        if isinstance(upload, str) or not upload.filename:
             continue
         name = Path(upload.filename.replace("\\", "/")).name.strip()[-200:]
         if name in {"", ".", ".."}:
@@ -301,7 +315,7 @@ def _save_uploads(uploads: list[UploadFile], folder: Path, limit: int) -> list[P
     return paths
 
 
-Files = Annotated[list[UploadFile], File()]
+Files = Annotated[list[UploadFile | str], File()]
 
 
 @router.post("/cases/{code}/answer")
