@@ -9,8 +9,7 @@ imported inside the commands (see ``giamdinh.cli.main``).
 from __future__ import annotations
 
 import json
-import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -21,6 +20,7 @@ from rich.text import Text
 from giamdinh.cli import render
 from giamdinh.cli.errors import operator_errors
 from giamdinh.cli.render import WIDE_OPTION, Column
+from giamdinh.domain.money import parse_dong
 from giamdinh.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -53,31 +53,6 @@ VERSION_OPTION = typer.Option(
 STORE_OPTION = typer.Option(Path("store"), "--store", help="The claim store.")
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-_THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+(,\d{1,2})?")
-_PLAIN = re.compile(r"\d+(\.\d{1,2})?")
-
-
-def parse_money(text: str, option: str) -> Decimal:
-    """Read an amount in đồng: ``70000``, ``70000.50`` or ``70.000`` / ``70.000,50``.
-
-    Raises:
-        ConfigError: anything else (never guessed into money).
-    """
-    value = text.strip().replace(" ", "")
-    if _PLAIN.fullmatch(value):
-        digits = value
-    elif _THOUSANDS.fullmatch(value):
-        digits = value.replace(".", "").replace(",", ".")
-    else:
-        msg = (
-            f"{option} {text!r}: không phải số tiền (vd 70000 hoặc 70.000) / not an "
-            "amount in đồng (e.g. 70000 or 70.000)"
-        )
-        raise ConfigError(msg)
-    try:
-        return Decimal(digits)
-    except InvalidOperation as exc:  # pragma: no cover - the patterns exclude it
-        raise ConfigError(f"{option} {text!r}: not an amount") from exc
 
 
 def _day(text: str | None, option: str = "--on") -> date | None:
@@ -575,8 +550,8 @@ def decide(  # noqa: PLR0917 - Typer commands take their options positionally
             case,
             user=user,
             stt=line,
-            payable=parse_money(payable, "--payable"),
-            refused=parse_money(refused, "--refused"),
+            payable=parse_dong(payable, "--payable"),
+            refused=parse_dong(refused, "--refused"),
             reason=reason,
             basis=basis,
             claim=claim,

@@ -9,14 +9,26 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from giamdinh.config import get_settings
 from giamdinh.review.accounts import LoginThrottle
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 SECRET_FILE = "session-secret"  # noqa: S105 - the name of the file, not a secret
 #: Largest upload of one request (claim files, a zip, reference files, evidence).
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def today_in_vietnam() -> date:
+    """Return today's date in Viet Nam (the legal clock's day)."""
+    return datetime.now(tz=VIETNAM).date()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,6 +46,8 @@ class AppContext:
         secure_cookies: mark cookies ``Secure`` (served over TLS).
         max_upload_bytes: largest upload accepted in one request.
         throttle: the login lock-out of this process.
+        clock: returns "today" for deadlines and the day of an act (today in
+            Viet Nam; a test gives a fixed day).
     """
 
     database_url: str
@@ -44,6 +58,11 @@ class AppContext:
     secure_cookies: bool = False
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    clock: Callable[[], date] = today_in_vietnam
+
+    def today(self) -> date:
+        """Return the day the server counts deadlines from."""
+        return self.clock()
 
     @property
     def checks_dir(self) -> Path:
@@ -84,4 +103,4 @@ def app_context(
     )
 
 
-__all__ = ["MAX_UPLOAD_BYTES", "AppContext", "app_context"]
+__all__ = ["MAX_UPLOAD_BYTES", "AppContext", "app_context", "today_in_vietnam"]

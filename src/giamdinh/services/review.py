@@ -30,9 +30,10 @@ from sqlalchemy.engine import make_url
 from giamdinh.config import get_settings
 from giamdinh.db import make_engine, make_session_factory, session_scope, upgrade
 from giamdinh.db.migrate import current_revision, head_revision
-from giamdinh.errors import ConfigError
+from giamdinh.errors import ConfigError, ForbiddenError
 from giamdinh.review import audit, cases
-from giamdinh.review.workflow import Actor, CaseState, Role, allowed_actions
+from giamdinh.review.attachments import path_of
+from giamdinh.review.workflow import Action, Actor, CaseState, Role, allowed_actions
 from giamdinh.services.assessment import latest_run
 from giamdinh.store import ClaimStore
 
@@ -87,6 +88,44 @@ def review_session(database_url: str | None = None) -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
+
+
+class CaseNotFoundError(ConfigError):
+    """No such case for this user: unknown, or another facility's.
+
+    Facility staff are told another facility's case does not exist, in the same
+    words as a code that was never issued; the pages and the API answer 404.
+    """
+
+
+def _actor(session: Session, user: str) -> Actor:
+    """Return the acting user, if their role works on cases at all.
+
+    Raises:
+        ConfigError: no such active user.
+        ForbiddenError: the Ministry's and the administrators' accounts, which
+            see no claim and no case.
+    """
+    by = cases.actor(session, user)
+    if not by.role.sees_claims:
+        msg = (
+            f"{by.role.label_vi} không xem hồ sơ giám định chung / a "
+            f"{by.role.value} account sees no joint-verification case"
+        )
+        raise ForbiddenError(msg)
+    return by
+
+
+def _case(session: Session, code: str, by: Actor) -> ReviewCase:
+    """Return the case ``code`` if ``by`` may see it.
+
+    Raises:
+        CaseNotFoundError: no such case, or another facility's.
+    """
+    try:
+        return cases.get_case(session, code, by)
+    except ConfigError as exc:
+        raise CaseNotFoundError(str(exc)) from exc
 
 
 def _has_review_tables(database_url: str) -> bool:
@@ -451,6 +490,8 @@ class CaseRow:
     deadline: Deadline | None
     overdue: bool
     version: int
+    received_on: date
+    appeal_until: Deadline | None = None
 
 
 def _row(session: Session, case: ReviewCase, today: date) -> CaseRow:
@@ -472,6 +513,8 @@ def _row(session: Session, case: ReviewCase, today: date) -> CaseRow:
         deadline=running,
         overdue=running is not None and running.overdue(today),
         version=case.version,
+        received_on=case.received_on,
+        appeal_until=cases.appeal_deadline(case),
     )
 
 
@@ -483,17 +526,132 @@ def list_cases(
     states: Sequence[CaseState] = (),
     facility: str | None = None,
     today: date | None = None,
+    due_within: int | None = None,
 ) -> list[CaseRow]:
-    """Return the cases the user may see, with money and deadline, oldest first."""
+    """Return the cases the user may see, with money and deadline, oldest first.
+
+    Args:
+        user: who asks; facility staff get their facility's cases only.
+        database_url: the operational store (settings by default).
+        overdue: only cases whose running deadline has passed.
+        states: only cases in these states.
+        facility: only this facility's cases.
+        today: the day deadlines are counted from (today in Viet Nam).
+        due_within: only cases whose running deadline falls from ``today`` to
+            ``today`` + this many calendar days (not yet overdue).
+
+    Raises:
+        ForbiddenError: the user's role sees no case (Ministry, administrators).
+    """
     day = today or today_vn()
     with review_session(database_url) as session:
-        by = cases.actor(session, user)
+        by = _actor(session, user)
         rows = [
             _row(session, case, day)
             for case in cases.visible_cases(session, by, states=states)
             if facility is None or case.ma_cskcb == facility
         ]
-    return [r for r in rows if r.overdue] if overdue else rows
+    if overdue:
+        rows = [r for r in rows if r.overdue]
+    if due_within is not None:
+        rows = [r for r in rows if _due_soon(r, day, due_within)]
+    return rows
+
+
+def _due_soon(row: CaseRow, day: date, days: int) -> bool:
+    """Return whether the case's running deadline falls in the next ``days`` days."""
+    return (
+        row.deadline is not None
+        and not row.overdue
+        and row.deadline.due <= day + timedelta(days=days)
+    )
+
+
+#: The views of the review queue: every case, overdue ones, those due soon.
+QUEUE_VIEWS = ("all", "overdue", "due")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseQueue:
+    """The review queue as a person works it: the cases asked for and the counts.
+
+    Attributes:
+        rows: the cases of the view and filters, the most urgent first (running
+            deadline, then code; cases without a running deadline last).
+        today: the day deadlines were counted from.
+        due_days: how many days ahead "due soon" looks.
+        total: every case the user may see (no filter).
+        open: those not closed; ``open_money`` the money still open in them.
+        overdue: cases past their running deadline; ``overdue_money`` theirs.
+        due_soon: cases due within ``due_days`` days, not yet overdue.
+        facilities: the facilities of the cases the user may see.
+    """
+
+    rows: list[CaseRow]
+    today: date
+    due_days: int
+    total: int
+    open: int
+    open_money: Decimal
+    overdue: int
+    overdue_money: Decimal
+    due_soon: int
+    facilities: list[str]
+
+
+def case_queue(
+    *,
+    user: str,
+    database_url: str | None = None,
+    view: str = "all",
+    states: Sequence[CaseState] = (),
+    facility: str | None = None,
+    today: date | None = None,
+    due_days: int = 7,
+) -> CaseQueue:
+    """Return the review queue of ``user`` (facility staff: their facility's).
+
+    Args:
+        user: who asks.
+        database_url: the operational store (settings by default).
+        view: ``all``, ``overdue`` or ``due`` (due within ``due_days`` days).
+        states: only cases in these states.
+        facility: only this facility's cases.
+        today: the day deadlines are counted from (today in Viet Nam).
+        due_days: how many calendar days ahead "due soon" looks.
+
+    Raises:
+        ConfigError: an unknown view.
+        ForbiddenError: the user's role sees no case (Ministry, administrators).
+    """
+    if view not in QUEUE_VIEWS:
+        msg = f"không có mục {view!r}; chọn {', '.join(QUEUE_VIEWS)} / unknown view"
+        raise ConfigError(msg)
+    day = today or today_vn()
+    every = list_cases(user=user, database_url=database_url, today=day)
+    open_rows = [r for r in every if r.state is not CaseState.CLOSED]
+    late = [r for r in open_rows if r.overdue]
+    rows = [
+        r
+        for r in every
+        if (not states or r.state in states)
+        and (facility is None or r.ma_cskcb == facility)
+        and (view != "overdue" or r.overdue)
+        and (view != "due" or _due_soon(r, day, due_days))
+    ]
+    rows.sort(key=lambda r: (r.deadline.due if r.deadline else date.max, r.code))
+    return CaseQueue(
+        rows=rows,
+        today=day,
+        due_days=due_days,
+        total=len(every),
+        open=len(open_rows),
+        open_money=sum((r.open for r in open_rows), ZERO),
+        overdue=len(late),
+        overdue_money=sum((r.open for r in late), ZERO),
+        due_soon=sum(1 for r in every if _due_soon(r, day, due_days)),
+        facilities=sorted({r.ma_cskcb for r in every}),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -534,13 +692,19 @@ def show_case(
 ) -> CaseView:
     """Return one case, if the user may see it.
 
+    ``allowed`` lists what the user may do now: the actions their role may take
+    in the case's state, less those the case refuses them (another assessor's
+    case; deciding while the facility still has time to answer; re-deciding an
+    appealed round they decided; a second appeal, or one out of time).
+
     Raises:
-        ConfigError: no such case for this user.
+        CaseNotFoundError: no such case for this user.
+        ForbiddenError: the user's role sees no case.
     """
     day = today or today_vn()
     with review_session(database_url) as session:
-        by = cases.actor(session, user)
-        case = cases.get_case(session, code, by)
+        by = _actor(session, user)
+        case = _case(session, code, by)
         every = cases.decisions(session, case)
         lines = [
             LineView(
@@ -579,8 +743,43 @@ def show_case(
             meetings=cases.meetings(session, case),
             appeal_until=cases.appeal_deadline(case),
             history=history,
-            allowed=[a.value for a in allowed_actions(CaseState(case.state), by.role)],
+            allowed=_allowed(case, by, day, every),
         )
+
+
+def _allowed(
+    case: ReviewCase, by: Actor, day: date, every: list[ReviewDecision]
+) -> list[str]:
+    """Return the actions ``by`` may take on ``case`` now (see ``show_case``)."""
+    state = CaseState(case.state)
+    out: list[str] = []
+    for action in allowed_actions(state, by.role):
+        if (
+            by.role is Role.ASSESSOR
+            and case.assignee is not None
+            and case.assignee != by.username
+        ):
+            continue
+        if action is Action.DECIDE:
+            running = cases.next_deadline(case)
+            if (
+                state is CaseState.SENT
+                and running is not None
+                and not running.overdue(day)
+            ):
+                continue
+            if state is CaseState.APPEALED and any(
+                d.decided_by == by.username and d.round < case.round for d in every
+            ):
+                continue
+        if action is Action.APPEAL:
+            until = cases.appeal_deadline(case)
+            if case.appealed_on is not None or (
+                until is not None and until.overdue(day)
+            ):
+                continue
+        out.append(action.value)
+    return out
 
 
 # ------------------------------------------------------------------ acting
@@ -591,8 +790,8 @@ def _acting(
     code: str, user: str, database_url: str | None
 ) -> Iterator[tuple[Session, ReviewCase, Actor]]:
     with review_session(database_url) as session:
-        by = cases.actor(session, user)
-        yield session, cases.get_case(session, code, by), by
+        by = _actor(session, user)
+        yield session, _case(session, code, by), by
 
 
 def send_case(
@@ -757,8 +956,19 @@ def reassign_case(
     version: int | None = None,
     database_url: str | None = None,
 ) -> CaseRow:
-    """Give a case to another assessor."""
+    """Give a case to another assessor (or supervisor).
+
+    Raises:
+        ConfigError: ``to`` is not an active assessor or supervisor.
+    """
     with _acting(code, user, database_url) as (session, case, by):
+        target = cases.actor(session, to)
+        if target.role not in {Role.ASSESSOR, Role.SUPERVISOR}:
+            msg = (
+                f"{to} không phải giám định viên / {to} is not an assessor or "
+                "supervisor"
+            )
+            raise ConfigError(msg)
         cases.reassign(session, case, by, to=to, expected_version=version)
         return _row(session, case, today_vn())
 
@@ -775,6 +985,84 @@ def reopen_case(
     with _acting(code, user, database_url) as (session, case, by):
         cases.reopen(session, case, by, reason=reason, expected_version=version)
         return _row(session, case, today_vn())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AttachmentFile:
+    """An attached file as stored: where it is, what it is, its original name."""
+
+    id: int
+    path: Path
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+
+
+def attachment_file(
+    code: str, attachment_id: int, *, user: str, database_url: str | None = None
+) -> AttachmentFile:
+    """Return a file attached to a case, if the user may see the case.
+
+    Raises:
+        CaseNotFoundError: no such case for this user, no such file in this
+            case, or the stored content is missing.
+        ForbiddenError: the user's role sees no case.
+    """
+    with review_session(database_url) as session:
+        by = _actor(session, user)
+        case = _case(session, code, by)
+        found = [a for a in cases.attachments(session, case) if a.id == attachment_id]
+    missing = (
+        f"hồ sơ {code} không có tệp {attachment_id} / case {code} has no "
+        f"attachment {attachment_id}"
+    )
+    if not found:
+        raise CaseNotFoundError(missing)
+    row = found[0]
+    path = path_of(attachments_dir(database_url), row.sha256)
+    if not path.is_file():
+        raise CaseNotFoundError(missing)
+    return AttachmentFile(
+        id=row.id,
+        path=path,
+        filename=row.filename,
+        media_type=row.media_type,
+        size=row.size,
+        sha256=row.sha256,
+    )
+
+
+def assignees(*, user: str, database_url: str | None = None) -> list[tuple[str, str]]:
+    """Return who a case may be given to: active assessors and supervisors.
+
+    Returns:
+        ``(username, name)`` pairs by user name.
+
+    Raises:
+        ForbiddenError: facility staff, the Ministry, administrators.
+    """
+    with review_session(database_url) as session:
+        by = _actor(session, user)
+        if by.role is Role.FACILITY:
+            msg = "cán bộ cơ sở không giao hồ sơ / facility staff do not assign cases"
+            raise ForbiddenError(msg)
+        return [
+            (u.username, u.name)
+            for u in cases.users(session)
+            if u.active and u.role in {Role.ASSESSOR.value, Role.SUPERVISOR.value}
+        ]
+
+
+def basis_choices() -> list[tuple[str, str]]:
+    """Return the keys of the rules' citations with the text each stands for.
+
+    A decision's basis may be typed as one of these keys (``tt12_2026/10.1.c``);
+    ``decide_line`` writes the full citation.
+    """
+    from giamdinh.rules.citations import citations  # noqa: PLC0415
+
+    return sorted((key, c.basis.cite()) for key, c in citations().items())
 
 
 def verify_log(database_url: str | None = None) -> audit.ChainReport:
@@ -827,7 +1115,7 @@ def export_feedback(
     from giamdinh.review.feedback import FeedbackLine, write_feedback  # noqa: PLC0415
 
     with review_session(database_url) as session:
-        by = cases.actor(session, user)
+        by = _actor(session, user)
         visible = [
             c
             for c in cases.visible_cases(session, by)
@@ -976,6 +1264,33 @@ select
 """
 
 
+def position_for(
+    store_dir: Path,
+    *,
+    user: str,
+    database_url: str | None = None,
+    today: date | None = None,
+) -> ReviewPosition | None:
+    """Return ``review_position`` of the newest run to the insurer's staff.
+
+    The position is the whole province's money: facility staff see their own
+    cases' money on the cases themselves, not this.
+
+    Raises:
+        ForbiddenError: facility staff, the Ministry, administrators.
+        ConfigError: the store has no run.
+    """
+    with review_session(database_url) as session:
+        by = _actor(session, user)
+    if by.role not in {Role.ASSESSOR, Role.SUPERVISOR}:
+        msg = (
+            "chỉ BHXH xem tình hình tiền của cả tỉnh / only the insurer's staff see "
+            "the province's money"
+        )
+        raise ForbiddenError(msg)
+    return review_position(store_dir, database_url=database_url, today=today)
+
+
 def review_position(
     store_dir: Path,
     *,
@@ -1047,6 +1362,10 @@ def review_position(
 
 __all__ = [
     "GROUPINGS",
+    "QUEUE_VIEWS",
+    "AttachmentFile",
+    "CaseNotFoundError",
+    "CaseQueue",
     "CaseRow",
     "CaseView",
     "LineView",
@@ -1054,7 +1373,11 @@ __all__ = [
     "ReviewPosition",
     "answer_case",
     "appeal_case",
+    "assignees",
+    "attachment_file",
     "attachments_dir",
+    "basis_choices",
+    "case_queue",
     "close_case",
     "decide_line",
     "export_feedback",
@@ -1063,6 +1386,7 @@ __all__ = [
     "meet_case",
     "open_from_findings",
     "open_from_leads",
+    "position_for",
     "reassign_case",
     "reopen_case",
     "review_position",
