@@ -214,6 +214,7 @@ def test_concurrent_appends_stay_one_chain(
 ) -> None:
     # NOTE: PostgreSQL only: SQLite has one writer at a time (its file lock
     # serialises them), so two writers cannot race there.
+    del backend  # the parametrisation picks the database the factory opens
     first = factory()
     audit.append(
         first, actor="a", role="admin", action="user", case_code=None, before=None,
