@@ -370,46 +370,35 @@ def test_a_decision_needs_a_reason(
         )  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    "bad",
-    [
-        (Decimal("10.005"), "at most 2 decimals"),
-        (Decimal("0.001"), "at most 2 decimals"),
-        (Decimal(-1), "non-negative amount"),
-        (Decimal("-0.01"), "non-negative amount"),
-        (Decimal("NaN"), "non-negative amount"),
-        (Decimal("Infinity"), "non-negative amount"),
-        # Too many digits to round to cents in the default context (28 digits).
-        (Decimal("1E+30"), "too large an amount"),
-    ],
-    ids=[
-        "3-decimals",
-        "tenth-of-a-cent",
-        "negative",
-        "negative-cent",
-        "nan",
-        "infinity",
-        "too-large",
-    ],
-)
-@pytest.mark.parametrize("field", ["payable", "refused"])
+NOT_MONEY = [
+    (Decimal("10.005"), "at most 2 decimals"),
+    (Decimal("0.001"), "at most 2 decimals"),
+    (Decimal(-1), "non-negative amount"),
+    (Decimal("-0.01"), "non-negative amount"),
+    (Decimal("NaN"), "non-negative amount"),
+    (Decimal("Infinity"), "non-negative amount"),
+    # Too many digits to round to cents in the default context (28 digits).
+    (Decimal("1E+30"), "too large an amount"),
+]
+
+
 def test_amounts_must_be_money(
-    session: Session,
-    people: People,
-    case: ReviewCase,
-    field: str,
-    bad: tuple[Decimal, str],
+    session: Session, people: People, case: ReviewCase
 ) -> None:
-    value, message = bad
+    # One case for every bad amount (each is refused before anything is written).
     cases.send(session, case, people.assessor, on=SENT)
     _meet(session, case, people)
-    amounts = {"payable": Decimal(0), "refused": Decimal(0), field: value}
-    with pytest.raises(ConfigError, match=f"{field}.*{message}"):
-        cases.decide(
-            session, case, people.assessor, stt=1, reason="x", basis=BASIS,
-            on=DECIDED, payable=amounts["payable"], refused=amounts["refused"],
-        )  # fmt: skip
+    for field in ("payable", "refused"):
+        for value, message in NOT_MONEY:
+            amounts = {"payable": Decimal(0), "refused": Decimal(0), field: value}
+            with pytest.raises(ConfigError, match=f"{field}.*{message}"):
+                cases.decide(
+                    session, case, people.assessor, stt=1, reason="x", basis=BASIS,
+                    on=DECIDED, payable=amounts["payable"],
+                    refused=amounts["refused"],
+                )  # fmt: skip
     assert _count(session, ReviewDecision) == 0
+    assert case.version == 3
 
 
 def test_amounts_with_trailing_zeros_are_money(
