@@ -241,7 +241,10 @@ def open_case(
         return None
     if taken is None:
         taken = taken_lines(session, (line.key for line in spec.lines))
-    lines = [line for line in spec.lines if line.key not in taken]
+    lines = []
+    for line in spec.lines:
+        if line.key not in taken and all(line.key != kept.key for kept in lines):
+            lines.append(line)
     if not lines:
         return None
     stamp = now()
@@ -838,6 +841,7 @@ def appeal(
         raise TransitionError(msg)
     case.state = CaseState.APPEALED.value
     case.appealed_on = on
+    case.closed_on = None
     case.round += 1
     case.assignee = None
     return _done(session, case, by, Action.APPEAL, before, extra={"reason": reason})

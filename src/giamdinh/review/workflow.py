@@ -190,6 +190,9 @@ def check(action: Action, state: CaseState, actor: Actor, ma_cskcb: str) -> None
         TransitionError: the role or the state does not allow it; the message
             (Vietnamese / English) says what the case allows now.
     """
+    if action not in RULES:
+        msg = f"{action.value} is not an action on an open case"
+        raise TransitionError(msg)
     roles, states = RULES[action]
     if actor.role is Role.FACILITY and not actor.may_see(ma_cskcb):
         msg = (
