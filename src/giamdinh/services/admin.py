@@ -81,9 +81,7 @@ def list_accounts(actor: Actor, *, database_url: str | None = None) -> list[Acco
                 select(ApiToken.username, func.count())
                 .where(ApiToken.revoked_at.is_(None))
                 .group_by(ApiToken.username)
-            )
-            .tuples()
-            .all()
+            ).all()
         )
     return [
         AccountRow(account=a, tokens=int(live.get(a.username, 0)))

@@ -215,7 +215,7 @@ def list_techniques(
     day = today()
     with _session(database_url) as session:
         names = dict(
-            session.execute(select(NormHospital.code, NormHospital.name)).tuples().all()
+            session.execute(select(NormHospital.code, NormHospital.name)).all()
         )
         with_draft = set(session.scalars(select(NormDraft.assignment_id).distinct()))
         national = dict(
@@ -223,9 +223,7 @@ def list_techniques(
                 select(
                     NationalNorm.technique_code, func.max(NationalNorm.version)
                 ).group_by(NationalNorm.technique_code)
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         by_technique: dict[str, list[_Assigned]] = defaultdict(list)
         for row in session.execute(
@@ -237,7 +235,7 @@ def list_techniques(
                 NormAssignment.state,
                 NormAssignment.deadline,
             )
-        ).tuples():
+        ):
             by_technique[row[1]].append(_Assigned(*row))
         techniques = session.execute(
             select(
@@ -246,7 +244,7 @@ def list_techniques(
                 NormTechnique.chapter,
                 NormTechnique.chapter_name,
             ).order_by(NormTechnique.code)
-        ).tuples()
+        )
         rows: list[TechniqueRow] = []
         for code, name, technique_chapter, chapter_name in techniques:
             assignments = by_technique.get(code, [])
@@ -297,7 +295,7 @@ def chapters(actor: Actor, *, database_url: str | None = None) -> list[tuple[str
             select(NormTechnique.chapter, func.max(NormTechnique.chapter_name))
             .group_by(NormTechnique.chapter)
             .order_by(NormTechnique.chapter)
-        ).tuples()
+        )
         return [(code, name or code) for code, name in found]
 
 
@@ -310,7 +308,7 @@ def hospitals(
         return list(
             session.execute(
                 select(NormHospital.code, NormHospital.name).order_by(NormHospital.code)
-            ).tuples()
+            )
         )
 
 
