@@ -249,3 +249,14 @@ def test_the_accounts_page_needs_a_form_token(
     )
     assert forged.status_code == 403
     assert _account(own_site, "x.y") is None
+
+
+def test_reloading_a_form_address_goes_back_to_the_list(
+    client: TestClient, site: Site
+) -> None:
+    login(client, _admin(site))
+    user = site.users("assessor")[0]
+    for action in ("token", "disable", "password"):
+        response = client.get(f"/admin/users/{user}/{action}", follow_redirects=False)
+        assert response.status_code == 303
+        assert response.headers["location"] == "/admin/users"

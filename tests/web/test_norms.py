@@ -352,3 +352,12 @@ def test_the_pages_read_in_english(client: TestClient, site: Site) -> None:
     technique = client.get(f"/norms/{OUTLIER_TECHNIQUE}").text
     assert "Drafts compared line by line" in technique
     assert "Unit cost by annual volume" in technique
+
+
+def test_reloading_the_form_address_goes_back_to_the_page(
+    client: TestClient, site: Site
+) -> None:
+    login(client, _ministry(site))
+    response = client.get(f"/norms/{LINAC}/consolidate", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/norms/{LINAC}#consolidation"

@@ -84,6 +84,13 @@ def add_account(
     return _done(request, "added", username.strip())
 
 
+@router.get("/admin/users/{username}/{action}")
+def back_to_accounts(actor: Admin, username: str, action: str) -> Response:
+    """Send a browser that reloads a form's address (or its answer) to the list."""
+    del actor, username, action
+    return RedirectResponse("/admin/users", status_code=303)
+
+
 @router.post("/admin/users/{username}/disable")
 def disable_account(request: Request, actor: Admin, username: str) -> Response:
     """Disable an account; its sessions and tokens stop at once."""

@@ -320,6 +320,13 @@ def technique_page(
     )
 
 
+@router.get("/norms/{code}/consolidate")
+def consolidate_page(actor: Ministry, code: str) -> Response:
+    """Send a browser that reloads the form's address to the technique's page."""
+    del actor
+    return RedirectResponse(f"/norms/{quote(code, safe='')}#consolidation", 303)
+
+
 @router.post("/norms/{code}/consolidate")
 def consolidate(
     *,
