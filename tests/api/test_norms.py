@@ -57,6 +57,9 @@ def test_progress_gives_the_headline_and_the_hospitals(
     assert old["headline"] == body["headline"]
     early = client.get(f"{API}/progress?as_of=2025-01-01", headers=ministry).json()
     assert early["headline"] == {"assigned": 0, "qualified": 0, "drafts_sent": 0}
+    last = client.get(f"{API}/progress?as_of=9999-12-31", headers=ministry)
+    assert last.status_code == 200
+    assert last.json()["headline"] == body["headline"]
 
 
 def test_techniques_are_paged_and_filtered(
@@ -160,8 +163,12 @@ def test_cost_with_the_volume_curve(
         (f"{API}/techniques/01.0001/cost", 400),
         (f"{API}/techniques/{LINAC}/cost?volume=0", 422),
         (f"{API}/techniques/{LINAC}/cost?volume=NaN", 422),
-        (f"{API}/techniques/{LINAC}/cost?curve=-5", 400),
+        (f"{API}/techniques/{LINAC}/cost?curve=-5", 422),
         (f"{API}/techniques/{LINAC}/cost?depreciation=magic", 422),
+        (f"{API}/techniques/{LINAC}/cost?curve=", 422),
+        (f"{API}/techniques/{LINAC}/cost?volum=6250", 422),  # misspelt: refused
+        (f"{API}/progress?as_of=0", 422),  # not read as a Unix time
+        (f"{API}/progress?as_of=2025-02-30", 422),
     ],
 )
 def test_errors_have_the_one_shape(

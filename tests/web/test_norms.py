@@ -196,6 +196,10 @@ def test_a_technique_shows_the_cost_curve(client: TestClient, site: Site) -> Non
     assert "1.390.683,89" not in annuity.split('id="cost"')[1]
     draft = client.get(f"/norms/{LINAC}", params={"hospital": "CHORAY"}).text
     assert "CHORAY v1" in draft
+    negative = client.get(f"/norms/{LINAC}", params={"volume": "-5"})
+    assert negative.status_code == 200  # the rest of the page still shows
+    assert "sản lượng năm phải trong" in negative.text.split('id="cost"')[1]
+    assert client.get(f"/norms/{LINAC}", params={"volume": "abc"}).status_code == 400
 
 
 def test_a_technique_without_drafts_says_so(client: TestClient, site: Site) -> None:

@@ -22,7 +22,7 @@ import unicodedata
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -134,6 +134,17 @@ def _technique(session: Session, code: str) -> NormTechnique:
 # ------------------------------------------------------------------ progress
 
 
+def _report_day(as_of: date | None) -> date | None:
+    """Return the report day; the last day of the calendar counts as the day before.
+
+    A report counts the events up to the end of its day, so its day must have a
+    next one (``date.max`` has none): a later report says the same as that one.
+    """
+    if as_of is not None and as_of >= date.max:
+        return date.max - timedelta(days=1)
+    return as_of
+
+
 def programme_progress(
     actor: Actor, *, database_url: str | None = None, as_of: date | None = None
 ) -> ProgressReport:
@@ -143,7 +154,7 @@ def programme_progress(
         ForbiddenError: the actor is not the Ministry's.
     """
     _may_read(actor)
-    return norms_service.progress(database_url, as_of=as_of)
+    return norms_service.progress(database_url, as_of=_report_day(as_of))
 
 
 # ------------------------------------------------------------------ techniques
@@ -767,7 +778,7 @@ def progress_workbook(
     _may_read(actor)
     return _workbook(
         lambda path: norms_service.export_progress(
-            path, database_url=database_url, as_of=as_of
+            path, database_url=database_url, as_of=_report_day(as_of)
         ),
         "progress.xlsx",
     )

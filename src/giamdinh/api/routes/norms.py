@@ -10,13 +10,22 @@ JSON strings (exact, never binary floating point).
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, Field, PlainSerializer
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 from starlette.exceptions import HTTPException
 
 from giamdinh.api.common import Context, Page, PageQuery, TokenActor, require
@@ -27,9 +36,45 @@ from giamdinh.services import ministry
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from fastapi.dependencies.models import Dependant
+
     from giamdinh.norms.progress import ProgressRow
 
-router = APIRouter(prefix="/norms", tags=["norms"])
+
+def _query_names(dependant: Dependant) -> set[str]:
+    """Return the query parameters a route and its dependencies declare."""
+    names = {field.alias for field in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+async def known_query(request: Request) -> None:
+    """Refuse a query parameter the route does not declare (422, not ignored).
+
+    A misspelt ``volum=6250`` would otherwise be dropped silently and the answer
+    would look right while being another question's.
+    """
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    declared = _query_names(route.dependant)
+    unknown = sorted(set(request.query_params) - declared)
+    if unknown:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "extra_forbidden",
+                    "loc": ("query", name),
+                    "msg": "không có tham số này / unknown parameter",
+                    "input": request.query_params[name],
+                }
+                for name in unknown
+            ]
+        )
+
+
+router = APIRouter(prefix="/norms", tags=["norms"], dependencies=[Depends(known_query)])
 
 CodePath = Annotated[
     str,
@@ -48,6 +93,27 @@ def _plain(value: Decimal) -> str:
 
 #: A decimal, exact, written as a JSON string in plain notation.
 Dec = Annotated[Decimal, PlainSerializer(_plain, return_type=str, when_used="json")]
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: object) -> object:
+    """Accept a day only as ``YYYY-MM-DD`` (not ``0`` read as a Unix time)."""
+    if isinstance(value, str) and not _ISO_DAY.fullmatch(value):
+        msg = "a day is written YYYY-MM-DD"
+        raise ValueError(msg)
+    return value
+
+
+#: A day in the query, ISO only.
+Day = Annotated[date, BeforeValidator(_iso_day)]
+#: An annual volume (services a year): a number, declared as one (not "or text").
+Volume = Annotated[
+    Decimal,
+    Field(gt=0, le=ministry.MAX_VOLUME),
+    WithJsonSchema(
+        {"type": "number", "exclusiveMinimum": 0, "maximum": int(ministry.MAX_VOLUME)}
+    ),
+]
 
 
 @contextmanager
@@ -272,7 +338,7 @@ def progress(
     actor: TokenActor,
     ctx: Context,
     as_of: Annotated[
-        date | None, Query(description="Report day (default today).")
+        Day | None, Query(description="Report day YYYY-MM-DD (default today).")
     ] = None,
 ) -> ProgressOut:
     """Return the programme's progress: headline, by hospital and by chapter."""
@@ -438,10 +504,8 @@ def cost(
     ctx: Context,
     code: CodePath,
     volume: Annotated[
-        Decimal | None,
+        Volume | None,
         Query(
-            gt=0,
-            le=ministry.MAX_VOLUME,
             description="Annual volume the fixed costs are spread over (default: "
             "each machine's declared utilisation).",
         ),
@@ -458,7 +522,7 @@ def cost(
         Literal["straight_line", "annuity"], Query(description="Depreciation.")
     ] = "straight_line",
     curve: Annotated[
-        list[Decimal] | None,
+        list[Volume] | None,
         Query(
             max_length=50,
             description="Annual volumes of the curve (default: 10 %…100 % of the "
