@@ -75,15 +75,20 @@ def _defs(prefix: str) -> str:
 
 
 #: Axis units in Vietnamese: tỷ (10⁹), triệu (10⁶), nghìn (10³).
-_UNITS = ((1e9, "tỷ", 1), (1e6, "tr", 0), (1e3, "N", 0))
+_UNITS = ((1e9, "tỷ"), (1e6, "tr"), (1e3, "N"))
 
 
 def _short(value: float) -> str:
-    """Return an axis label: 1,2 tỷ / 350 tr / 12 N / 900."""
+    """Return an axis label: 1,2 tỷ / 1,5 tr / 350 tr / 12 N / 900.
+
+    One decimal at most, and none when it is zero, so that neighbouring ticks
+    (1 tr, 1,5 tr, 2 tr) never read the same.
+    """
     v = abs(value)
-    for scale, unit, places in _UNITS:
+    for scale, unit in _UNITS:
         if v >= scale:
-            return f"{value / scale:.{places}f} {unit}".replace(".", ",")
+            text = f"{value / scale:.1f}".removesuffix(".0")
+            return f"{text} {unit}".replace(".", ",")
     return f"{value:.0f}"
 
 

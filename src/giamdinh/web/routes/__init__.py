@@ -6,8 +6,8 @@ form-token check, and the isolation tests walk the routes it declares.
 
 from __future__ import annotations
 
-from giamdinh.web.routes import auth, cases, home
+from giamdinh.web.routes import admin, auth, cases, home, norms
 
-ROUTERS = [auth.router, home.router, cases.router]
+ROUTERS = [auth.router, home.router, cases.router, norms.router, admin.router]
 
 __all__ = ["ROUTERS"]
