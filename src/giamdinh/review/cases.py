@@ -241,7 +241,7 @@ def open_case(
         return None
     if taken is None:
         taken = taken_lines(session, (line.key for line in spec.lines))
-    lines = []
+    lines: list[LineSpec] = []
     for line in spec.lines:
         if line.key not in taken and all(line.key != kept.key for kept in lines):
             lines.append(line)
