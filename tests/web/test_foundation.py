@@ -136,3 +136,18 @@ def test_api_needs_a_token(client: TestClient) -> None:
     assert body["error"]["code"] == "unauthenticated"
     bad = client.get("/api/v1/me", headers={"Authorization": "Bearer gd_nope"})
     assert bad.status_code == 401
+
+
+def test_api_paths_never_answer_html(client: TestClient) -> None:
+    for path in ("/api/v1/%0A", "/api/v2/cases", "/api/"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response.headers["content-type"].startswith("application/json")
+        assert response.json()["error"]["code"] == "not_found"
+
+
+def test_api_method_not_allowed_says_what_is(client: TestClient) -> None:
+    response = client.request("TRACE", "/api/v1/me")
+    assert response.status_code == 405
+    assert "GET" in response.headers["allow"]
+    assert response.json()["error"]["code"] == "method_not_allowed"

@@ -87,7 +87,10 @@ def create_api(context: AppContext) -> FastAPI:
         del request
         codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
         return error_response(
-            exc.status_code, codes.get(exc.status_code, "error"), str(exc.detail)
+            exc.status_code,
+            codes.get(exc.status_code, "error"),
+            str(exc.detail),
+            headers=dict(exc.headers) if exc.headers else None,
         )
 
     return api
