@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
-    import httpx
+    import httpx2 as httpx
     from fastapi import FastAPI
     from tests.site import Site
 

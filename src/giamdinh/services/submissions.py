@@ -6,7 +6,7 @@ A hospital's BHYT office (or an assessor, for any facility) uploads claim files
 rule's findings with basis and amount, the money per claim, what was not checked
 and why, and the four-sheet workbook.
 
-Decisions (``docs/check.md``, "On the server"):
+Decisions (``docs/facility.md``):
 
 - **One check is one facility's.** A facility account checks its own claims
   only: when a file (its envelope's ``MACSKCB`` or a claim's ``MA_CSKCB``) is
@@ -137,7 +137,9 @@ class CheckResult:
 
 
 def _may_check(actor: Actor) -> None:
-    if actor.role not in CHECK_ROLES:
+    if actor.role not in CHECK_ROLES or (
+        actor.role is Role.FACILITY and not actor.ma_cskcb
+    ):
         msg = (
             "tài khoản của bạn không kiểm tra hồ sơ KCB / your account does not "
             "check claims"
