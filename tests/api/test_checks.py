@@ -23,6 +23,7 @@ from giamdinh.server import create_server
 from giamdinh.services.accounts import issue_token
 from giamdinh.services.check_model import CheckOutput
 from giamdinh.services.check_report import SHEETS
+from giamdinh.standard.reader import read_bytes
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -146,14 +147,19 @@ def test_hostile_xml_comes_back_with_the_reader_s_message(
     site: Site, api: TestClient, codes: tuple[str, str]
 ) -> None:
     headers = _auth(site, site.facility_user(codes[0]))
-    created = _post(api, headers, [("hostile.xml", XXE)])
+    pdf = b"%PDF-1.4 not a claim file"
+    created = _post(api, headers, [("hostile.xml", XXE), ("scan.pdf", pdf)])
     assert created.status_code == 201, created.text[:800]
     result = CheckOutput.model_validate(created.json()["result"])
-    (file,) = result.files
-    assert file.path == "hostile.xml"
-    assert file.status == "rejected"
-    assert [e.code for e in file.errors] == ["IN007"]
-    assert "DOCTYPE" in file.errors[0].message
+    hostile, scan = result.files
+    assert hostile.path == "hostile.xml"
+    assert hostile.status == "rejected"
+    assert [e.code for e in hostile.errors] == ["IN007"]
+    assert "DOCTYPE" in hostile.errors[0].message
+    # A file is taken as given, as `giamdinh check` does: the reader says why.
+    assert scan.path == "scan.pdf"
+    assert scan.status == "rejected"
+    assert [e.code for e in scan.errors] == [read_bytes(pdf).findings[0].code]
     assert result.claims == []
 
 

@@ -8,6 +8,11 @@ and why, and the four-sheet workbook.
 
 Decisions (``docs/facility.md``):
 
+- **Files are taken as given**, as ``giamdinh check`` takes the files named on
+  its command line: whatever its name, an uploaded file is read as a claim file
+  and the reader says what is wrong with it (``IN…``); only a ``.zip`` is opened,
+  and in it the ``.xml`` members are checked (the others are listed as left
+  aside), as ``check`` searches a folder for ``*.xml``.
 - **One check is one facility's.** A facility account checks its own claims
   only: when a file (its envelope's ``MACSKCB`` or a claim's ``MA_CSKCB``) is
   another facility's, the **whole upload is refused**, naming the file and the
@@ -73,7 +78,6 @@ META = "meta.json"
 RESULT = "result.json"
 WORKBOOK = "result.xlsx"
 STAGING = ".incoming"
-CLAIM_SUFFIXES = frozenset({".xml", ".zip"})
 CHECK_ROLES = frozenset({Role.FACILITY, Role.ASSESSOR, Role.SUPERVISOR})
 
 
@@ -200,7 +204,7 @@ def _receive(
     spool = folder / "upload"
     inputs = folder / "files"
     inputs.mkdir(parents=True)
-    saved = save_uploads(files, spool, limit=limit, suffixes=CLAIM_SUFFIXES)
+    saved = save_uploads(files, spool, limit=limit, suffixes=None)
     out: list[Saved] = []
     uploads: list[CheckUpload] = []
     skipped: list[SkippedMember] = []
@@ -576,7 +580,6 @@ def list_checks(
 __all__ = [
     "CHECK_ID",
     "CHECK_ROLES",
-    "CLAIM_SUFFIXES",
     "CheckFile",
     "CheckNotFoundError",
     "CheckRecord",

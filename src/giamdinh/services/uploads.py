@@ -306,7 +306,7 @@ def save_uploads(
     folder: Path,
     *,
     limit: int,
-    suffixes: frozenset[str],
+    suffixes: frozenset[str] | None,
 ) -> list[Saved]:
     """Write ``uploads`` into ``folder``, at most ``limit`` bytes in all.
 
@@ -315,15 +315,16 @@ def save_uploads(
             left out.
         folder: where to write them (created).
         limit: bytes of all the files together (``AppContext.max_upload_bytes``).
-        suffixes: the accepted extensions, lower case with the dot (``.xml``).
+        suffixes: the accepted extensions, lower case with the dot (``.xml``);
+            ``None`` accepts any name.
 
     Returns:
         The files written, in the order sent; a second file of the same name is
         saved as ``name (2).ext``.
 
     Raises:
-        ConfigError: no file, a name without an accepted extension, or more than
-            ``limit`` bytes (the message names the file).
+        ConfigError: no file, a name that is empty or without an accepted
+            extension, or more than ``limit`` bytes (the message names the file).
     """
     folder.mkdir(parents=True, exist_ok=True)
     taken: set[str] = set()
@@ -333,11 +334,14 @@ def save_uploads(
         if not upload.name.strip():
             continue
         name = safe_name(upload.name)
-        if not name or PurePosixPath(name).suffix.lower() not in suffixes:
-            shown = name or upload.name[:MAX_NAME]
+        if not name:
+            shown = upload.name[:MAX_NAME]
+            msg = f"{shown}: tên tệp không hợp lệ / {shown}: not a valid file name"
+            raise ConfigError(msg)
+        if suffixes is not None and PurePosixPath(name).suffix.lower() not in suffixes:
             accepted = ", ".join(sorted(suffixes))
             msg = (
-                f"{shown}: không nhận loại tệp này (chỉ {accepted}) / {shown}: this "
+                f"{name}: không nhận loại tệp này (chỉ {accepted}) / {name}: this "
                 f"kind of file is not accepted (only {accepted})"
             )
             raise ConfigError(msg)

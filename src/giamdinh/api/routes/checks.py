@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 
 from giamdinh.api.common import Context, ErrorBody, Page, PageQuery, TokenActor
 from giamdinh.services.check_model import CheckOutput
+from giamdinh.services.reference_upload import FACILITY_CODE
 from giamdinh.services.submissions import (
     CheckNotFoundError,
     CheckRecord,
@@ -31,6 +32,9 @@ from giamdinh.services.submissions import (
 from giamdinh.services.uploads import Upload, UploadRoute
 
 router = APIRouter(tags=["checks"], route_class=UploadRoute)
+
+#: A facility code; empty means none (a form sends an empty field as "").
+CODE_OR_EMPTY = f"^({FACILITY_CODE.pattern.strip('^$')})?$"
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TOO_LARGE: dict[int | str, dict[str, Any]] = {
@@ -56,12 +60,15 @@ def create_check(
     ctx: Context,
     files: Annotated[
         list[UploadFile],
-        File(description="XML files (GIAMDINHHS envelopes, bare tables) or zips"),
+        File(
+            min_length=1,
+            description="XML files (GIAMDINHHS envelopes, bare tables) or zips",
+        ),
     ],
     ma_cskcb: Annotated[
         str | None,
         Form(
-            max_length=20,
+            pattern=CODE_OR_EMPTY,
             description="the facility (assessors; a facility token's is its own)",
         ),
     ] = None,
@@ -78,7 +85,8 @@ def checks(
     ctx: Context,
     paging: PageQuery,
     ma_cskcb: Annotated[
-        str | None, Query(max_length=20, description="only this facility's")
+        str | None,
+        Query(pattern=CODE_OR_EMPTY, description="only this facility's"),
     ] = None,
 ) -> Page[CheckRecord]:
     """List the checks the token may see, newest first."""
