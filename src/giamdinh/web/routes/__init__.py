@@ -6,8 +6,15 @@ form-token check, and the isolation tests walk the routes it declares.
 
 from __future__ import annotations
 
-from giamdinh.web.routes import admin, auth, cases, home, norms
+from giamdinh.web.routes import admin, auth, cases, facility, home, norms
 
-ROUTERS = [auth.router, home.router, cases.router, norms.router, admin.router]
+ROUTERS = [
+    auth.router,
+    home.router,
+    facility.router,
+    cases.router,
+    norms.router,
+    admin.router,
+]
 
 __all__ = ["ROUTERS"]
