@@ -34,6 +34,8 @@ class AppContext:
         secure_cookies: mark cookies ``Secure`` (served over TLS).
         max_upload_bytes: largest upload accepted in one request.
         throttle: the login lock-out of this process.
+        overrides_path: the append-only log of this deployment's rule overrides
+            (``rule_overrides``: ``<data_dir>/overrides.yaml`` when not given).
     """
 
     database_url: str
@@ -44,11 +46,17 @@ class AppContext:
     secure_cookies: bool = False
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    overrides_path: Path | None = None
 
     @property
     def checks_dir(self) -> Path:
         """Return the folder of uploaded checks."""
         return self.data_dir / "checks"
+
+    @property
+    def rule_overrides(self) -> Path:
+        """Return the log of this deployment's rule overrides (YAML, append-only)."""
+        return self.overrides_path or self.data_dir / "overrides.yaml"
 
 
 def _secret(data_dir: Path) -> str:
@@ -70,6 +78,7 @@ def app_context(
     data_dir: Path | None = None,
     reference_dirs: Path | None = None,
     secure_cookies: bool = False,
+    overrides_path: Path | None = None,
 ) -> AppContext:
     """Build the context from arguments, falling back to the settings."""
     settings = get_settings()
@@ -81,6 +90,7 @@ def app_context(
         reference_dirs=reference_dirs or data / "reference",
         secret_key=_secret(data),
         secure_cookies=secure_cookies,
+        overrides_path=overrides_path,
     )
 
 
