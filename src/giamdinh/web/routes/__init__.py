@@ -6,8 +6,8 @@ form-token check, and the isolation tests walk the routes it declares.
 
 from __future__ import annotations
 
-from giamdinh.web.routes import auth, home
+from giamdinh.web.routes import assessor, auth, home
 
-ROUTERS = [auth.router, home.router]
+ROUTERS = [auth.router, home.router, assessor.router]
 
 __all__ = ["ROUTERS"]
