@@ -6,8 +6,8 @@ tests walk the routes they declare.
 
 from __future__ import annotations
 
-from giamdinh.api.routes import me
+from giamdinh.api.routes import assessor, me
 
-ROUTERS = [me.router]
+ROUTERS = [me.router, assessor.router]
 
 __all__ = ["ROUTERS"]
