@@ -97,6 +97,7 @@ def test_a_claim_has_lines_decisions_findings_bases_and_amounts(
     body = response.json()
     assert body["header"]["ma_cskcb"] == target.ma_cskcb
     assert "***" in body["header"]["patient"]
+    assert body["header"]["admitted"].endswith("+07:00")
     lines = query(
         site,
         "select tbl, stt, status from lines where ma_lk = ? order by tbl, stt",
@@ -157,7 +158,9 @@ def test_leads_are_paged_with_cases(own_client: TestClient, own_site: Site) -> N
     assert [x["ma_lk"] for x in first["lines"]] == [x.ma_lk for x in planted[0].lines]
     machine = own_client.get(f"{API}/leads?code=SG003", headers=headers).json()
     assert [x["code"] for x in machine["items"]] == ["SG003"]
-    assert own_client.get(f"{API}/leads?code=XX", headers=headers).status_code == 422
+    for code in ("XX", "SG000"):
+        wrong = own_client.get(f"{API}/leads?code={code}", headers=headers)
+        assert wrong.status_code == 422
 
 
 def test_rules_and_a_rule(client: TestClient, site: Site) -> None:

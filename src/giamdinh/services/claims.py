@@ -22,6 +22,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 from sqlalchemy import inspect, select
@@ -64,6 +65,7 @@ MONEY_KEYS = ("claimed", "payable", "refused", "adjusted", "under_review")
 #: adjusted or held under review.
 STATUSES = ("findings", "refused", "adjusted", "under_review")
 ZERO = Decimal(0)
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 class NotFoundError(ConfigError):
@@ -368,6 +370,7 @@ class ClaimHeader:
     patient: str
     admitted: datetime | None
     discharged: datetime | None
+    """Admission and discharge, in Viet Nam's time (the claim's own clock)."""
     ma_benh_chinh: str | None
     ma_benh_kt: list[str]
     ma_loai_kcb: str | None
@@ -631,12 +634,19 @@ def _header(
         month=month_row[0] if month_row else None,
         ma_bn=head.get("MA_BN"),
         patient=mask_name(head.get("HO_TEN")),
-        admitted=head.get("NGAY_VAO"),
-        discharged=head.get("NGAY_RA"),
+        admitted=_local_time(head.get("NGAY_VAO")),
+        discharged=_local_time(head.get("NGAY_RA")),
         ma_benh_chinh=head.get("MA_BENH_CHINH") or None,
         ma_benh_kt=[c.strip() for c in str(extra).split(";") if c.strip()],
         ma_loai_kcb=head.get("MA_LOAI_KCB") or None,
     )
+
+
+def _local_time(value: Any) -> datetime | None:
+    """Return a claim's time (written in Viet Nam's time, without a zone) as such."""
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=VIETNAM)
 
 
 _LINE_DETAILS = {

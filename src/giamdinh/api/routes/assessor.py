@@ -44,6 +44,7 @@ router = APIRouter(tags=["assessment"])
 Status = Literal["findings", "refused", "adjusted", "under_review"]
 Outcome = Literal["payable", "refused", "adjusted", "under_review"]
 JsonValue = str | int | float | bool | None
+SIGNAL_CODES = "^(" + "|".join(SIGNALS) + ")$"
 
 
 def _json(value: Any) -> JsonValue:
@@ -412,7 +413,7 @@ def get_leads(
     actor: TokenActor,
     ctx: Context,
     paging: PageQuery,
-    code: Annotated[str | None, Query(pattern=r"^SG\d{3}$")] = None,
+    code: Annotated[str | None, Query(pattern=SIGNAL_CODES)] = None,
     facility: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Page[LeadOut]:
     """List the store's leads in rank order, with their lines and cases."""
