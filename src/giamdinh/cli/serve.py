@@ -8,6 +8,7 @@ import typer
 
 from giamdinh.cli import render
 from giamdinh.cli.errors import operator_errors
+from giamdinh.cli.options import OVERRIDES_OPTION
 
 
 def serve(  # noqa: PLR0917 - Typer commands take their options positionally
@@ -36,6 +37,7 @@ def serve(  # noqa: PLR0917 - Typer commands take their options positionally
     secure_cookies: bool = typer.Option(
         False, "--secure-cookies", help="Mark cookies Secure (serve behind TLS)."
     ),
+    overrides: Path | None = OVERRIDES_OPTION,
 ) -> None:
     """Chạy ứng dụng web và API (FastAPI + uvicorn); --demo với tỉnh mẫu."""
     import uvicorn  # noqa: PLC0415
@@ -61,6 +63,7 @@ def serve(  # noqa: PLR0917 - Typer commands take their options positionally
                 data_dir=demo_dir / "web",
                 reference_dirs=demo_dir / "province" / "reference",
                 secure_cookies=secure_cookies,
+                overrides_path=overrides,
             )
             out = render.console()
             out.print(
@@ -75,6 +78,7 @@ def serve(  # noqa: PLR0917 - Typer commands take their options positionally
                 data_dir=data,
                 reference_dirs=reference,
                 secure_cookies=secure_cookies,
+                overrides_path=overrides,
             )
         app = create_server(context)
     render.console().print(f"http://{host}:{port}/")

@@ -48,6 +48,8 @@ class AppContext:
         throttle: the login lock-out of this process.
         clock: returns "today" for deadlines and the day of an act (today in
             Viet Nam; a test gives a fixed day).
+        overrides_path: the append-only log of this deployment's rule overrides
+            (``rule_overrides``: ``<data_dir>/overrides.yaml`` when not given).
     """
 
     database_url: str
@@ -59,6 +61,7 @@ class AppContext:
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     clock: Callable[[], date] = today_in_vietnam
+    overrides_path: Path | None = None
 
     def today(self) -> date:
         """Return the day the server counts deadlines from."""
@@ -68,6 +71,11 @@ class AppContext:
     def checks_dir(self) -> Path:
         """Return the folder of uploaded checks."""
         return self.data_dir / "checks"
+
+    @property
+    def rule_overrides(self) -> Path:
+        """Return the log of this deployment's rule overrides (YAML, append-only)."""
+        return self.overrides_path or self.data_dir / "overrides.yaml"
 
 
 def _secret(data_dir: Path) -> str:
@@ -89,6 +97,7 @@ def app_context(
     data_dir: Path | None = None,
     reference_dirs: Path | None = None,
     secure_cookies: bool = False,
+    overrides_path: Path | None = None,
 ) -> AppContext:
     """Build the context from arguments, falling back to the settings."""
     settings = get_settings()
@@ -100,6 +109,7 @@ def app_context(
         reference_dirs=reference_dirs or data / "reference",
         secret_key=_secret(data),
         secure_cookies=secure_cookies,
+        overrides_path=overrides_path,
     )
 
 

@@ -6,8 +6,8 @@ tests walk the routes they declare.
 
 from __future__ import annotations
 
-from giamdinh.api.routes import cases, checks, me, norms
+from giamdinh.api.routes import assessor, cases, checks, me, norms
 
-ROUTERS = [me.router, checks.router, cases.router, norms.router]
+ROUTERS = [me.router, checks.router, cases.router, assessor.router, norms.router]
 
 __all__ = ["ROUTERS"]

@@ -6,13 +6,14 @@ form-token check, and the isolation tests walk the routes it declares.
 
 from __future__ import annotations
 
-from giamdinh.web.routes import admin, auth, cases, facility, home, norms
+from giamdinh.web.routes import admin, assessor, auth, cases, facility, home, norms
 
 ROUTERS = [
     auth.router,
     home.router,
     facility.router,
     cases.router,
+    assessor.router,
     norms.router,
     admin.router,
 ]
