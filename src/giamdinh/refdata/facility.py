@@ -37,7 +37,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 MONEY_TYPE = pa.decimal128(18, 3)
-_local = threading.local()
+#: Idle checking connections, shared by the threads (see ``_checking``).
+_idle: list[duckdb.DuckDBPyConnection] = []
+_idle_lock = threading.Lock()
 ROW_COLUMN = "_row"
 FILE_COLUMN = "_file"
 _MAX_MESSAGE_PROBLEMS = 20
@@ -627,20 +629,24 @@ def _check_condition(
 
 @contextmanager
 def _checking(table: pa.Table) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Yield this thread's checking connection with ``table`` registered as ``t``.
+    """Yield a checking connection with ``table`` registered as ``t``.
 
     NOTE: opening a DuckDB connection costs ~50 ms, more than checking a small
-    file, so each thread keeps one for its file checks.
+    file, so connections are reused from a pool shared by the threads. Not one
+    per thread: a connection left in a thread-local is destroyed when its worker
+    thread is torn down at interpreter exit, which aborts the process.
     """
-    con = getattr(_local, "con", None)
+    with _idle_lock:
+        con = _idle.pop() if _idle else None
     if con is None:
         con = duckdb.connect()
-        _local.con = con
     con.register("t", table)
     try:
         yield con
     finally:
         con.unregister("t")
+        with _idle_lock:
+            _idle.append(con)
 
 
 def find_overlaps(table: pa.Table, *, spec: FileSpec, file: str) -> list[Problem]:
