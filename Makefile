@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= demo
 
-.PHONY: install demo test lint format docs docs-check bench bench-full clean
+.PHONY: install demo serve test lint format docs docs-check bench bench-full clean
 
 # Installs the exact versions of uv.lock (`uv lock` updates it). --inexact keeps
 # uv itself in the venv; bytecode is compiled once here, not at every start.
@@ -21,6 +21,10 @@ install: $(STAMP)
 
 demo: install
 	$(BIN)/giamdinh demo --dir $(DEMO_DIR)
+
+# The web application and API on the demo province (made first when missing).
+serve: install
+	$(BIN)/giamdinh serve --demo --dir $(DEMO_DIR)
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks scripts

@@ -53,7 +53,7 @@ def create_api(context: AppContext) -> FastAPI:
             "chung, tín hiệu, quy tắc, định mức. / BHYT assessment: checks, "
             "decisions, joint-verification cases, leads, rules, norms."
         ),
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
         responses=ERROR_RESPONSES,
     )
