@@ -25,9 +25,10 @@ rendered by ``literal`` below.
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import sqlglot
 from sqlglot import exp
@@ -36,8 +37,10 @@ from giamdinh.domain import Grain
 from giamdinh.engine.derived import closure, parse_sql
 from giamdinh.errors import RuleDefinitionError
 
+_T = TypeVar("_T")
+
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from giamdinh.rules.model import Rule
 
@@ -72,8 +75,17 @@ def parse(rule: Rule) -> exp.Expression:
     Raises:
         RuleDefinitionError: the SQL does not parse or is not one SELECT.
     """
+    return _tree(rule).copy()
+
+
+def _read(rule: Rule) -> exp.Expression:
+    """Return the cached parsed tree itself, for walks that change nothing."""
+    return _tree(rule)
+
+
+def _tree(rule: Rule) -> exp.Expression:
     try:
-        tree = parse_sql(rule.sql).copy()
+        tree = parse_sql(rule.sql)
     except sqlglot.errors.ParseError as exc:
         raise RuleDefinitionError(
             f"rule {rule.key}: SQL does not parse: {exc}"
@@ -89,7 +101,7 @@ def output_columns(rule: Rule) -> tuple[str, ...]:
     Raises:
         RuleDefinitionError: a column is ``*`` or unnamed, or a key is missing.
     """
-    tree = parse(rule)
+    tree = _read(rule)
     select = tree if isinstance(tree, exp.Select) else tree.find(exp.Select)
     assert select is not None  # noqa: S101 - a Union always holds a Select
     names: list[str] = []
@@ -120,7 +132,7 @@ def referenced_views(rules: Sequence[Rule]) -> frozenset[str]:
     """Return the logical views the rules' SQL and the engine's wrapper read."""
     names: set[str] = set(WRAPPER_VIEWS)
     for rule in rules:
-        tree = parse(rule)
+        tree = _read(rule)
         ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
         names.update(t.name for t in tree.find_all(exp.Table) if t.name not in ctes)
     names.discard("params")
@@ -199,7 +211,7 @@ def referenced_columns(rules: Sequence[Rule]) -> frozenset[str] | None:
     for view in closure(referenced_views(rules))[1]:
         names.update(view.columns_read())
     for rule in rules:
-        tree = parse(rule)
+        tree = _read(rule)
         ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
         for star in tree.find_all(exp.Star):
             if isinstance(star.parent, exp.Func):
@@ -213,6 +225,36 @@ def referenced_columns(rules: Sequence[Rule]) -> frozenset[str] | None:
     return frozenset(names)
 
 
+#: Compiled text of each rule (by what it is made of: id, version, SQL, params):
+#: compiling a rule copies and walks its parsed tree, which costs more than
+#: running it on one hospital's file, and a server checks many files.
+_COMPILED: dict[tuple[object, ...], object] = {}
+_COMPILED_LOCK = threading.Lock()
+_COMPILED_MAX = 4096
+
+
+def _memo(kind: str, rule: Rule, compute: Callable[[], _T]) -> _T:
+    key = (
+        kind,
+        rule.id,
+        rule.version,
+        rule.sql,
+        tuple(sorted((k, repr(v)) for k, v in rule.params.items())),
+        rule.table,
+        rule.grain,
+        rule.amount,
+    )
+    with _COMPILED_LOCK:
+        if key in _COMPILED:
+            return cast("_T", _COMPILED[key])
+    value = compute()
+    with _COMPILED_LOCK:
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
+        _COMPILED[key] = value
+    return value
+
+
 def fields_read(rule: Rule) -> dict[str, frozenset[str]]:
     """Return the columns a rule may read of each claim view (lower case).
 
@@ -223,7 +265,11 @@ def fields_read(rule: Rule) -> dict[str, frozenset[str]]:
     parse on a claim is "not checked" there, never run on a null that stands for
     a value the file did state.
     """
-    tree = parse(rule)
+    return dict(_memo("fields", rule, lambda: _fields_read(rule)))
+
+
+def _fields_read(rule: Rule) -> dict[str, frozenset[str]]:
+    tree = _read(rule)
     ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
     direct = frozenset(
         t.name for t in tree.find_all(exp.Table) if t.name not in ctes
@@ -243,6 +289,10 @@ def with_params(rule: Rule) -> str:
     NOTE: first, not last: the rule's own CTEs may read ``params`` and a CTE only
     sees the ones defined before it.
     """
+    return _memo("with_params", rule, lambda: _with_params(rule))
+
+
+def _with_params(rule: Rule) -> str:
     tree = parse(rule)
     if rule.params:
         params = ", ".join(f"{literal(v)} as {k}" for k, v in rule.params.items())
@@ -258,6 +308,10 @@ def with_params(rule: Rule) -> str:
 
 def hit_query(rule: Rule) -> str:
     """Return the rule as one ``_hits`` branch with the bookkeeping columns."""
+    return _memo("hit", rule, lambda: _hit_query(rule))
+
+
+def _hit_query(rule: Rule) -> str:
     evidence = ", ".join(
         f"'{c}': cast(r.{c} as varchar)" for c in evidence_columns(rule)
     )
