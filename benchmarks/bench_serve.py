@@ -19,7 +19,7 @@ for ``--seconds`` seconds. Each client logs in once, then loops over a mix:
 
 It prints, per kind and in all, the requests, errors (any status but 2xx, or a
 failed connection), the median and 95th-percentile latency and the throughput, and
-the server's peak resident memory. Only loopback addresses are used; the loop stops
+the server's peak resident memory (its worker processes added up). Only loopback addresses are used; the loop stops
 by itself after ``--seconds``. A timing never gates a test.
 """
 
@@ -186,14 +186,21 @@ async def _run(
 
 
 def _peak_rss_mb(pid: int) -> float:
+    """Return the peak resident memory of ``pid`` and its worker processes, summed."""
+    total = 0.0
     try:
-        text = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="utf-8")
     except OSError:
-        return float("nan")
-    for line in text.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+        children = ""
+    for each in [pid, *(int(c) for c in children.split())]:
+        try:
+            text = Path(f"/proc/{each}/status").read_text(encoding="utf-8")
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1]) / 1024
+    return total
 
 
 def main() -> None:
@@ -201,6 +208,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--claims", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
     args = parser.parse_args()
 
     from giamdinh.db.testing import temporary_database_url
@@ -222,6 +230,7 @@ def main() -> None:
                 "serve", "--port", str(port), "--store", str(folder / "store"),
                 "--data", str(folder / "web"), "--reference",
                 str(folder / "province" / "reference"), "--database-url", url,
+                "--workers", str(args.workers),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -249,7 +258,8 @@ def main() -> None:
             server.wait(timeout=30)
     every = [r for rows in results.values() for r in rows]
     print(
-        f"{args.clients} clients, {wall:.0f} s, {os.cpu_count()} CPUs, load before "
+        f"{args.clients} clients, {args.workers} worker(s), {wall:.0f} s, "
+        f"{os.cpu_count()} CPUs, load before "
         f"{load:.1f}; server peak RSS {rss:.0f} MB"
     )
     heads = ("requests", "errors", "p50 ms", "p95 ms", "req/s")

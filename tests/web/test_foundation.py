@@ -9,6 +9,7 @@ from tests.site import Site, form_token, login
 from giamdinh.web.app import CSP
 
 if TYPE_CHECKING:
+    import pytest
     from starlette.testclient import TestClient
 
 
@@ -151,3 +152,18 @@ def test_api_method_not_allowed_says_what_is(client: TestClient) -> None:
     assert response.status_code == 405
     assert "GET" in response.headers["allow"]
     assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_worker_processes_build_the_same_server(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from starlette.testclient import TestClient
+
+    from giamdinh.server import ENVIRONMENT, environment_of, server_from_environment
+
+    monkeypatch.setenv(ENVIRONMENT, environment_of(site.context))
+    with TestClient(server_from_environment()) as worker:
+        login(worker, site.users("assessor")[0])
+        page = worker.get("/")
+        assert page.status_code == 200
+        assert site.users("assessor")[0] in page.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -38,11 +39,21 @@ def serve(  # noqa: PLR0917 - Typer commands take their options positionally
         False, "--secure-cookies", help="Mark cookies Secure (serve behind TLS)."
     ),
     overrides: Path | None = OVERRIDES_OPTION,
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        help="Worker processes (each with its own login lock-out counter).",
+    ),
 ) -> None:
     """Chạy ứng dụng web và API (FastAPI + uvicorn); --demo với tỉnh mẫu."""
     import uvicorn  # noqa: PLC0415
 
-    from giamdinh.server import create_server  # noqa: PLC0415
+    from giamdinh.server import (  # noqa: PLC0415
+        ENVIRONMENT,
+        create_server,
+        environment_of,
+    )
     from giamdinh.services.context import app_context  # noqa: PLC0415
 
     with operator_errors():
@@ -82,4 +93,16 @@ def serve(  # noqa: PLR0917 - Typer commands take their options positionally
             )
         app = create_server(context)
     render.console().print(f"http://{host}:{port}/")
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+        return
+    os.environ[ENVIRONMENT] = environment_of(context)
+    uvicorn.run(
+        "giamdinh.server:server_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=True,
+    )

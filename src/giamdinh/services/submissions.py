@@ -45,6 +45,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -138,6 +139,13 @@ class CheckResult:
 
 
 # ------------------------------------------------------------------- access
+
+
+#: Checks run one at a time per process: a check is CPU-bound (the rules run in
+#: DuckDB, the compiling in Python) and holds its tables in memory, so running
+#: many at once only makes every one of them, and every page, slower and the
+#: process larger. Uploads queue here; the pages keep answering.
+_CHECKS_AT_ONCE = threading.BoundedSemaphore(1)
 
 
 def _may_check(actor: Actor) -> None:
@@ -431,11 +439,12 @@ def submit_check(
         )
         facility = _scan_facility(received.files, actor, facility, settings)
         reference_dir = _reference_dir(context, facility)
-        raw = check_files(
-            [f.path for f in received.files],
-            reference_dir=reference_dir,
-            settings=settings,
-        )
+        with _CHECKS_AT_ONCE:
+            raw = check_files(
+                [f.path for f in received.files],
+                reference_dir=reference_dir,
+                settings=settings,
+            )
         _check_claims(raw, actor, facility)
         output = _as_uploaded(
             raw, staging / "files", facility if reference_dir else None
