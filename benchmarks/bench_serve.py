@@ -19,8 +19,9 @@ for ``--seconds`` seconds. Each client logs in once, then loops over a mix:
 
 It prints, per kind and in all, the requests, errors (any status but 2xx, or a
 failed connection), the median and 95th-percentile latency and the throughput, and
-the server's peak resident memory (its worker processes added up). Only loopback addresses are used; the loop stops
-by itself after ``--seconds``. A timing never gates a test.
+the server's peak resident memory (its worker processes added up). Only loopback
+addresses are used; the loop stops by itself after ``--seconds``. A timing never
+gates a test.
 """
 
 from __future__ import annotations
