@@ -53,7 +53,10 @@ def create_api(context: AppContext) -> FastAPI:
             "chung, tín hiệu, quy tắc, định mức. / BHYT assessment: checks, "
             "decisions, joint-verification cases, leads, rules, norms."
         ),
-        docs_url="/docs",
+        # No documentation page: FastAPI's loads its scripts from a CDN (none may
+        # be used: closed networks, the Content-Security-Policy), and an /api/
+        # path answers JSON only. The document is /api/v1/openapi.json.
+        docs_url=None,
         redoc_url=None,
         responses=ERROR_RESPONSES,
     )
