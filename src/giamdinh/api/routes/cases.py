@@ -794,7 +794,11 @@ def case_appeal(
     actor: TokenActor,
     ctx: Context,
     version: Annotated[int, Form(ge=1, description="The case's version you read.")],
-    reason: Annotated[str, Form(description="The grounds of the appeal.")],
+    reason: Annotated[
+        str,
+        # A form sends an empty field as missing: the document says it is needed.
+        Form(min_length=1, description="The grounds of the appeal."),
+    ],
     files: Annotated[
         list[UploadFile | str],
         File(description="Evidence files (PDF, images, …); an empty part is skipped."),
