@@ -416,7 +416,13 @@ def test_bad_amounts_are_refused(own_site: Site) -> None:
     boss = token(own_site, SUPERVISOR)
     stt = show_case(row.code, user=SUPERVISOR, database_url=url).lines[0].stt
     with client_at(own_site, Clock(today_in_vietnam())) as client:
-        for payable, status in (("70,000", 400), ("-1", 400), (70000.5, 422)):
+        # The document declares an amount's forms: anything else is invalid (422).
+        for payable, status in (
+            ("70,000", 422),
+            ("-1", 422),
+            (-1, 422),
+            (70000.5, 422),
+        ):
             response = client.post(
                 f"{API}/cases/{row.code}/decide",
                 json={

@@ -166,7 +166,7 @@ def test_open_needs_a_source_and_an_insurer(opened: Opened, url: str) -> None:
         "review", "open", "--from-findings", "--as", f"cs.{facility}", "--store",
         str(opened.store), "--database-url", url, code=2,
     )  # fmt: skip
-    assert "facility staff do not open cases" in said(refused.output)
+    assert "only assessors open cases" in said(refused.output)
     invoke("review", "open", "--from-findings", "--as", CHIEF, "--store",
            str(opened.store), "--group", "week", "--database-url", url,
            code=2)  # fmt: skip

@@ -522,6 +522,7 @@ class CasesMachine(RuleBasedStateMachine):
             model.appealed_on = self.today
             model.round += 1
             model.assignee = None
+            model.closed_on = None
 
     def _reassign(
         self, model: CaseModel, who: str, version: str, data: st.DataObject

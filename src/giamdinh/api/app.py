@@ -3,22 +3,23 @@
 For systems (a hospital's HIS, the insurer's tools): every request carries a token
 (``Authorization: Bearer gd_…``, issued by ``giamdinh users token``) and acts as
 that token's account, with the same roles and the same scoping by facility as the
-pages. Lists are paged (``limit``, ``offset``; ``total`` in the answer). Errors
-have one shape (``ErrorBody``): ``{"error": {"status", "code", "message"}}``,
-the message Vietnamese first.
+pages. Lists are paged (``limit``, ``offset``; ``total`` in the answer). A query
+parameter the endpoint does not declare, or a single-valued one given twice, is
+refused (422) rather than ignored. Errors have one shape (``ErrorBody``):
+``{"error": {"status", "code", "message"}}``, the message Vietnamese first.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from giamdinh import __version__
-from giamdinh.api.common import ERROR_RESPONSES, error_response
+from giamdinh.api.common import ERROR_RESPONSES, error_response, strict_query
 from giamdinh.api.routes import ROUTERS
 from giamdinh.errors import (
     AuthError,
@@ -53,9 +54,13 @@ def create_api(context: AppContext) -> FastAPI:
             "chung, tín hiệu, quy tắc, định mức. / BHYT assessment: checks, "
             "decisions, joint-verification cases, leads, rules, norms."
         ),
+        # No documentation page: FastAPI's loads its scripts from a CDN (none may
+        # be used: closed networks, the Content-Security-Policy), and an /api/
+        # path answers JSON only. The document is /api/v1/openapi.json.
         docs_url=None,
         redoc_url=None,
         responses=ERROR_RESPONSES,
+        dependencies=[Depends(strict_query)],
     )
     api.state.context = context
     for router in ROUTERS:

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Generic, TypeVar
+from types import UnionType
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    Generic,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+)
 
 from fastapi import Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
@@ -13,6 +25,9 @@ from giamdinh.errors import AuthError, ForbiddenError
 from giamdinh.review.workflow import Actor, Role
 from giamdinh.services.accounts import actor_for_token
 from giamdinh.services.context import AppContext
+
+if TYPE_CHECKING:
+    from fastapi.dependencies.models import Dependant
 
 T = TypeVar("T")
 
@@ -94,6 +109,65 @@ def require(actor: Actor, *roles: Role) -> Actor:
     return actor
 
 
+def _repeatable(annotation: Any) -> bool:
+    """Return whether a query parameter's type takes several values (a list)."""
+    origin = get_origin(annotation)
+    if origin in (Union, UnionType, Annotated):
+        return any(_repeatable(arg) for arg in get_args(annotation))
+    return origin in (list, tuple, set, frozenset)
+
+
+def _declared_query(dependant: Dependant) -> dict[str, bool]:
+    """Return the query parameters a route and its dependencies declare.
+
+    Returns:
+        Each name, and whether it may be repeated.
+    """
+    declared = {
+        field.alias: _repeatable(field.field_info.annotation)
+        for field in dependant.query_params
+    }
+    for sub in dependant.dependencies:
+        declared |= _declared_query(sub)
+    return declared
+
+
+async def strict_query(request: Request) -> None:
+    """Refuse a query parameter the endpoint does not declare, or one given twice.
+
+    A misspelt ``facilty=01002`` or ``volum=6250`` would otherwise be dropped
+    silently, and ``?ma_cskcb=A&ma_cskcb=B`` read as one of the two: the answer
+    would look right while being another question's. Both are 422.
+    """
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    declared = _declared_query(route.dependant)
+    errors = []
+    for name in sorted(set(request.query_params)):
+        values = request.query_params.getlist(name)
+        if name not in declared:
+            errors.append(
+                {
+                    "type": "extra_forbidden",
+                    "loc": ("query", name),
+                    "msg": "không có tham số này / unknown parameter",
+                    "input": values[0],
+                }
+            )
+        elif len(values) > 1 and not declared[name]:
+            errors.append(
+                {
+                    "type": "too_long",
+                    "loc": ("query", name),
+                    "msg": "tham số chỉ được một lần / given more than once",
+                    "input": values,
+                }
+            )
+    if errors:
+        raise RequestValidationError(errors)
+
+
 class Page(BaseModel, Generic[T]):
     """One page of a list."""
 
@@ -142,4 +216,5 @@ __all__ = [
     "context_of",
     "error_response",
     "require",
+    "strict_query",
 ]

@@ -280,8 +280,11 @@ class MeetBody(Versioned):
     held_on: date | None = Field(default=None, description="Default: today.")
 
 
+#: An amount as ``parse_dong`` reads it: plain with up to 2 decimals after ".", or
+#: thousands grouped with "." and up to 2 decimals after ",".
+AMOUNT_PATTERN = r"^(\d+(\.\d{1,2})?|\d{1,3}(\.\d{3})+(,\d{1,2})?)$"
 Amount = Annotated[
-    int | str,
+    Annotated[int, Field(ge=0)] | Annotated[str, Field(pattern=AMOUNT_PATTERN)],
     Field(description='đồng: 70000, "70000", "70000.50", "70.000" or "70.000,50"'),
 ]
 
@@ -791,7 +794,11 @@ def case_appeal(
     actor: TokenActor,
     ctx: Context,
     version: Annotated[int, Form(ge=1, description="The case's version you read.")],
-    reason: Annotated[str, Form(description="The grounds of the appeal.")],
+    reason: Annotated[
+        str,
+        # A form sends an empty field as missing: the document says it is needed.
+        Form(min_length=1, description="The grounds of the appeal."),
+    ],
     files: Annotated[
         list[UploadFile | str],
         File(description="Evidence files (PDF, images, …); an empty part is skipped."),

@@ -16,9 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Path, Query
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -36,45 +34,10 @@ from giamdinh.services import ministry
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from fastapi.dependencies.models import Dependant
-
     from giamdinh.norms.progress import ProgressRow
 
 
-def _query_names(dependant: Dependant) -> set[str]:
-    """Return the query parameters a route and its dependencies declare."""
-    names = {field.alias for field in dependant.query_params}
-    for sub in dependant.dependencies:
-        names |= _query_names(sub)
-    return names
-
-
-async def known_query(request: Request) -> None:
-    """Refuse a query parameter the route does not declare (422, not ignored).
-
-    A misspelt ``volum=6250`` would otherwise be dropped silently and the answer
-    would look right while being another question's.
-    """
-    route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
-        return
-    declared = _query_names(route.dependant)
-    unknown = sorted(set(request.query_params) - declared)
-    if unknown:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "extra_forbidden",
-                    "loc": ("query", name),
-                    "msg": "không có tham số này / unknown parameter",
-                    "input": request.query_params[name],
-                }
-                for name in unknown
-            ]
-        )
-
-
-router = APIRouter(prefix="/norms", tags=["norms"], dependencies=[Depends(known_query)])
+router = APIRouter(prefix="/norms", tags=["norms"])
 
 CodePath = Annotated[
     str,
