@@ -759,6 +759,26 @@ def _b_records(
         200,
     )
     assert answered["state"] == "answered", answered
+    # The assessor decides its first line: B's feedback workbook has a row.
+    url = site.context.database_url
+    first = show_case(code, user=SUPERVISOR, database_url=url).lines[0]
+    _json(
+        api.post(
+            f"{API}/cases/{code}/decide",
+            headers=headers["assessor"],
+            json={
+                "version": answered["version"],
+                "stt": first.stt,
+                "claim": first.ma_lk,
+                "table": first.tbl,
+                "payable": "0",
+                "refused": str(first.stake),
+                "reason": "Không có kết quả",
+                "basis": "tt12_2026/10.1.c",
+            },
+        ),
+        200,
+    )
     detail = _json(api.get(f"{API}/cases/{code}", headers=headers["facility_b"]), 200)
     return {
         Kind.CASE: code,
@@ -1079,6 +1099,8 @@ def test_the_secrets_are_recognised_in_bs_own_answers(world: World) -> None:
         (client.get(f"/claims/{ma_lk}"), [ma_lk]),
         (client.get(f"/facility/check/{check}"), [check]),
         (client.get(f"/facility/check/{check}.xlsx"), []),
+        (client.get("/cases/feedback.xlsx"), [ma_lk]),
+        (world.api.get(f"{API}/review/feedback.xlsx", headers=headers), [ma_lk]),
         (world.api.get(f"{API}/cases/{code}", headers=headers), ["7731"]),
         (world.api.get(f"{API}/claims?limit=500", headers=headers), []),
     ):
