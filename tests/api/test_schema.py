@@ -35,7 +35,6 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
-    negative_data_rejection,
     positive_data_acceptance,
     response_headers_conformance,
     response_schema_conformance,
@@ -91,8 +90,12 @@ RESPONSE_CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-#: And a generated request, whether the server agrees with the document on it.
-CHECKS = [*RESPONSE_CHECKS, negative_data_rejection, positive_data_acceptance]
+#: And a generated request the document calls valid must be accepted. Not the
+#: converse (``negative_data_rejection``): its "invalid" values are often valid
+#: once serialised, e.g. ``false`` for a list-of-strings query parameter is sent
+#: as the string ``"false"``, which the document allows; a random run flagged such
+#: requests as accepted negative data.
+CHECKS = [*RESPONSE_CHECKS, positive_data_acceptance]
 
 IN_CI_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "dev") == "ci"
 EXAMPLES = int(
@@ -101,6 +104,8 @@ EXAMPLES = int(
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
+    # The same requests on every run: CI must not pass or fail by chance.
+    derandomize=True,
     # Generation is slowed by the large response models, not by the server.
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )

@@ -525,6 +525,15 @@ def _cases() -> list[Any]:
             variants.append("own case")
         for variant in variants:
             for role in ROLES:
+                if (
+                    entry is not None
+                    and route.method == "POST"
+                    and entry.not_sent
+                    and _expected(entry, route, role, variant) == entry.ok
+                ):
+                    # NOTE: a role that may use it: its own tests cover it
+                    # (``entry.not_sent`` names them); not sent here.
+                    continue
                 name = f"{route.surface} {route.key} as {role}"
                 if variant != "b":
                     name += f" ({variant})"
@@ -1054,8 +1063,6 @@ def test_isolation(world: World, route: Found, role: str, variant: str) -> None:
     if entry is None:
         pytest.fail(_missing(route))
     expected = _expected(entry, route, role, variant)
-    if route.method == "POST" and entry.not_sent and expected == entry.ok:
-        pytest.skip(f"not sent to a role that may use it: {entry.not_sent}")
     before = _fingerprint(world.site.context) if route.method == "POST" else ""
 
     response, sent = _request(world, route, entry, role, variant)
