@@ -44,7 +44,7 @@ from giamdinh.errors import ConfigError
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine, Generator, Sequence
 
-    from starlette.datastructures import FormData, Headers
+    from starlette.datastructures import FormData, Headers, UploadFile
     from starlette.responses import Response
 
 #: Bytes read or written at once.
@@ -359,6 +359,42 @@ def save_uploads(
     return saved
 
 
+def save_form_files(
+    uploads: Sequence[UploadFile | str], folder: Path, limit: int
+) -> list[Path]:
+    """Write the files of a case form (answer, appeal) to ``folder``, each by name.
+
+    Unlike ``save_uploads`` no file is needed (an answer may be a note alone) and
+    ``limit`` bounds each file. A browser sends an empty file field as an empty
+    text part: it is skipped.
+
+    Raises:
+        ConfigError: a file is larger than ``limit``.
+    """
+    paths: list[Path] = []
+    for number, upload in enumerate(uploads):
+        if isinstance(upload, str) or not upload.filename:
+            continue
+        name = Path(upload.filename.replace("\\", "/")).name.strip()[-200:]
+        if name in {"", ".", ".."}:
+            name = f"tep-{number + 1}"
+        target = folder / str(number) / name
+        target.parent.mkdir(parents=True)
+        size = 0
+        with target.open("wb") as out:
+            while chunk := upload.file.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    msg = (
+                        f"{name}: quá giới hạn {limit:,} bytes / larger than the "
+                        f"{limit:,}-byte limit"
+                    )
+                    raise ConfigError(msg)
+                out.write(chunk)
+        paths.append(target)
+    return paths
+
+
 # --------------------------------------------------------------------- zips
 
 
@@ -622,6 +658,7 @@ __all__ = [
     "member_parts",
     "remove_tree",
     "safe_name",
+    "save_form_files",
     "save_uploads",
     "too_large_message",
 ]

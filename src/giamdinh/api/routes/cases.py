@@ -42,6 +42,7 @@ from giamdinh.services.review import (
     send_case,
     show_case,
 )
+from giamdinh.services.uploads import save_form_files
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -65,7 +66,6 @@ ATTACHMENT_TYPES = (
     "application/xml",
     "text/plain",
 )
-_CHUNK = 1024 * 1024
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 
 
@@ -659,40 +659,6 @@ def case_send(
     return _summary(row, today)
 
 
-def _save_uploads(
-    uploads: list[UploadFile | str], folder: Path, limit: int
-) -> list[Path]:
-    """Write the uploaded files to ``folder`` under their own names.
-
-    A browser sends an empty file field as an empty text part: it is skipped.
-
-    Raises:
-        ConfigError: a file is larger than ``limit``.
-    """
-    paths: list[Path] = []
-    for number, upload in enumerate(uploads):
-        if isinstance(upload, str) or not upload.filename:
-            continue
-        name = Path(upload.filename.replace("\\", "/")).name.strip()[-200:]
-        if name in {"", ".", ".."}:
-            name = f"tep-{number + 1}"
-        target = folder / str(number) / name
-        target.parent.mkdir(parents=True)
-        size = 0
-        with target.open("wb") as out:
-            while chunk := upload.file.read(_CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    msg = (
-                        f"{name}: quá giới hạn {limit:,} bytes / larger than the "
-                        f"{limit:,}-byte limit"
-                    )
-                    raise ConfigError(msg)
-                out.write(chunk)
-        paths.append(target)
-    return paths
-
-
 @router.post("/cases/{code}/answer")
 def case_answer(
     code: str,
@@ -709,7 +675,7 @@ def case_answer(
     """The facility answers with evidence files and a note (multipart)."""
     today = ctx.today()
     with tempfile.TemporaryDirectory(prefix="giamdinh-answer-") as tmp:
-        paths = _save_uploads(files, Path(tmp), ctx.max_upload_bytes)
+        paths = save_form_files(files, Path(tmp), ctx.max_upload_bytes)
         row = _found(
             lambda: answer_case(
                 code,
@@ -807,7 +773,7 @@ def case_appeal(
     """The facility appeals the decision, once, in time (multipart)."""
     today = ctx.today()
     with tempfile.TemporaryDirectory(prefix="giamdinh-appeal-") as tmp:
-        paths = _save_uploads(files, Path(tmp), ctx.max_upload_bytes)
+        paths = save_form_files(files, Path(tmp), ctx.max_upload_bytes)
         row = _found(
             lambda: appeal_case(
                 code,

@@ -42,6 +42,7 @@ from giamdinh.services.review import (
     send_case,
     show_case,
 )
+from giamdinh.services.uploads import save_form_files
 from giamdinh.web.pages import render
 from giamdinh.web.security import CLAIM_ROLES, context_of, require
 
@@ -53,7 +54,6 @@ router = APIRouter()
 CaseActor = Annotated[Actor, Depends(require(*CLAIM_ROLES))]
 PAGE_SIZE = 50
 DUE_DAYS = 7
-_CHUNK = 1024 * 1024
 
 #: Who must act, by the ``party`` of a deadline.
 PARTY = {
@@ -281,40 +281,6 @@ def send(request: Request, code: str, actor: CaseActor, version: Version) -> Res
     )
 
 
-def _save_uploads(
-    uploads: list[UploadFile | str], folder: Path, limit: int
-) -> list[Path]:
-    """Write the uploaded files to ``folder`` under their own names.
-
-    A browser sends an empty file field as an empty text part: it is skipped.
-
-    Raises:
-        ConfigError: a file is larger than ``limit``.
-    """
-    paths: list[Path] = []
-    for number, upload in enumerate(uploads):
-        if isinstance(upload, str) or not upload.filename:
-            continue
-        name = Path(upload.filename.replace("\\", "/")).name.strip()[-200:]
-        if name in {"", ".", ".."}:
-            name = f"tep-{number + 1}"
-        target = folder / str(number) / name
-        target.parent.mkdir(parents=True)
-        size = 0
-        with target.open("wb") as out:
-            while chunk := upload.file.read(_CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    msg = (
-                        f"{name}: quá giới hạn {limit:,} bytes / larger than the "
-                        f"{limit:,}-byte limit"
-                    )
-                    raise ConfigError(msg)
-                out.write(chunk)
-        paths.append(target)
-    return paths
-
-
 Files = Annotated[list[UploadFile | str], File()]
 
 
@@ -333,7 +299,7 @@ def answer(
 
     def call() -> object:
         with tempfile.TemporaryDirectory(prefix="giamdinh-answer-") as tmp:
-            paths = _save_uploads(files, Path(tmp), ctx.max_upload_bytes)
+            paths = save_form_files(files, Path(tmp), ctx.max_upload_bytes)
             return answer_case(
                 code,
                 user=actor.username,
@@ -466,7 +432,7 @@ def appeal(
 
     def call() -> object:
         with tempfile.TemporaryDirectory(prefix="giamdinh-appeal-") as tmp:
-            paths = _save_uploads(files, Path(tmp), ctx.max_upload_bytes)
+            paths = save_form_files(files, Path(tmp), ctx.max_upload_bytes)
             return appeal_case(
                 code,
                 user=actor.username,
