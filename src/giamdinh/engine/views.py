@@ -115,6 +115,7 @@ REFERENCE_COLUMNS: dict[str, dict[str, pa.DataType]] = {
         "hinh_thuc": pa.string(),
         "hd_tu": pa.date32(),
         "hd_den": pa.date32(),
+        "het_vat_tu": pa.date32(),
         **_VALID,
     },
     "ref_icd10": {
