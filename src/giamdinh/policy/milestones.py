@@ -1,0 +1,138 @@
+"""The conversion milestones of lent machines (``machine_milestones.csv``).
+
+Machines placed by reagent suppliers were to convert to a form of using public
+assets that Decree 151/2017/NĐ-CP allows (joint venture or association, lease) or
+be bought. A facility records each step of a machine's conversion in
+``machine_milestones.csv``, beside ``equipment_sources.csv`` in its reference
+folder. Columns:
+
+``MA_MAY`` (required)
+    the machine, as in M06 and the claims.
+``MOC`` (required)
+    the step: ``de_an`` (the scheme for the new form drafted and submitted),
+    ``phe_duyet`` (the scheme approved by the competent authority), ``hop_dong``
+    (the new contract signed), ``ban_giao`` (the machine in use under the new
+    form; from that day ``equipment_sources.csv`` has a row of the new form).
+``NGAY`` (required)
+    the day of the step, ``YYYYMMDD``.
+``HINH_THUC``
+    the form converted to (``lien_doanh_lien_ket``, ``thue``, ``ngan_sach``…).
+``SO_VAN_BAN``, ``GHI_CHU``
+    the decision or contract number, a note; shown only.
+
+A row that cannot be read is reported (file, row, column, value) and left out;
+the other rows load.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+MILESTONES_FILE = "machine_milestones.csv"
+VIEW = "ref_machine_milestones"
+STEPS: dict[str, tuple[str, str]] = {
+    "de_an": ("Trình đề án chuyển đổi", "conversion scheme submitted"),
+    "phe_duyet": ("Đề án được phê duyệt", "scheme approved"),
+    "hop_dong": ("Ký hợp đồng theo hình thức mới", "new contract signed"),
+    "ban_giao": ("Đưa vào sử dụng theo hình thức mới", "in use under the new form"),
+}
+FORMS = frozenset(
+    {"ngan_sach", "xa_hoi_hoa", "quy_phat_trien", "tang_cho", "lien_doanh_lien_ket", "thue"}
+)
+SCHEMA = pa.schema(
+    [
+        ("ma_may", pa.string()),
+        ("moc", pa.string()),
+        ("ngay", pa.date32()),
+        ("hinh_thuc", pa.string()),
+        ("so_van_ban", pa.string()),
+        ("ghi_chu", pa.string()),
+        ("file", pa.string()),
+        ("row", pa.int32()),
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MilestoneProblem:
+    """A row of ``machine_milestones.csv`` that was left out, and why."""
+
+    file: str
+    row: int
+    column: str
+    value: str
+    message: str
+    message_en: str
+
+
+def _day(text: str) -> date | None:
+    for fmt in ("%Y%m%d", "%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar day
+        except ValueError:
+            continue
+    return None
+
+
+def read_milestones(root: Path | None) -> tuple[pa.Table, list[MilestoneProblem]]:
+    """Read every ``machine_milestones.csv`` under ``root`` (any depth).
+
+    Returns:
+        The rows (``SCHEMA``) and the problems of the rows left out.
+    """
+    rows: list[dict[str, object]] = []
+    problems: list[MilestoneProblem] = []
+    files = sorted(root.rglob(MILESTONES_FILE)) if root is not None and root.is_dir() else []
+    for path in files:
+        text = path.read_text(encoding="utf-8-sig")
+        reader = csv.DictReader(text.splitlines())
+        for number, record in enumerate(reader, start=2):
+            cells = {
+                (k or "").strip().upper(): (v or "").strip() for k, v in record.items()
+            }
+
+            def bad(column: str, vi: str, en: str, *, n: int = number) -> None:
+                problems.append(
+                    MilestoneProblem(
+                        file=str(path),
+                        row=n,
+                        column=column,
+                        value=cells.get(column, ""),
+                        message=vi,
+                        message_en=en,
+                    )
+                )
+
+            if not cells.get("MA_MAY"):
+                bad("MA_MAY", "thiếu mã máy", "the machine code is missing")
+                continue
+            step = cells.get("MOC", "")
+            if step not in STEPS:
+                bad("MOC", f"mốc phải là một trong {sorted(STEPS)}", f"MOC must be one of {sorted(STEPS)}")
+                continue
+            day = _day(cells.get("NGAY", ""))
+            if day is None:
+                bad("NGAY", "ngày không đọc được (YYYYMMDD)", "the day cannot be read (YYYYMMDD)")
+                continue
+            form = cells.get("HINH_THUC", "")
+            if form and form not in FORMS:
+                bad("HINH_THUC", f"hình thức phải là một trong {sorted(FORMS)}", f"HINH_THUC must be one of {sorted(FORMS)}")
+                continue
+            rows.append(
+                {
+                    "ma_may": cells["MA_MAY"],
+                    "moc": step,
+                    "ngay": day,
+                    "hinh_thuc": form or None,
+                    "so_van_ban": cells.get("SO_VAN_BAN") or None,
+                    "ghi_chu": cells.get("GHI_CHU") or None,
+                    "file": str(path),
+                    "row": number,
+                }
+            )
+    return pa.Table.from_pylist(rows, schema=SCHEMA), problems
