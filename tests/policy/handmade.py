@@ -1,4 +1,4 @@
-"""Hand-built claims on lent machines: one line per case, money chosen to add up by hand.
+"""Hand-built claims on lent machines: a line per case, money that adds up by hand.
 
 Facility 79001 and 79002; every line's fund share (``T_BHTT``) is its own round
 number, so each option's money by facility is a sum a reader can check.
@@ -10,10 +10,10 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
+from tests.support import make_claim
 
 from giamdinh.standard.reader import read_batch
 from giamdinh.standard.writer import write_envelope
-from tests.support import make_claim
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -22,7 +22,10 @@ OPEN = None
 
 #: machine → (facility, rows of equipment_sources: form, contract from, to, stock until)
 MACHINES: dict[str, tuple[str, list[tuple[str, date, date | None, date | None]]]] = {
-    "SH.1.IN": ("79001", [("muon_nha_thau", date(2021, 1, 1), date(2027, 12, 31), None)]),
+    "SH.1.IN": (
+        "79001",
+        [("muon_nha_thau", date(2021, 1, 1), date(2027, 12, 31), None)],
+    ),
     "SH.1.STOCK": (
         "79001",
         [("muon_nha_thau", date(2017, 3, 1), date(2025, 6, 30), date(2026, 9, 30))],
@@ -31,7 +34,10 @@ MACHINES: dict[str, tuple[str, list[tuple[str, date, date | None, date | None]]]
         "79002",
         [("muon_nha_thau", date(2021, 1, 1), date(2025, 3, 31), date(2025, 12, 31))],
     ),
-    "SH.2.UNKNOWN": ("79002", [("muon_nha_thau", date(2023, 6, 1), date(2025, 9, 30), None)]),
+    "SH.2.UNKNOWN": (
+        "79002",
+        [("muon_nha_thau", date(2023, 6, 1), date(2025, 9, 30), None)],
+    ),
     "SH.2.CONVERTING": (
         "79002",
         [("muon_nha_thau", date(2023, 1, 1), date(2028, 12, 31), None)],

@@ -134,6 +134,10 @@ COMMANDS: dict[str, LazyCommand] = {
         target="giamdinh.cli.users:app",
         help="Tài khoản: thêm, liệt kê, khóa, mật khẩu, mã truy cập API.",
     ),
+    "policy": LazyCommand(
+        target="giamdinh.cli.policy:app",
+        help="Phương án chính sách: phát lại trên hồ sơ đã lưu; máy đặt, mượn.",
+    ),
     "store": LazyCommand(
         target="giamdinh.cli.ingest:store_app",
         help="Kho hồ sơ (Parquet + DuckDB): xem nội dung.",

@@ -29,9 +29,12 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 MILESTONES_FILE = "machine_milestones.csv"
 VIEW = "ref_machine_milestones"
@@ -42,7 +45,14 @@ STEPS: dict[str, tuple[str, str]] = {
     "ban_giao": ("Đưa vào sử dụng theo hình thức mới", "in use under the new form"),
 }
 FORMS = frozenset(
-    {"ngan_sach", "xa_hoi_hoa", "quy_phat_trien", "tang_cho", "lien_doanh_lien_ket", "thue"}
+    {
+        "ngan_sach",
+        "xa_hoi_hoa",
+        "quy_phat_trien",
+        "tang_cho",
+        "lien_doanh_lien_ket",
+        "thue",
+    }
 )
 SCHEMA = pa.schema(
     [
@@ -79,6 +89,26 @@ def _day(text: str) -> date | None:
     return None
 
 
+def _problem(cells: dict[str, str]) -> tuple[str, str, str] | None:
+    """Return (column, Vietnamese, English) of what makes a row unusable, if any."""
+    if not cells.get("MA_MAY"):
+        return "MA_MAY", "thiếu mã máy", "the machine code is missing"
+    if cells.get("MOC", "") not in STEPS:
+        steps = sorted(STEPS)
+        return "MOC", f"mốc phải là một trong {steps}", f"MOC must be one of {steps}"
+    if _day(cells.get("NGAY", "")) is None:
+        return "NGAY", "ngày không đọc được (YYYYMMDD)", "the day cannot be read"
+    form = cells.get("HINH_THUC", "")
+    if form and form not in FORMS:
+        forms = sorted(FORMS)
+        return (
+            "HINH_THUC",
+            f"hình thức phải là một trong {forms}",
+            f"HINH_THUC must be one of {forms}",
+        )
+    return None
+
+
 def read_milestones(root: Path | None) -> tuple[pa.Table, list[MilestoneProblem]]:
     """Read every ``machine_milestones.csv`` under ``root`` (any depth).
 
@@ -87,7 +117,11 @@ def read_milestones(root: Path | None) -> tuple[pa.Table, list[MilestoneProblem]
     """
     rows: list[dict[str, object]] = []
     problems: list[MilestoneProblem] = []
-    files = sorted(root.rglob(MILESTONES_FILE)) if root is not None and root.is_dir() else []
+    files = (
+        sorted(root.rglob(MILESTONES_FILE))
+        if root is not None and root.is_dir()
+        else []
+    )
     for path in files:
         text = path.read_text(encoding="utf-8-sig")
         reader = csv.DictReader(text.splitlines())
@@ -96,38 +130,26 @@ def read_milestones(root: Path | None) -> tuple[pa.Table, list[MilestoneProblem]
                 (k or "").strip().upper(): (v or "").strip() for k, v in record.items()
             }
 
-            def bad(column: str, vi: str, en: str, *, n: int = number) -> None:
+            problem = _problem(cells)
+            if problem is not None:
+                column, vi, en = problem
                 problems.append(
                     MilestoneProblem(
                         file=str(path),
-                        row=n,
+                        row=number,
                         column=column,
                         value=cells.get(column, ""),
                         message=vi,
                         message_en=en,
                     )
                 )
-
-            if not cells.get("MA_MAY"):
-                bad("MA_MAY", "thiếu mã máy", "the machine code is missing")
-                continue
-            step = cells.get("MOC", "")
-            if step not in STEPS:
-                bad("MOC", f"mốc phải là một trong {sorted(STEPS)}", f"MOC must be one of {sorted(STEPS)}")
-                continue
-            day = _day(cells.get("NGAY", ""))
-            if day is None:
-                bad("NGAY", "ngày không đọc được (YYYYMMDD)", "the day cannot be read (YYYYMMDD)")
                 continue
             form = cells.get("HINH_THUC", "")
-            if form and form not in FORMS:
-                bad("HINH_THUC", f"hình thức phải là một trong {sorted(FORMS)}", f"HINH_THUC must be one of {sorted(FORMS)}")
-                continue
             rows.append(
                 {
                     "ma_may": cells["MA_MAY"],
-                    "moc": step,
-                    "ngay": day,
+                    "moc": cells["MOC"],
+                    "ngay": _day(cells["NGAY"]),
                     "hinh_thuc": form or None,
                     "so_van_ban": cells.get("SO_VAN_BAN") or None,
                     "ghi_chu": cells.get("GHI_CHU") or None,

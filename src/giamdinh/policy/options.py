@@ -37,7 +37,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -48,6 +48,10 @@ from giamdinh.errors import ConfigError
 
 OPTIONS_DIR = Path(__file__).parent / "options"
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+PRICE_RE = re.compile(r"^\d+(\.\d{1,3})?$")
+GROUPED_RE = re.compile(r"^\d{1,3}(\.\d{3})+$")
+"""``73.300`` is 73 300 đồng with a thousands separator far more often than 73,3:
+a price written so is refused, never guessed."""
 
 ParamValue = int | str | date
 
@@ -129,7 +133,9 @@ class OptionSpec(_Model):
     @classmethod
     def _id(cls, value: str) -> str:
         if not ID_RE.match(value):
-            msg = "must be letters, digits, '-' or '_' (at most 32), e.g. 'A' or 'lent-c'"
+            msg = (
+                "must be letters, digits, '-' or '_' (at most 32), e.g. 'A' or 'lent-c'"
+            )
             raise ValueError(msg)
         return value
 
@@ -243,11 +249,12 @@ def _read_prices(option: Path, spec: PriceChange) -> tuple[tuple[PriceRow, ...],
     for number, record in enumerate(reader, start=2):
         cells = {k.strip().upper(): (v or "").strip() for k, v in record.items() if k}
         code, price = cells.get("MA_DICH_VU", ""), cells.get("DON_GIA", "")
-        try:
-            value = Decimal(price)
-        except InvalidOperation:
-            value = Decimal("NaN")
-        if not code or not value.is_finite() or value < 0:
+        value = (
+            Decimal(price)
+            if PRICE_RE.fullmatch(price) and not GROUPED_RE.fullmatch(price)
+            else None
+        )
+        if not code or value is None:
             msg = (
                 f"{path}, dòng {number}: MA_DICH_VU={code!r}, DON_GIA={price!r} không "
                 f"hợp lệ (số dùng dấu '.' thập phân, không dấu phân cách nghìn) / row "

@@ -183,7 +183,9 @@ def baseline_scenario(rules: RuleSet, label: str) -> Scenario:
     )
 
 
-def _rows_table(option: PolicyOption, view: str, base: pa.Table, rows: list[Any]) -> pa.Table:
+def _rows_table(
+    option: PolicyOption, view: str, base: pa.Table, rows: list[Any]
+) -> pa.Table:
     names = set(base.schema.names)
     for n, row in enumerate(rows, start=1):
         unknown = sorted(set(row) - names)
@@ -227,7 +229,10 @@ def resolve(
             enabled=c.enabled,
             severity=c.severity,
             params=(
-                {k: v.isoformat() if isinstance(v, date) else v for k, v in c.params.items()}
+                {
+                    k: v.isoformat() if isinstance(v, date) else v
+                    for k, v in c.params.items()
+                }
                 if c.params
                 else None
             ),
@@ -244,7 +249,7 @@ def resolve(
             added.extend(
                 build(use.template, use.params, option=spec.id, basis=option.bases())
             )
-    except RuleDefinitionError as exc:
+    except (RuleDefinitionError, ConfigError) as exc:
         raise ConfigError(f"phương án / option {option.path}: {exc}") from exc
     ids = {r.id for r in rules.rules}
     clash = sorted({r.id for r in added} & ids)
@@ -253,7 +258,9 @@ def resolve(
     tables: dict[str, pa.Table] = {}
     for change in spec.tables:
         if change.view not in views:
-            known = ", ".join(sorted(v for v in views if v.startswith(("ref_", "edit_"))))
+            known = ", ".join(
+                sorted(v for v in views if v.startswith(("ref_", "edit_")))
+            )
             msg = (
                 f"phương án {option.path}: không có bảng {change.view!r} / no view "
                 f"{change.view!r}; known: {known}"
@@ -261,13 +268,17 @@ def resolve(
             raise ConfigError(msg)
         base = tables.get(change.view, views[change.view])
         new = _rows_table(option, change.view, base, change.rows)
-        tables[change.view] = new if change.mode == "replace" else pa.concat_tables([base, new])
+        tables[change.view] = (
+            new if change.mode == "replace" else pa.concat_tables([base, new])
+        )
     prices = None
     if option.prices:
         prices = pa.table(
             {
                 "ma_cskcb": pa.array([p.ma_cskcb for p in option.prices], pa.string()),
-                "ma_dich_vu": pa.array([p.ma_dich_vu for p in option.prices], pa.string()),
+                "ma_dich_vu": pa.array(
+                    [p.ma_dich_vu for p in option.prices], pa.string()
+                ),
                 "don_gia": pa.array(
                     [p.don_gia for p in option.prices], pa.decimal128(18, 2)
                 ),
@@ -339,7 +350,7 @@ def _price_sql(scenario: Scenario) -> str:
     )
 
 
-def replay(  # noqa: PLR0913 - one entry point, every input named
+def replay(
     backend: Backend,
     views: Mapping[str, pa.Table],
     scenarios: Sequence[Scenario],
@@ -379,7 +390,9 @@ def replay(  # noqa: PLR0913 - one entry point, every input named
         batch = [str(v) for v in found.column(0).to_pylist()]
     base_findings = run_rules(backend, base.rules.rules, batch=batch)
     if batch is not None and not base.rules.rules:
-        backend.register("_scope_batch", pa.table({"ma_lk": pa.array(batch, pa.string())}))
+        backend.register(
+            "_scope_batch", pa.table({"ma_lk": pa.array(batch, pa.string())})
+        )
     decide_all(
         backend,
         base_findings,
@@ -391,7 +404,9 @@ def replay(  # noqa: PLR0913 - one entry point, every input named
     backend.materialise("_policy_line_info", LINE_INFO_SQL)
     out_dir.mkdir(parents=True, exist_ok=True)
     keys = pc.binary_join_element_wise(
-        base_findings["rule_id"], pc.cast(base_findings["rule_version"], pa.string()), "@"
+        base_findings["rule_id"],
+        pc.cast(base_findings["rule_version"], pa.string()),
+        "@",
     )
     results: list[ScenarioResult] = []
     for scenario in scenarios:
@@ -441,7 +456,5 @@ def replay(  # noqa: PLR0913 - one entry point, every input named
             )
         )
         if changed:
-            _register_tables(
-                backend, {name: views[name] for name in changed}, every
-            )
+            _register_tables(backend, {name: views[name] for name in changed}, every)
     return results

@@ -185,11 +185,11 @@ def lent_machine_payment(
             f"parameter(s) {unknown}; known: {sorted(LENT_DEFAULTS)}"
         )
         raise ConfigError(msg)
-    values = {
-        k: _typed(k, params.get(k, d), d) for k, d in LENT_DEFAULTS.items()
-    }
+    values = {k: _typed(k, params.get(k, d), d) for k, d in LENT_DEFAULTS.items()}
     if values["within_contract"] not in OUTCOMES:
-        msg = f"within_contract={values['within_contract']!r}: one of {sorted(OUTCOMES)}"
+        msg = (
+            f"within_contract={values['within_contract']!r}: one of {sorted(OUTCOMES)}"
+        )
         raise ConfigError(msg)
     if values["after_contract"] not in AFTER_OUTCOMES:
         msg = (
@@ -234,7 +234,7 @@ def lent_machine_payment(
         refuse,
         id="PL002",
         name="policy.lent_machine_review",
-        title="Phương án chính sách: dịch vụ trên máy đặt, mượn cần giám định cùng cơ sở",
+        title="Phương án chính sách: dịch vụ trên máy đặt, mượn cần giám định",
         title_en="Policy option: service on a supplier-placed machine held for review",
         message=(
             "Phương án {phuong_an}: dịch vụ {ma_dich_vu} ngày {ngay_thuc_hien} trên "
@@ -272,6 +272,8 @@ def build(
     """
     template = TEMPLATES.get(name)
     if template is None:
-        msg = f"không có mẫu quy tắc {name!r} / no template {name!r}: {sorted(TEMPLATES)}"
+        msg = (
+            f"không có mẫu quy tắc {name!r} / no template {name!r}: {sorted(TEMPLATES)}"
+        )
         raise ConfigError(msg)
     return template(params, option=option, basis=basis)

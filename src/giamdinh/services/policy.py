@@ -1,0 +1,508 @@
+"""Use cases of policy replay: options compared over stored claims; lent machines.
+
+``replay_store`` assesses the store's claims under the rule set in force and under
+each option (``giamdinh.policy``), and writes a *comparison run* to
+``<store>/policy/replay-<UTC time>/``:
+
+* ``replay.json``: what it ran on (the rule-set label, each option's SHA-256, the
+  store's manifest and the reference files' hashes, the period) as a
+  ``fingerprint``, and the totals per option; ``result_sha256`` is the hash of
+  every aggregate, so a second run on the same inputs can be checked to give the
+  same numbers;
+* ``by_facility_month.parquet``, ``by_rule.parquet``, ``by_machine.parquet``
+  (every option, the baseline ``current`` included) and
+  ``changed-<option>.parquet`` (the lines whose decision or money changes);
+* ``replay.xlsx`` (``giamdinh.policy.export``) and ``money_by_month.svg``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from giamdinh.backends.duck import DuckDBBackend
+from giamdinh.engine.sql import referenced_columns
+from giamdinh.engine.views import logical_views
+from giamdinh.errors import ConfigError
+from giamdinh.policy.chart import money_by_month_svg
+from giamdinh.policy.export import write_workbook
+from giamdinh.policy.milestones import VIEW as MILESTONES_VIEW
+from giamdinh.policy.milestones import read_milestones
+from giamdinh.policy.options import builtin_options, load_option
+from giamdinh.policy.register import build_register
+from giamdinh.policy.replay import CURRENT, MONEY, baseline_scenario, replay, resolve
+from giamdinh.policy.templates import LENT_DEFAULTS
+from giamdinh.services.assessment import load_rules, store_relations
+from giamdinh.services.province import load_reference
+from giamdinh.store import ClaimStore
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from giamdinh.policy.milestones import MilestoneProblem
+    from giamdinh.policy.options import PolicyOption
+    from giamdinh.policy.register import LentMachine
+    from giamdinh.policy.replay import ScenarioResult
+
+POLICY_DIR = "policy"
+EXTRA_COLUMNS = frozenset(
+    {
+        "ma_lk",
+        "stt",
+        "ma_cskcb",
+        "ma_bn",
+        "ngay_ra",
+        "ngay_vao",
+        "ngay_yl",
+        "ngay_th_yl",
+        "ma_may",
+        "don_gia_bh",
+        "ma_dich_vu",
+        "t_bhtt",
+    }
+)
+"""Claim columns the comparison reads beyond those the rules read."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OptionTotals:
+    """One option's money over the period, and its change against the rules in force."""
+
+    id: str
+    title: str
+    title_en: str
+    totals: dict[str, Decimal]
+    changes: dict[str, Decimal]
+    lines_changed: int
+    claims_changed: int
+    patients_changed: int
+    facilities_changed: int
+    rules_run: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplayRun:
+    """A comparison run written to the store."""
+
+    folder: Path
+    fingerprint: str
+    result_sha256: str
+    period: tuple[date, date] | None
+    options: tuple[OptionTotals, ...]
+    milestone_problems: tuple[MilestoneProblem, ...]
+
+    @property
+    def workbook(self) -> Path:
+        """Return the workbook's path."""
+        return self.folder / "replay.xlsx"
+
+    @property
+    def chart(self) -> Path:
+        """Return the chart's path."""
+        return self.folder / "money_by_month.svg"
+
+
+def _files_sha256(root: Path | None) -> str:
+    digest = hashlib.sha256()
+    if root is None:
+        digest.update(b"national tables only")
+        return digest.hexdigest()
+    files = (
+        [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+    )
+    for path in files:
+        digest.update(path.relative_to(root.parent).as_posix().encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _store_state(store: ClaimStore) -> dict[str, Any]:
+    manifest = store.manifest()
+    text = json.dumps(manifest.files, sort_keys=True).encode()
+    return {"seq": manifest.seq, "files_sha256": hashlib.sha256(text).hexdigest()}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal | date):
+        return str(value)
+    return value
+
+
+def _table_sha256(digest: Any, table: pa.Table) -> None:
+    for row in table.to_pylist():
+        digest.update(
+            json.dumps(
+                {k: _json_value(v) for k, v in row.items()}, sort_keys=True
+            ).encode()
+        )
+
+
+def _with_option(option: str, table: pa.Table) -> pa.Table:
+    return table.add_column(
+        0, "option", pa.array([option] * table.num_rows, pa.string())
+    )
+
+
+def _totals(result: ScenarioResult) -> OptionTotals:
+    table = result.by_facility_month
+    totals = {m: Decimal(result.total(m)) for m in MONEY}
+    changes = {m: Decimal(result.total(f"{m}_change")) for m in MONEY}
+    facilities = {
+        row["ma_cskcb"]
+        for row in table.select(["ma_cskcb", "lines_changed"]).to_pylist()
+        if row["lines_changed"]
+    }
+    return OptionTotals(
+        id=result.scenario.id,
+        title=result.scenario.title,
+        title_en=result.scenario.title_en,
+        totals=totals,
+        changes=changes,
+        lines_changed=int(result.total("lines_changed")),
+        claims_changed=int(result.total("claims_changed")),
+        patients_changed=int(result.total("patients_changed")),
+        facilities_changed=len(facilities),
+        rules_run=result.rules_run,
+    )
+
+
+def _option_rows(
+    results: Sequence[ScenarioResult], loaded: Sequence[PolicyOption]
+) -> list[dict[str, Any]]:
+    by_id = {o.id: o for o in loaded}
+    rows = []
+    for result in results:
+        scenario = result.scenario
+        option = by_id.get(scenario.id)
+        rows.append(
+            {
+                "option": scenario.id,
+                "title": scenario.title,
+                "title_en": scenario.title_en,
+                "sha256": scenario.sha256 or "",
+                "rule_set": scenario.label,
+                "rules_run": ", ".join(result.rules_run),
+                "basis": "; ".join(b.cite() for b in option.bases()) if option else "",
+                "summary": " ".join(option.spec.summary.split()) if option else "",
+            }
+        )
+    return rows
+
+
+def replay_store(
+    store_dir: Path,
+    options: Sequence[str],
+    *,
+    reference_dir: Path | None = None,
+    period: tuple[date, date] | None = None,
+    overrides_path: Path | None = None,
+    memory_limit: str | None = None,
+    now: datetime | None = None,
+) -> ReplayRun:
+    """Replay ``options`` (paths or built-in ids) over the store; write the comparison.
+
+    Raises:
+        ConfigError: an option is invalid, two share an id, or the period is empty.
+        StoreError: the store is missing or empty.
+    """
+    if period is not None and period[0] > period[1]:
+        raise ConfigError(f"--from {period[0]} is after --to {period[1]}")
+    loaded = [load_option(o) for o in options]
+    ids = [o.id for o in loaded]
+    if len(set(ids)) != len(ids) or CURRENT in ids:
+        msg = (
+            f"các phương án phải có mã khác nhau, khác {CURRENT!r} / option ids "
+            f"must differ and not be {CURRENT!r}: {ids}"
+        )
+        raise ConfigError(msg)
+    rules, label = load_rules(overrides_path=overrides_path)
+    reference = load_reference(reference_dir)
+    views = logical_views(claims={}, reference=reference.tables(), edits=rules.tables)
+    milestones, problems = read_milestones(reference_dir)
+    views[MILESTONES_VIEW] = milestones
+    scenarios = [baseline_scenario(rules, label)]
+    scenarios.extend(resolve(o, rules, label, views) for o in loaded)
+    store = ClaimStore.open(store_dir, create=False)
+    state = _store_state(store)
+    stamp = now or datetime.now(tz=UTC)
+    folder = store_dir / POLICY_DIR / f"replay-{stamp:%Y%m%dT%H%M%S%fZ}"
+    every = [r for s in scenarios for r in s.rules.rules]
+    read = referenced_columns(every)
+    con = store.connect()
+    try:
+        relations = store_relations(
+            con, columns=None if read is None else read | EXTRA_COLUMNS
+        )
+        with tempfile.TemporaryDirectory(prefix="giamdinh-policy-") as spill:
+            con.execute(f"set temp_directory = '{spill.replace(chr(39), chr(39) * 2)}'")
+            backend = DuckDBBackend(
+                con, memory_limit=memory_limit, work_dir=Path(spill)
+            )
+            try:
+                results = replay(
+                    backend,
+                    views,
+                    scenarios,
+                    out_dir=folder,
+                    relations=relations,
+                    period=period,
+                )
+            finally:
+                backend.close()
+    finally:
+        con.close()
+    return _write_run(
+        folder,
+        results,
+        loaded,
+        inputs={
+            "rule_set": label,
+            "options": {o.id: o.sha256 for o in loaded},
+            "store": state,
+            "reference_sha256": _files_sha256(reference_dir),
+            "period": [d.isoformat() for d in period] if period else None,
+        },
+        at=stamp,
+        problems=problems,
+    )
+
+
+def _write_run(
+    folder: Path,
+    results: Sequence[ScenarioResult],
+    loaded: Sequence[PolicyOption],
+    *,
+    inputs: dict[str, Any],
+    at: datetime,
+    problems: list[MilestoneProblem],
+) -> ReplayRun:
+    fingerprint = hashlib.sha256(
+        json.dumps(inputs, sort_keys=True).encode()
+    ).hexdigest()
+    digest = hashlib.sha256()
+    parts: dict[str, list[pa.Table]] = {
+        "by_facility_month": [],
+        "by_rule": [],
+        "by_machine": [],
+    }
+    for result in results:
+        option = result.scenario.id
+        for name, tables in parts.items():
+            table = _with_option(option, getattr(result, name))
+            tables.append(table)
+            _table_sha256(digest, table)
+    for name, tables in parts.items():
+        pq.write_table(pa.concat_tables(tables), folder / f"{name}.parquet")
+    totals = tuple(_totals(r) for r in results)
+    meta = {
+        "at": at.isoformat(),
+        "inputs": inputs,
+        "fingerprint": fingerprint,
+        "result_sha256": digest.hexdigest(),
+        "options": [
+            {
+                "id": t.id,
+                "title": t.title,
+                "title_en": t.title_en,
+                "totals": {k: str(v) for k, v in t.totals.items()},
+                "changes": {k: str(v) for k, v in t.changes.items()},
+                "lines_changed": t.lines_changed,
+                "claims_changed": t.claims_changed,
+                "patients_changed": t.patients_changed,
+                "facilities_changed": t.facilities_changed,
+                "rules_run": list(t.rules_run),
+            }
+            for t in totals
+        ],
+    }
+    (folder / "replay.json").write_text(
+        json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    write_workbook(
+        folder / "replay.xlsx",
+        summary=[
+            {
+                "option": t.id,
+                "title": t.title,
+                **t.totals,
+                **{f"{k}_change": v for k, v in t.changes.items()},
+                "lines_changed": t.lines_changed,
+                "claims_changed": t.claims_changed,
+                "patients_changed": t.patients_changed,
+                "facilities_changed": t.facilities_changed,
+            }
+            for t in totals
+        ],
+        options=_option_rows(results, loaded),
+        by_facility_month=[(r.scenario.id, r.by_facility_month) for r in results],
+        by_rule=[(r.scenario.id, r.by_rule) for r in results],
+        by_machine=[(r.scenario.id, r.by_machine) for r in results],
+        changed=[
+            (r.scenario.id, folder / f"changed-{r.scenario.id}.parquet")
+            for r in results
+        ],
+    )
+    series: dict[str, dict[str, Decimal]] = {}
+    for result in results:
+        months: dict[str, Decimal] = {}
+        for row in result.by_facility_month.select(["month", "payable"]).to_pylist():
+            months[row["month"]] = months.get(row["month"], Decimal(0)) + Decimal(
+                row["payable"]
+            )
+        series[result.scenario.id] = months
+    (folder / "money_by_month.svg").write_text(
+        money_by_month_svg(
+            series,
+            titles={r.scenario.id: r.scenario.title for r in results},
+            title="Tiền quỹ thanh toán theo tháng / Fund money payable by month",
+        ),
+        encoding="utf-8",
+    )
+    return ReplayRun(
+        folder=folder,
+        fingerprint=fingerprint,
+        result_sha256=digest.hexdigest(),
+        period=tuple(date.fromisoformat(d) for d in inputs["period"])
+        if inputs["period"]
+        else None,  # type: ignore[arg-type]
+        options=totals,
+        milestone_problems=tuple(problems),
+    )
+
+
+# ------------------------------------------------------------------ options
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OptionInfo:
+    """An option as listed: id, titles, file, hash, what it changes."""
+
+    id: str
+    title: str
+    title_en: str
+    path: Path
+    sha256: str
+    changes: tuple[str, ...]
+    basis: tuple[str, ...]
+
+
+def describe_option(name: str) -> OptionInfo:
+    """Load and describe one option (path or built-in id).
+
+    Raises:
+        ConfigError: the option is invalid.
+    """
+    option = load_option(name)
+    spec = option.spec
+    changes: list[str] = []
+    for change in spec.rules:
+        parts = []
+        if change.enabled is not None:
+            parts.append("bật / on" if change.enabled else "tắt / off")
+        if change.severity is not None:
+            parts.append(f"mức / severity {change.severity.value}")
+        if change.params:
+            parts.append(f"tham số / params {change.params}")
+        changes.append(f"{change.id}: {', '.join(parts)}")
+    changes.extend(f"+ {use.template} {use.params}" for use in spec.templates)
+    changes.extend(f"{t.view}: {t.mode} {len(t.rows)}" for t in spec.tables)
+    if spec.prices is not None:
+        changes.append(
+            f"giá mới / new prices: {len(option.prices)} ({spec.prices.file})"
+        )
+    return OptionInfo(
+        id=spec.id,
+        title=spec.title,
+        title_en=spec.title_en,
+        path=option.path,
+        sha256=option.sha256,
+        changes=tuple(changes),
+        basis=tuple(b.cite() for b in option.bases()),
+    )
+
+
+def list_options() -> list[OptionInfo]:
+    """Return the built-in options."""
+    return [describe_option(str(p)) for p in builtin_options()]
+
+
+# ----------------------------------------------------------- lent machines
+
+BILLED_SQL = """
+select trim(x.code) as ma_may,
+       strftime(cast(coalesce(l.ngay_th_yl, l.ngay_yl) as date), '%Y-%m') as month,
+       count(*) as lines,
+       cast(coalesce(sum(l.t_bhtt), 0) as decimal(18, 2)) as money
+from ({xml3}) as l
+cross join unnest(string_split(l.ma_may, ';')) as x(code)
+where coalesce(trim(l.ma_may), '') <> ''
+group by 1, 2
+"""
+
+
+def default_deadline() -> date:
+    """Return option D's conversion deadline (``convert_by`` of ``D.toml``)."""
+    try:
+        option = load_option("D")
+    except ConfigError:
+        return date(9999, 12, 31)
+    for use in option.spec.templates:
+        value = use.params.get("convert_by")
+        if isinstance(value, date):
+            return value
+    deadline = LENT_DEFAULTS["convert_by"]
+    assert isinstance(deadline, date)  # noqa: S101 - a date default
+    return deadline
+
+
+def machine_register(
+    reference_dir: Path | None,
+    *,
+    store_dir: Path | None = None,
+    on: date | None = None,
+    deadline: date | None = None,
+    overdue_only: bool = False,
+) -> tuple[list[LentMachine], list[MilestoneProblem]]:
+    """Return the lent-machine register (and the milestone rows left out).
+
+    Args:
+        reference_dir: the facilities' reference folders.
+        store_dir: a claim store, for the money billed on each machine by month.
+        on: the day statuses are read on (today by default).
+        deadline: the conversion deadline (option D's by default).
+        overdue_only: only machines not converted by the deadline.
+    """
+    reference = load_reference(reference_dir).tables()
+    milestones, problems = read_milestones(reference_dir)
+    billed = None
+    if store_dir is not None:
+        store = ClaimStore.open(store_dir, create=False)
+        con = store.connect()
+        try:
+            relations = store_relations(con, columns=EXTRA_COLUMNS)
+            if "xml3" in relations:
+                billed = con.execute(
+                    BILLED_SQL.format(xml3=relations["xml3"])
+                ).to_arrow_table()
+        finally:
+            con.close()
+    entries = build_register(
+        reference["ref_equipment_sources"],
+        reference["ref_machines"],
+        milestones,
+        on=on or datetime.now(tz=UTC).date(),
+        deadline=deadline or default_deadline(),
+        billed=billed,
+    )
+    if overdue_only:
+        entries = [e for e in entries if e.overdue]
+    return entries, problems
