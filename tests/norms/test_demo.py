@@ -15,6 +15,7 @@ from giamdinh.norms import catalogue, store
 from giamdinh.norms.consolidate import compare
 from giamdinh.norms.demo import (
     HOSPITALS,
+    demo_price_book,
     hospital_split,
     load_demo,
     planned_techniques,
@@ -22,6 +23,7 @@ from giamdinh.norms.demo import (
 )
 from giamdinh.norms.progress import progress_report
 from giamdinh.norms.publish import norm_staff_minutes, norm_supply_quantities
+from giamdinh.norms.volume_price import norm_prices_at_volume, stored_norms
 from giamdinh.refdata import ReferenceSet
 
 if TYPE_CHECKING:
@@ -149,3 +151,20 @@ def test_demo_techniques_are_the_real_list() -> None:
             assert technique["chapter"] == real.chapter
     linked = catalogue.appendix_02_codes()
     assert sum(t["code"] in linked for t in planned) > 5000
+
+
+def test_stored_national_norms_price_claimed_services(demo_session: Session) -> None:
+    norms = stored_norms(demo_session)
+    assert len(norms) == len(technique_templates())
+    assert {n.origin for n in norms} == {"national v1 (median)"}
+    result = norm_prices_at_volume(
+        norms=norms,
+        book=demo_price_book(),
+        volumes={("K", "12.0344.0001"): 30000, ("TINH", "12.0344.0001"): 6250},
+    )
+    k_hospital = result.prices[("K", "12.0344.0001")]
+    provincial = result.prices[("TINH", "12.0344.0001")]
+    assert provincial.unit_cost > k_hospital.unit_cost
+    assert provincial.idle_share is not None
+    assert provincial.idle_share > 0
+    assert not result.unmapped
