@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from giamdinh.errors import ConfigError
+from giamdinh.norms import catalogue
 from giamdinh.norms.demo import demo_price_book
 from giamdinh.norms.model import LineCategory, NormLineSpec, Price, PriceBook
 from giamdinh.norms.volume_price import (
@@ -18,6 +20,7 @@ from giamdinh.norms.volume_price import (
     technique_of_service,
 )
 from giamdinh.synth.clinical import SERVICES
+from giamdinh.synth.province import sample_catalogue
 
 D = Decimal
 
@@ -163,3 +166,13 @@ def test_demo_norms_cost_the_synthetic_province_imaging_without_a_database() -> 
     assert district.idle_share > 0
     assert central.missing_prices == ()
     assert central.norm_origin.startswith("demo:")
+
+
+def test_every_claimable_service_maps_to_a_listed_technique_or_is_reported() -> None:
+    """The synthetic province bills the real M05 catalogue: map it all or say why."""
+    listed = catalogue.techniques_by_code()
+    codes = {row["MA_DICH_VU"] for row in sample_catalogue()} | set(SERVICES)
+    not_techniques = {c for c in codes if technique_of_service(c) is None}
+    shapes = {re.sub(r"\d", "9", c) for c in not_techniques}
+    assert shapes == {"K99.NG9", "K99.NO9", "99.99", "99.999b.9999", "99.999b.9999_GT"}
+    assert all(technique_of_service(c) in listed for c in codes - not_techniques)
