@@ -11,16 +11,19 @@ from sqlalchemy import func, select
 from giamdinh.db import make_session_factory
 from giamdinh.db.models.norms import NormDraft, NormTechnique
 from giamdinh.db.testing import temporary_database
-from giamdinh.norms import store
+from giamdinh.norms import catalogue, store
 from giamdinh.norms.consolidate import compare
 from giamdinh.norms.demo import (
     HOSPITALS,
+    demo_price_book,
     hospital_split,
     load_demo,
+    planned_techniques,
     technique_templates,
 )
 from giamdinh.norms.progress import progress_report
 from giamdinh.norms.publish import norm_staff_minutes, norm_supply_quantities
+from giamdinh.norms.volume_price import norm_prices_at_volume, stored_norms
 from giamdinh.refdata import ReferenceSet
 
 if TYPE_CHECKING:
@@ -132,3 +135,36 @@ def test_demo_refuses_a_non_empty_store(demo_session: Session) -> None:
 
     with pytest.raises(ConfigError, match="not empty"):
         load_demo(demo_session)
+
+
+def test_demo_techniques_are_the_real_list() -> None:
+    """Codes and names come from appendix 01 of TT 23/2024; only 12.93xx are not."""
+    by_code = catalogue.techniques_by_code()
+    planned = planned_techniques()
+    assert len(planned) == len({t["code"] for t in planned}) == 9033
+    outside = [t for t in planned if t["code"] not in by_code]
+    assert {str(t["code"])[:5] for t in outside} == {"12.93"}
+    for technique in planned:
+        real = by_code.get(str(technique["code"]))
+        if real is not None and real.name_complete:
+            assert technique["name"] == real.name
+            assert technique["chapter"] == real.chapter
+    linked = catalogue.appendix_02_codes()
+    assert sum(t["code"] in linked for t in planned) > 5000
+
+
+def test_stored_national_norms_price_claimed_services(demo_session: Session) -> None:
+    norms = stored_norms(demo_session)
+    assert len(norms) == len(technique_templates())
+    assert {n.origin for n in norms} == {"national v1 (median)"}
+    result = norm_prices_at_volume(
+        norms=norms,
+        book=demo_price_book(),
+        volumes={("K", "12.0344.0001"): 30000, ("TINH", "12.0344.0001"): 6250},
+    )
+    k_hospital = result.prices[("K", "12.0344.0001")]
+    provincial = result.prices[("TINH", "12.0344.0001")]
+    assert provincial.unit_cost > k_hospital.unit_cost
+    assert provincial.idle_share is not None
+    assert provincial.idle_share > 0
+    assert not result.unmapped

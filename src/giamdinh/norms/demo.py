@@ -2,20 +2,27 @@
 # NOTE: the tables of demo data below are kept one row per line on purpose.
 """A seeded, synthetic norms programme matching the figures of seed 000.
 
-What is real: the 17 hospitals named in seed 000 and the programme totals at
-11/11/2025 (assigned 9,033 / qualified 5,386 / drafts sent 2,790). Everything else is
-**synthetic** and says so: the per-hospital split (apportioned from made-up weights),
-the codes and names of the other techniques, states and dates,
-quantities, volumes, machine values and prices. Chapter numbers follow the chapters of
-the technique catalogue loosely; they are for the report's shape, not a reference.
+What is real: the 17 hospitals named in seed 000, the programme totals at
+11/11/2025 (assigned 9,033 / qualified 5,386 / drafts sent 2,790) and the techniques:
+their codes, names and chapters come from appendix 01 of TT 23/2024/TT-BYT
+(:mod:`giamdinh.norms.catalogue`). Everything else is **synthetic** and says so: the
+per-hospital split (apportioned from made-up weights), which technique goes to which
+hospital, states and dates, quantities, volumes, machine values and prices.
 
-The imaging techniques and the radiotherapy techniques that the TT 43/QĐ 4440 list has
-(linac 12.0344, IMRT 12.0345, Cobalt 12.0353, HDR 12.0349, CT simulation 12.0421,
-planning 12.0383) carry their **real** technique codes ``XX.YYYY``, so the published
-norms join real claim lines (``MA_DICH_VU`` ``18.0119.0028`` → ``18.0119``); the
-radiotherapy techniques the list lacks (VMAT, IGRT, SBRT, SRS, electrons, TBI, QA,
-multileaf set-up) carry codes ``12.93xx``, outside the real list. The other
-assignments get made-up codes that skip those.
+Which techniques: the hospitals' shares of the 9,033 are dealt one technique at a
+time, each hospital taking in turn from its specialty chapters (``HOSPITALS``); in
+each chapter first the techniques appendix 02 links to (the programme's list, as far
+as the copy holds it), then the others, each in code order; a hospital whose chapters
+run out goes on in ``OVERFLOW_CHAPTERS`` (``_deal``).
+Only techniques with a code ``XX.YYYY`` and a complete name are drawn (not the
+``BS_`` techniques added in 2024, which have no such code).
+
+The imaging techniques and the radiotherapy techniques that the list has (linac
+12.0344, IMRT 12.0345, Cobalt 12.0353, HDR 12.0349, CT simulation 12.0421, planning
+12.0383) carry their real codes and names, so the published norms join real claim
+lines (``MA_DICH_VU`` ``18.0119.0028`` → ``18.0119``); the radiotherapy techniques the
+list lacks (VMAT, IGRT, SBRT, SRS, electrons, TBI, QA, multileaf set-up) carry codes
+``12.93xx``, outside the real list, and descriptive names.
 
 Imaging and radiotherapy techniques (35) carry full drafts from 3-6 hospitals each,
 with one hospital now and then far from the others (so comparison has outliers to
@@ -26,7 +33,7 @@ effect of the seed's K Hospital example shows up).
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -41,6 +48,7 @@ from giamdinh.db.models.norms import (
     NormTechnique,
 )
 from giamdinh.errors import ConfigError
+from giamdinh.norms import catalogue
 from giamdinh.norms.consolidate import consolidate
 from giamdinh.norms.model import (
     DraftSpec,
@@ -89,30 +97,6 @@ HOSPITALS: tuple[tuple[str, str, str, int, str, str, tuple[str, ...]], ...] = (
     ("CHORAY", "Bệnh viện Chợ Rẫy", "Cho Ray Hospital", 14, "0.60", "0.53", ("01", "02", "10", "12", "18", "19", "20")),
     ("TUDU", "Bệnh viện Từ Dũ", "Tu Du Hospital", 4, "0.59", "0.50", ("13",)),
 )  # fmt: skip
-
-CHAPTERS: dict[str, str] = {
-    "01": "Hồi sức cấp cứu và chống độc",
-    "02": "Nội khoa",
-    "03": "Nhi khoa",
-    "05": "Da liễu",
-    "07": "Nội tiết",
-    "10": "Ngoại khoa",
-    "11": "Bỏng",
-    "12": "Ung bướu",
-    "13": "Phụ sản",
-    "14": "Mắt",
-    "15": "Tai mũi họng",
-    "16": "Răng hàm mặt",
-    "18": "Điện quang",
-    "19": "Y học hạt nhân",
-    "20": "Nội soi chẩn đoán, can thiệp",
-    "21": "Thăm dò chức năng",
-    "22": "Huyết học - truyền máu",
-    "23": "Hóa sinh",
-    "24": "Vi sinh",
-    "26": "Vi phẫu",
-    "27": "Phẫu thuật nội soi",
-}
 
 
 def apportion(total: int, weights: list[Decimal]) -> list[int]:
@@ -321,8 +305,21 @@ def _radiotherapy() -> list[TechniqueTemplate]:
 
 
 def technique_templates() -> list[TechniqueTemplate]:
-    """Return the 35 imaging and radiotherapy techniques with full demo drafts."""
-    return _imaging() + _radiotherapy()
+    """Return the 35 imaging and radiotherapy techniques with full demo drafts.
+
+    A template whose code is in appendix 01 of TT 23/2024/TT-BYT carries the
+    appendix's name (unless the extract cut it, as for ``18.0207``); the names
+    written above describe the demo's quantities and stay only where the list has
+    no usable name (the ``12.93xx`` radiotherapy techniques the list lacks).
+    """
+    by_code = catalogue.techniques_by_code()
+    result = []
+    for template in _imaging() + _radiotherapy():
+        real = by_code.get(template.code)
+        if real is not None and real.name_complete:
+            template = replace(template, name=real.name)  # noqa: PLW2901
+        result.append(template)
+    return result
 
 
 IMAGING_HOSPITALS = ("BACHMAI", "CHORAY", "HUETW", "VIETDUC", "DHYDHCM", "NHIETDOITW")
@@ -541,6 +538,9 @@ PATHS: dict[DraftState, tuple[DraftState, ...]] = {
     DraftState.REVISED: (DraftState.QUALIFIED, DraftState.DRAFTING, DraftState.SUBMITTED, DraftState.REVIEWED, DraftState.REVISED),
 }  # fmt: skip
 NOT_QUALIFIED_SHARE = Decimal("0.85")
+# Where a hospital goes on once its own chapters run out: anaesthesia (chapter 09
+# lists the anaesthesia of every specialty's procedures), then paediatrics (03).
+OVERFLOW_CHAPTERS = ("09", "03")
 MIN_DRAFTS_FOR_OUTLIER = 3
 
 
@@ -554,6 +554,55 @@ class _Plan:
     techniques: list[dict[str, object]]
 
 
+def technique_pool(exclude: frozenset[str] = frozenset()) -> dict[str, list[str]]:
+    """Return the real techniques the demo assigns, by chapter, in assignment order.
+
+    Appendix 01 techniques with a code ``XX.YYYY`` and a complete name, minus
+    ``exclude``; in each chapter those appendix 02 links to come first (the programme
+    works on appendix 02), then the others, each in code order.
+    """
+    linked = catalogue.appendix_02_codes()
+    pool: dict[str, list[str]] = {}
+    for item in catalogue.appendix_01():
+        code = item.technique_code
+        if code and item.name_complete and code not in exclude:
+            pool.setdefault(item.chapter, []).append(code)
+    for codes in pool.values():
+        codes.sort(key=lambda c: (c not in linked, c))
+    return pool
+
+
+def _deal(
+    pool: dict[str, list[str]], wants: list[tuple[str, tuple[str, ...], int]]
+) -> dict[str, list[str]]:
+    """Deal techniques to hospitals one at a time, like cards.
+
+    ``wants`` holds (hospital, specialty chapters, count). At each turn every
+    hospital still short takes the next technique of its next chapter that has one
+    left, so hospitals sharing a chapter share it evenly; a hospital whose chapters
+    have run out takes from ``OVERFLOW_CHAPTERS`` and then from every chapter in code
+    order, so the totals of the seed always hold.
+    """
+    dealt: dict[str, list[str]] = {hospital: [] for hospital, _c, _n in wants}
+    turn: dict[str, int] = dict.fromkeys(dealt, 0)
+    fallback = (*OVERFLOW_CHAPTERS, *sorted(pool))
+    while any(len(dealt[h]) < n for h, _c, n in wants):
+        for hospital, chapters, count in wants:
+            if len(dealt[hospital]) >= count:
+                continue
+            order = [*chapters[turn[hospital] :], *chapters[: turn[hospital]]]
+            chapter = next((c for c in order if pool.get(c)), None)
+            if chapter is not None:
+                turn[hospital] = (chapters.index(chapter) + 1) % len(chapters)
+            else:
+                chapter = next((c for c in fallback if pool.get(c)), None)
+            if chapter is None:
+                msg = "the technique list has too few techniques for the demo"
+                raise AssertionError(msg)
+            dealt[hospital].append(pool[chapter].pop(0))
+    return dealt
+
+
 def _plan(rng: random.Random, split: list[HospitalSplit]) -> _Plan:
     templates = technique_templates()
     participants: dict[str, list[str]] = {}
@@ -565,32 +614,31 @@ def _plan(rng: random.Random, split: list[HospitalSplit]) -> _Plan:
         chosen = sorted(rng.sample(pool, size), key=pool.index)
         focal.append((template.code, chosen[0]))
         participants[template.code] = chosen[1:]
+    names = catalogue.chapter_names()
     techniques: list[dict[str, object]] = [
         {"code": t.code, "name": t.name, "chapter": chapter_of(t.code),
-         "chapter_name": CHAPTERS[chapter_of(t.code)], "service_unit": "lần", "group": t.group}
+         "chapter_name": names[chapter_of(t.code)], "service_unit": "lần", "group": t.group}
         for t in templates
     ]  # fmt: skip
-    next_number: dict[str, int] = {"18": 100, "12": 400}
     taken: dict[str, int] = {}
     for _code, hospital in focal:
         taken[hospital] = taken.get(hospital, 0) + 1
-    used = {t.code for t in templates}
-    for spec, item in zip(HOSPITALS, split, strict=True):
-        chapters = spec[6]
-        for i in range(item.assigned - taken.get(spec[0], 0)):
-            chapter = chapters[i % len(chapters)]
-            number = next_number.get(chapter, 1)
-            code = f"{chapter}.{number:04d}"
-            while code in used:  # the templates carry real catalogue codes
-                number += 1
-                code = f"{chapter}.{number:04d}"
-            next_number[chapter] = number + 1
-            used.add(code)
+    by_code = catalogue.techniques_by_code()
+    real = technique_pool(frozenset(t.code for t in templates))
+    dealt = _deal(
+        real,
+        [
+            (spec[0], spec[6], item.assigned - taken.get(spec[0], 0))
+            for spec, item in zip(HOSPITALS, split, strict=True)
+        ],
+    )
+    for spec in HOSPITALS:
+        for code in dealt[spec[0]]:
+            technique = by_code[code]
             techniques.append(
-                {"code": code,
-                 "name": f"Kỹ thuật {code} (tên mô phỏng, chương {CHAPTERS[chapter]})",
-                 "chapter": chapter, "chapter_name": CHAPTERS[chapter],
-                 "service_unit": "lần", "group": None}
+                {"code": code, "name": technique.name, "chapter": technique.chapter,
+                 "chapter_name": names[technique.chapter], "service_unit": "lần",
+                 "group": None}
             )  # fmt: skip
             focal.append((code, spec[0]))
     return _Plan(
@@ -599,6 +647,12 @@ def _plan(rng: random.Random, split: list[HospitalSplit]) -> _Plan:
         participants=participants,
         techniques=techniques,
     )
+
+
+def planned_techniques(seed: int = 0) -> list[dict[str, object]]:
+    """Return the techniques ``load_demo(seed=seed)`` writes (code, name, chapter...)."""
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
+    return _plan(rng, hospital_split()).techniques
 
 
 def _final_states(
