@@ -152,6 +152,14 @@ def _print(result: DemoResult, *, wide: bool) -> None:
                 else ""
             )
         )
+    if result.replay is not None:
+        from giamdinh.cli.policy import print_replay  # noqa: PLC0415
+
+        print_replay(result.replay, wide=wide, out=out)
+        out.print(
+            f"  Bảng tính, biểu đồ / workbook and chart: {result.replay.workbook}, "
+            f"{result.replay.chart}"
+        )
     store = result.folder / "store"
     out.rule("Xem tiếp / where to look next")
     for step in s.next_steps:
@@ -166,6 +174,8 @@ def _print(result: DemoResult, *, wide: bool) -> None:
             f"{result.folder / 'giamdinh.db'}\n"
             f"  giamdinh review list --as gdv.an --database-url sqlite:///"
             f"{result.folder / 'giamdinh.db'}\n"
+            f"  giamdinh policy machines --reference "
+            f"{result.folder / 'province' / 'reference'} --store {store}\n"
             "  Kết quả giám định / assessment files: "
             f"{result.assessment.folder}"
         )

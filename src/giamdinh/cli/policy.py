@@ -11,6 +11,7 @@ from pathlib import Path  # noqa: TC003 - Typer reads the annotations at run tim
 from typing import TYPE_CHECKING
 
 import typer
+from rich.text import Text
 
 from giamdinh.cli import render
 from giamdinh.cli.errors import operator_errors
@@ -19,6 +20,8 @@ from giamdinh.cli.render import WIDE_OPTION, Column
 from giamdinh.errors import ConfigError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from giamdinh.services.policy import ReplayRun
 
 app = typer.Typer(
@@ -53,26 +56,33 @@ def _store(store: Path | None) -> Path:
 
 
 SUMMARY_COLUMNS = (
-    Column("Phương án / Option", "code"),
-    Column("Tên / Title"),
-    Column("Thanh toán / Payable", "money", places=0),
-    Column("Từ chối / Refused", "money", places=0),
-    Column("Chờ GĐ / Review", "money", places=0),
-    Column("Δ thanh toán / Δ payable", "money", places=0),
-    Column("Dòng đổi / Lines", "number"),
-    Column("Người bệnh / Patients", "number"),
-    Column("Cơ sở / Facilities", "number"),
+    Column("PA\nOption", "code"),
+    Column("Thanh toán\nPaid", "money", places=0),
+    Column("Từ chối\nRefused", "money", places=0),
+    Column("Chờ GĐ\nReview", "money", places=0),
+    Column("Δ thanh toán\nΔ paid", "money", places=0),
+    Column("Dòng\nLines", "number"),
+    Column("NB\nPat.", "number"),
+    Column("CS\nFac.", "number"),
 )
 
 
-def print_replay(run: ReplayRun, *, wide: bool = False) -> None:
-    """Print the options' table of a replay (also used by ``giamdinh demo``)."""
+def print_replay(
+    run: ReplayRun, *, wide: bool = False, out: Console | None = None
+) -> None:
+    """Print the options' table of a replay (also used by ``giamdinh demo``).
+
+    One row per option (``current`` is the rules in force): money paid, refused
+    and held for review; the change of money paid against the rules in force;
+    the lines, patients and facilities whose money changes. The options' titles
+    follow the table.
+    """
+    target = out or render.console()
     render.print_table(
         SUMMARY_COLUMNS,
         [
             (
                 t.id,
-                t.title,
                 t.totals["payable"],
                 t.totals["refused"],
                 t.totals["under_review"],
@@ -83,10 +93,13 @@ def print_replay(run: ReplayRun, *, wide: bool = False) -> None:
             )
             for t in run.options
         ],
-        title="Phát lại phương án so với quy định hiện hành / options replayed against "
-        "the rules in force",
+        title="Phát lại phương án so với quy định hiện hành (đồng) / options replayed "
+        "against the rules in force (đồng)",
         wide=wide,
+        out=target,
     )
+    for t in run.options:
+        target.print(Text(f"  {t.id}: {t.title} / {t.title_en}"))
 
 
 @app.command("replay")
@@ -106,6 +119,12 @@ def replay(
     overrides: Path | None = OVERRIDES_OPTION,
     memory_limit: str | None = typer.Option(
         None, "--memory-limit", help="DuckDB memory limit, e.g. 2GB (spills beyond)."
+    ),
+    database_url: str | None = typer.Option(
+        None,
+        "--database-url",
+        help="Operational database with the national norms, for price options from "
+        "norms (default: GIAMDINH_DATABASE_URL).",
     ),
     output: str = typer.Option("table", "--format", help="table or json."),
     wide: bool = WIDE_OPTION,
@@ -132,6 +151,7 @@ def replay(
             period=(first, last) if first and last else None,
             overrides_path=overrides,
             memory_limit=memory_limit,
+            database_url=database_url,
         )
     if output == "json":
         typer.echo((run.folder / "replay.json").read_text(encoding="utf-8"))

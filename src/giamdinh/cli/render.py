@@ -171,7 +171,8 @@ def build_table(
                 if column.kind == "text" and "\n" in row[i].plain:
                     row[i] = Text(" ".join(row[i].plain.split()), style=row[i].style)
     natural = [
-        max([cell_len(c.header), *(row[i].cell_len for row in cells)])
+        # NOTE: a header may stack its two languages on two lines.
+        max([*map(cell_len, c.header.split("\n")), *(row[i].cell_len for row in cells)])
         for i, c in enumerate(columns)
     ]
     shares = _text_widths(columns, natural, width=width, least=_LEAST_TEXT)

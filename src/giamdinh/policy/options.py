@@ -41,7 +41,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from giamdinh.domain import Basis, Severity
 from giamdinh.errors import ConfigError
@@ -103,15 +110,33 @@ class TableRows(_Model):
 
 
 class PriceChange(_Model):
-    """A new unit price per technique, from a CSV file beside the option.
+    """A new unit price per technique: from a CSV file, or from the norms.
 
-    The file has ``MA_DICH_VU``, ``DON_GIA`` and optionally ``MA_CSKCB`` (a
-    facility's own price; a row without it applies to every facility).
+    ``source = "file"``: ``file`` (beside the option) has ``MA_DICH_VU``,
+    ``DON_GIA`` and optionally ``MA_CSKCB`` (a facility's own price; a row without
+    it applies to every facility).
+
+    ``source = "norms"``: each facility's price of a service is the norm-based cost
+    of its technique at the facility's own annual volume, counted from the claims
+    replayed (``giamdinh.norms.volume_price``, seed 000's calculation by volume):
+    ``norms = "stored"`` takes the national norms and the price book of the
+    operational database (``price_book`` names one; the one in force otherwise),
+    ``norms = "demo"`` the demo's norms and price book (no database).
     """
 
-    file: str
+    source: Literal["file", "norms"] = "file"
+    file: str | None = None
+    norms: Literal["stored", "demo"] = "stored"
+    price_book: str | None = None
     valid_from: date | None = None
     note: str = ""
+
+    @model_validator(mode="after")
+    def _file_given(self) -> PriceChange:
+        if self.source == "file" and not self.file:
+            msg = "prices.file is required when prices come from a file"
+            raise ValueError(msg)
+        return self
 
 
 class OptionSpec(_Model):
@@ -229,7 +254,7 @@ def _where(exc: ValidationError) -> str:
 def _read_prices(option: Path, spec: PriceChange) -> tuple[tuple[PriceRow, ...], bytes]:
     import csv  # noqa: PLC0415
 
-    path = (option.parent / spec.file).resolve()
+    path = (option.parent / (spec.file or "")).resolve()
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -293,7 +318,7 @@ def load_option(name: str | Path) -> PolicyOption:
         raise ConfigError(msg) from exc
     digest = hashlib.sha256(raw)
     prices: tuple[PriceRow, ...] = ()
-    if spec.prices is not None:
+    if spec.prices is not None and spec.prices.source == "file":
         prices, price_bytes = _read_prices(path, spec.prices)
         digest.update(price_bytes)
     return PolicyOption(spec=spec, path=path, sha256=digest.hexdigest(), prices=prices)

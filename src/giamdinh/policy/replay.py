@@ -272,7 +272,7 @@ def resolve(
             new if change.mode == "replace" else pa.concat_tables([base, new])
         )
     prices = None
-    if option.prices:
+    if spec.prices is not None:
         prices = pa.table(
             {
                 "ma_cskcb": pa.array([p.ma_cskcb for p in option.prices], pa.string()),

@@ -25,6 +25,7 @@ from giamdinh.services.assessment import assess_store, summarise_store
 from giamdinh.services.ingest import ingest_paths
 from giamdinh.services.norms import progress as norms_progress
 from giamdinh.services.norms import run_demo as norms_demo
+from giamdinh.services.policy import replay_store
 from giamdinh.services.review import (
     open_from_findings,
     open_from_leads,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from giamdinh.norms.progress import ProgressReport
     from giamdinh.services.assessment import AssessmentSummary, StoreRun
     from giamdinh.services.ingest import IngestSummary
+    from giamdinh.services.policy import ReplayRun
     from giamdinh.services.review import OpenResult, ReviewPosition
     from giamdinh.services.signals import SignalsRun
     from giamdinh.signals.model import Lead
@@ -47,6 +49,8 @@ if TYPE_CHECKING:
 
 #: A file that marks a folder as the demo's own, so a re-run may clear it.
 MARKER = ".giamdinh-demo"
+#: The lent-machine options the demo replays (seed 003).
+DEMO_OPTIONS = ("A", "B", "C", "D")
 #: What the demo writes inside its folder.
 PARTS = ("province", "store", "giamdinh.db", "giamdinh.db.attachments")
 _T = TypeVar("_T")
@@ -66,6 +70,7 @@ class DemoResult:
     progress: ProgressReport
     opened: tuple[OpenResult, ...] = ()
     review: ReviewPosition | None = None
+    replay: ReplayRun | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -137,26 +142,26 @@ def run_demo(
 
     synth = timed(
         "synth",
-        f"1/6 Sinh tỉnh mẫu / generating a province ({claims} claims, seed {seed})",
+        f"1/7 Sinh tỉnh mẫu / generating a province ({claims} claims, seed {seed})",
         lambda: run_synth(
             claims=claims, seed=seed, out=province, anomaly_rate=anomaly_rate
         ),
     )
     ingested = timed(
         "ingest",
-        "2/6 Tiếp nhận hồ sơ vào kho / ingesting the claim files",
+        "2/7 Tiếp nhận hồ sơ vào kho / ingesting the claim files",
         lambda: ingest_paths([province / "claims"], store_dir=store),
     )
     assessed = timed(
         "assess",
-        "3/6 Giám định theo bộ quy tắc / assessing every claim",
+        "3/7 Giám định theo bộ quy tắc / assessing every claim",
         lambda: assess_store(store, reference_dir=province / "reference"),
     )
     summary = summarise_store(store, run=assessed.folder.name)
     inputs = province_inputs(province)
     signals = timed(
         "signals",
-        "4/6 Tín hiệu định hướng thanh tra / computing the signals",
+        "4/7 Tín hiệu định hướng thanh tra / computing the signals",
         lambda: compute_leads(
             store_dir=store,
             refs=inputs.refs,
@@ -166,17 +171,23 @@ def run_demo(
     )
     timed(
         "norms",
-        "5/6 Chương trình định mức KT-KT / loading the norms programme",
+        "5/7 Chương trình định mức KT-KT / loading the norms programme",
         lambda: norms_demo(database_url),
     )
     report_ = norms_progress(database_url)
     opened = timed(
         "review",
-        "6/6 Mở hồ sơ giám định chung / opening joint-verification cases",
+        "6/7 Mở hồ sơ giám định chung / opening joint-verification cases",
         lambda: _open_cases(store, database_url),
+    )
+    replayed = timed(
+        "policy",
+        "7/7 Phát lại phương án máy đặt, mượn A–D / replaying lent-machine options A–D",
+        lambda: replay_store(store, DEMO_OPTIONS, reference_dir=province / "reference"),
     )
     return DemoResult(
         folder=folder,
+        replay=replayed,
         synth=synth,
         ingest=ingested,
         assessment=assessed,

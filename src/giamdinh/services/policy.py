@@ -17,6 +17,7 @@ each option (``giamdinh.policy``), and writes a *comparison run* to
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import tempfile
@@ -206,6 +207,7 @@ def replay_store(
     period: tuple[date, date] | None = None,
     overrides_path: Path | None = None,
     memory_limit: str | None = None,
+    database_url: str | None = None,
     now: datetime | None = None,
 ) -> ReplayRun:
     """Replay ``options`` (paths or built-in ids) over the store; write the comparison.
@@ -229,16 +231,22 @@ def replay_store(
     views = logical_views(claims={}, reference=reference.tables(), edits=rules.tables)
     milestones, problems = read_milestones(reference_dir)
     views[MILESTONES_VIEW] = milestones
-    scenarios = [baseline_scenario(rules, label)]
-    scenarios.extend(resolve(o, rules, label, views) for o in loaded)
     store = ClaimStore.open(store_dir, create=False)
     state = _store_state(store)
     stamp = now or datetime.now(tz=UTC)
     folder = store_dir / POLICY_DIR / f"replay-{stamp:%Y%m%dT%H%M%S%fZ}"
-    every = [r for s in scenarios for r in s.rules.rules]
-    read = referenced_columns(every)
     con = store.connect()
     try:
+        if any(_norm_priced(o) for o in loaded):
+            volumes = _annual_volumes(con, period)
+            loaded = [
+                _with_norm_prices(o, volumes, database_url) if _norm_priced(o) else o
+                for o in loaded
+            ]
+        scenarios = [baseline_scenario(rules, label)]
+        scenarios.extend(resolve(o, rules, label, views) for o in loaded)
+        every = [r for s in scenarios for r in s.rules.rules]
+        read = referenced_columns(every)
         relations = store_relations(
             con, columns=None if read is None else read | EXTRA_COLUMNS
         )
@@ -377,6 +385,104 @@ def _write_run(
         options=totals,
         milestone_problems=tuple(problems),
     )
+
+
+# ------------------------------------------------------- prices from norms
+
+VOLUME_SQL = """
+with _c as (
+    select ma_lk, min(ma_cskcb) as ma_cskcb,
+           cast(min(coalesce(ngay_ra, ngay_vao)) as date) as ngay
+    from ({xml1}) group by ma_lk
+),
+_l as (
+    select c.ma_cskcb, l.ma_dich_vu, coalesce(l.so_luong, 1) as so_luong,
+           strftime(cast(coalesce(l.ngay_th_yl, l.ngay_yl) as date), '%Y-%m') as month
+    from ({xml3}) as l join _c as c using (ma_lk)
+    where coalesce(trim(l.ma_dich_vu), '') <> '' and c.ma_cskcb is not null {period}
+)
+select ma_cskcb, ma_dich_vu, sum(so_luong) as quantity,
+       (select count(distinct month) from _l) as months
+from _l group by 1, 2 order by 1, 2
+"""
+
+
+def _norm_priced(option: PolicyOption) -> bool:
+    prices = option.spec.prices
+    return prices is not None and prices.source == "norms"
+
+
+def _annual_volumes(
+    con: Any, period: tuple[date, date] | None
+) -> dict[tuple[str, str], Decimal]:
+    """Return each facility's annual quantity of each service, from the claims.
+
+    The quantity (``SO_LUONG``) of the claims replayed, over the months they span,
+    times twelve: a month of claims stands for a year of twelve such months.
+    """
+    relations = store_relations(con, columns=EXTRA_COLUMNS | {"so_luong"})
+    if "xml3" not in relations or "xml1" not in relations:
+        return {}
+    where = (
+        f"and c.ngay between date '{period[0].isoformat()}' "
+        f"and date '{period[1].isoformat()}'"
+        if period
+        else ""
+    )
+    rows = con.execute(
+        VOLUME_SQL.format(xml1=relations["xml1"], xml3=relations["xml3"], period=where)
+    ).fetchall()
+    return {
+        (str(f), str(s)): Decimal(q) * 12 / Decimal(months)
+        for f, s, q, months in rows
+        if months
+    }
+
+
+def _with_norm_prices(
+    option: PolicyOption,
+    volumes: dict[tuple[str, str], Decimal],
+    database_url: str | None,
+) -> PolicyOption:
+    """Return ``option`` with its prices: norm-based costs at each facility's volume."""
+    from giamdinh.norms.volume_price import (  # noqa: PLC0415
+        demo_norms,
+        norm_prices_at_volume,
+        stored_norms,
+    )
+    from giamdinh.policy.options import PriceRow  # noqa: PLC0415
+
+    spec = option.spec.prices
+    assert spec is not None  # noqa: S101 - only price options come here
+    if spec.norms == "demo":
+        from giamdinh.norms.demo import demo_price_book  # noqa: PLC0415
+
+        norms, book = demo_norms(), demo_price_book()
+    else:
+        from giamdinh.config import get_settings  # noqa: PLC0415
+        from giamdinh.db.session import (  # noqa: PLC0415
+            make_engine,
+            make_session_factory,
+            session_scope,
+        )
+        from giamdinh.norms.store import load_price_book  # noqa: PLC0415
+
+        engine = make_engine(database_url or get_settings().database_url)
+        try:
+            with session_scope(make_session_factory(engine)) as session:
+                norms = stored_norms(session)
+                book = load_price_book(session, spec.price_book)
+        finally:
+            engine.dispose()
+    costed = norm_prices_at_volume(norms=norms, book=book, volumes=volumes)
+    rows = tuple(
+        PriceRow(ma_dich_vu=service, don_gia=price.unit_cost, ma_cskcb=facility, row=0)
+        for (facility, service), price in sorted(costed.prices.items())
+    )
+    digest = hashlib.sha256(option.sha256.encode())
+    for row in rows:
+        digest.update(f"{row.ma_cskcb}|{row.ma_dich_vu}|{row.don_gia}\n".encode())
+    return dataclasses.replace(option, prices=rows, sha256=digest.hexdigest())
 
 
 # ------------------------------------------------------------------ options
