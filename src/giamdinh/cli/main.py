@@ -136,7 +136,8 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "policy": LazyCommand(
         target="giamdinh.cli.policy:app",
-        help="Phương án chính sách: phát lại trên hồ sơ đã lưu; máy đặt, mượn.",
+        help="Phương án chính sách: phát lại trên hồ sơ đã lưu; máy đặt, mượn, chuyển "
+        "đổi.",
     ),
     "store": LazyCommand(
         target="giamdinh.cli.ingest:store_app",

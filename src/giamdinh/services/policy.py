@@ -596,7 +596,7 @@ def machine_register(
         try:
             relations = store_relations(con, columns=EXTRA_COLUMNS)
             if "xml3" in relations:
-                billed = con.execute(
+                billed = con.sql(
                     BILLED_SQL.format(xml3=relations["xml3"])
                 ).to_arrow_table()
         finally:
