@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -107,7 +108,7 @@ def test_the_demo_opens_the_joint_verification_cases(
     assert position.cases == len(rows)
     assert position.decided_lines == 0
     text = " ".join(output.split())
-    assert "6/6 Mở hồ sơ giám định chung / opening joint-verification cases" in text
+    assert "6/7 Mở hồ sơ giám định chung / opening joint-verification cases" in text
     lead_stake = sum((r.stake for r in leads), Decimal(0))
     assert (
         f"{len(findings)} hồ sơ từ phát hiện chờ giám định / cases from findings "
@@ -121,6 +122,26 @@ def test_the_demo_opens_the_joint_verification_cases(
     assert list_cases(user=f"cs.{facility}", database_url=url) == [
         r for r in rows if r.ma_cskcb == facility
     ]
+
+
+def test_the_demo_replays_the_lent_machine_options(demo_run: tuple[Path, str]) -> None:
+    folder, output = demo_run
+    text = " ".join(output.split())
+    assert "7/7 Phát lại phương án máy đặt, mượn A–D" in text
+    runs = sorted((folder / "store" / "policy").glob("replay-*"))
+    assert len(runs) == 1
+    meta = json.loads((runs[0] / "replay.json").read_text(encoding="utf-8"))
+    assert [o["id"] for o in meta["options"]] == ["current", "A", "B", "C", "D"]
+    table = output[output.index("Phát lại phương án so với") :].splitlines()
+    rows: dict[str, list[str]] = {}
+    for line in table:
+        cells = line.split()
+        if cells and cells[0] in {"current", "A", "B", "C", "D"}:
+            rows.setdefault(cells[0], cells)
+    for option in meta["options"]:
+        paid = format_dong(Decimal(option["totals"]["payable"]), places=0)
+        assert rows[option["id"]][1] == paid
+    assert (runs[0] / "replay.xlsx").is_file()
 
 
 def test_a_rerun_clears_the_previous_demo(demo_dir: Path) -> None:
