@@ -133,7 +133,7 @@ def reference_tables(folder: Path) -> dict[str, pa.Table]:
 
 
 def claim_relations(claims: Path, keep: frozenset[str] | None) -> dict[str, str]:
-    """Return the claim views as SQL over the tiled Parquet files (``keep``: columns)."""
+    """Return the claim views as SQL over the tiled Parquet files (columns ``keep``)."""
     from giamdinh.engine.views import claim_view_sql
 
     return {
