@@ -47,10 +47,12 @@ format: install
 
 # Every benchmark at a small size (under a minute): each prints its figures and
 # the ratio to its baseline. bench-full runs the sizes the issues name (5-8
-# minutes on 2 cores; the engine's 10 M-line tables are generated once, in the
-# temporary folder). Timings never gate tests.
+# minutes on 2 cores, and the policy replay about three times the engine's 10 M
+# run on top; the engine's 10 M-line tables are generated once, in the temporary
+# folder, and shared by the policy replay's). Timings never gate tests.
 bench: install
 	$(BIN)/python benchmarks/bench_engine.py --steps 100000 1000000
+	$(BIN)/python benchmarks/bench_policy.py --steps 100000
 	$(BIN)/python benchmarks/bench_ingest.py --claims 5000 --steps 5000
 	$(BIN)/python benchmarks/bench_refdata.py --lines 100000
 	$(BIN)/python benchmarks/bench_signals.py --lines 500000
@@ -61,6 +63,7 @@ bench: install
 
 bench-full: install
 	$(BIN)/python benchmarks/bench_engine.py --steps 1000000 10000000 --memory-limit 2GB
+	$(BIN)/python benchmarks/bench_policy.py --steps 1000000 10000000 --memory-limit 2GB
 	$(BIN)/python benchmarks/bench_ingest.py --claims 100000
 	$(BIN)/python benchmarks/bench_refdata.py --lines 1000000
 	$(BIN)/python benchmarks/bench_signals.py --lines 10000000

@@ -48,6 +48,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 CACHE = Path(tempfile.gettempdir()) / "giamdinh-bench-engine"
+PROVINCE = CACHE / "province"
+"""The generated template province (its ``reference`` folder holds the CSV files)."""
 TEMPLATE_CLAIMS = 600
 IDENTITY = ("ma_lk", "ma_bn", "ma_the_bhyt", "so_cccd", "ho_ten")
 
@@ -62,7 +64,7 @@ def template() -> Path:
     from giamdinh.services.synth import run_synth
     from giamdinh.standard.reader import read_batch
 
-    out = CACHE / "province"
+    out = PROVINCE
     if out.exists():
         shutil.rmtree(out)
     run_synth(claims=TEMPLATE_CLAIMS, seed=1, out=out, facilities=5, dicom_files=0)
@@ -122,10 +124,26 @@ def tiled(lines: int) -> tuple[Path, int]:
     return out, total
 
 
-def _reference(folder: Path) -> dict[str, pa.Table]:
+def reference_tables(folder: Path) -> dict[str, pa.Table]:
+    """Return the template's reference tables (``ref_*``) from its Parquet files."""
     return {
         p.stem: pq.read_table(p)
         for p in sorted((folder / "reference").glob("*.parquet"))
+    }
+
+
+def claim_relations(claims: Path, keep: frozenset[str] | None) -> dict[str, str]:
+    """Return the claim views as SQL over the tiled Parquet files (columns ``keep``)."""
+    from giamdinh.engine.views import claim_view_sql
+
+    return {
+        path.stem.lower(): claim_view_sql(
+            path.stem,
+            f"read_parquet('{path}')",
+            pq.read_schema(path).names,
+            keep=keep,
+        )
+        for path in sorted(claims.glob("XML*.parquet"))
     }
 
 
@@ -149,13 +167,13 @@ def child(mode: str, lines: int, threads: int, memory: str) -> dict[str, Any]:
     from giamdinh.backends.duck import DuckDBBackend
     from giamdinh.engine.run import assess
     from giamdinh.engine.sql import referenced_columns
-    from giamdinh.engine.views import claim_view_sql, logical_views
+    from giamdinh.engine.views import logical_views
     from giamdinh.rules.registry import load_rule_set
 
     rule_set = load_rule_set()
     folder = template()
     claims, total = tiled(lines)
-    reference = _reference(folder)
+    reference = reference_tables(folder)
     spill = CACHE / f"spill-{os.getpid()}"
     spill.mkdir(parents=True, exist_ok=True)
     backend = DuckDBBackend(
@@ -175,16 +193,7 @@ def child(mode: str, lines: int, threads: int, memory: str) -> dict[str, Any]:
         backend.query(BARE)
         findings = 0
     else:
-        keep = referenced_columns(rule_set.rules)
-        relations = {
-            path.stem.lower(): claim_view_sql(
-                path.stem,
-                f"read_parquet('{path}')",
-                pq.read_schema(path).names,
-                keep=keep,
-            )
-            for path in sorted(claims.glob("XML*.parquet"))
-        }
+        relations = claim_relations(claims, referenced_columns(rule_set.rules))
         views = logical_views(claims={}, reference=reference, edits=rule_set.tables)
         result = assess(
             backend, views, rule_set, relations=relations, fetch_lines=False

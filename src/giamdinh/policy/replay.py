@@ -5,7 +5,8 @@ changes, the views whose rows it changes, and its new prices. ``replay`` then
 runs, on one backend where the claim views are registered once:
 
 1. the rule set in force (the baseline, called ``current``): findings, then line
-   decisions kept as ``_policy_base``;
+   decisions kept as ``_policy_base`` with what the comparison reports of each
+   line (facility, patient, month, machine, unit price);
 2. per scenario, only what differs: the rules it adds or changes, and the rules
    reading a view it changes, are run; the findings of every other rule are the
    baseline's, reused. Then the line decisions (and, for a price option, each
@@ -51,11 +52,11 @@ CURRENT = "current"
 PRICES_VIEW = "_policy_prices"
 MONEY = ("claimed", "payable", "refused", "adjusted", "under_review")
 
-LINE_INFO_SQL = """
-select d.tbl, d.ma_lk, d.stt, c.ma_cskcb, c.ma_bn,
+BASE_SQL = """
+select d.*, c.ma_cskcb, c.ma_bn,
        strftime(coalesce(d.service_date, c.ngay), '%Y-%m') as month,
        x.ma_may, x.don_gia_bh
-from _policy_base as d
+from _line_decisions as d
 left join (
     select ma_lk, min(ma_cskcb) as ma_cskcb, min(ma_bn) as ma_bn,
            cast(min(coalesce(ngay_ra, ngay_vao)) as date) as ngay
@@ -74,7 +75,7 @@ with _p as (
     select l.tbl, l.ma_lk, l.stt,
            coalesce(own.don_gia, every.don_gia) as don_gia
     from _line_decisions as l
-    join _policy_line_info as i using (tbl, ma_lk, stt)
+    join _policy_base as i using (tbl, ma_lk, stt)
     left join {prices} as own
       on own.ma_dich_vu = l.code and own.ma_cskcb = i.ma_cskcb
     left join (select * from {prices} where ma_cskcb is null) as every
@@ -87,7 +88,7 @@ _f as (
     select p.tbl, p.ma_lk, p.stt,
            cast(p.don_gia as decimal(38, 6)) / cast(i.don_gia_bh as decimal(38, 6))
                as factor
-    from _p as p join _policy_line_info as i using (tbl, ma_lk, stt)
+    from _p as p join _policy_base as i using (tbl, ma_lk, stt)
 )
 select l.tbl, l.ma_lk, l.stt, l.code, l.service_date,
        {scaled},
@@ -97,7 +98,7 @@ left join _f as f using (tbl, ma_lk, stt)
 """
 
 COMPARE_SQL = """
-select o.tbl, o.ma_lk, o.stt, o.code, i.ma_cskcb, i.ma_bn, i.month, i.ma_may,
+select o.tbl, o.ma_lk, o.stt, o.code, b.ma_cskcb, b.ma_bn, b.month, b.ma_may,
        b.status as base_status, o.status,
        b.claimed as base_claimed, o.claimed,
        b.payable as base_payable, o.payable,
@@ -109,7 +110,6 @@ select o.tbl, o.ma_lk, o.stt, o.code, i.ma_cskcb, i.ma_bn, i.month, i.ma_may,
         or o.under_review <> b.under_review) as changed
 from {lines} as o
 join _policy_base as b using (tbl, ma_lk, stt)
-join _policy_line_info as i using (tbl, ma_lk, stt)
 """
 
 _SUMS = ", ".join(
@@ -400,8 +400,9 @@ def replay(
         fetch_lines=False,
         causes={r.id: r.family.value for r in base.rules.rules},
     )
-    backend.materialise("_policy_base", "select * from _line_decisions")
-    backend.materialise("_policy_line_info", LINE_INFO_SQL)
+    # NOTE: one table of the baseline's decisions and each line's facility,
+    # month, machine and price: an option's comparison is one join, not two.
+    backend.materialise("_policy_base", BASE_SQL)
     out_dir.mkdir(parents=True, exist_ok=True)
     keys = pc.binary_join_element_wise(
         base_findings["rule_id"],
