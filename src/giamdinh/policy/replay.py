@@ -112,6 +112,16 @@ from {lines} as o
 join _policy_base as b using (tbl, ma_lk, stt)
 """
 
+SELF_SQL = """
+select tbl, ma_lk, stt, code, ma_cskcb, ma_bn, month, ma_may,
+       status as base_status, status,
+       claimed as base_claimed, claimed, payable as base_payable, payable,
+       refused as base_refused, refused, adjusted as base_adjusted, adjusted,
+       under_review as base_under_review, under_review, false as changed
+from _policy_base
+"""
+"""The baseline compared with itself: nothing changes, no join needed."""
+
 _SUMS = ", ".join(
     f"sum({m}) as {m}, sum({m}) - sum(base_{m}) as {m}_change" for m in MONEY
 )
@@ -442,7 +452,10 @@ def replay(
             backend.register(PRICES_VIEW, scenario.prices)
             backend.materialise("_policy_priced", _price_sql(scenario))
             lines = "_policy_priced"
-        backend.materialise("_policy_cmp", COMPARE_SQL.format(lines=lines))
+        backend.materialise(
+            "_policy_cmp",
+            SELF_SQL if scenario is base else COMPARE_SQL.format(lines=lines),
+        )
         n_changed = backend.write_parquet(
             CHANGED_SQL, out_dir / f"changed-{scenario.id}.parquet"
         )
