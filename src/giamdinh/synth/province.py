@@ -239,26 +239,6 @@ class Machine:
     #: Steps of its conversion to a Decree 151/2017 form, in date order.
     milestones: list[Milestone] = field(default_factory=list)
 
-    def lent_on(self, day: date) -> SourceRow | None:
-        """Return the lent row in force on ``day``, or ``None`` if not lent then.
-
-        As TB006 reads the register: the latest row started by ``day``.
-        """
-        rows = [
-            *self.earlier,
-            SourceRow(
-                form=self.form,
-                supplier=self.supplier,
-                contract_from=self.contract_from,
-                contract_to=self.contract_to,
-                het_vat_tu=self.het_vat_tu,
-            ),
-        ]
-        started = [r for r in rows if r.contract_from <= day]
-        if not started or started[-1].form != "muon_nha_thau":
-            return None
-        return started[-1]
-
 
 @dataclass(slots=True)
 class Facility:
