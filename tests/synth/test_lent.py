@@ -74,7 +74,10 @@ def _decision(option: str, row: dict[str, str], on: date) -> str:  # noqa: PLR09
         return "pay" if within else after
     approved = _day(row["approved_on"])
     if on > DEADLINE:
-        return "pay" if approved is not None and approved <= DEADLINE else "refuse"
+        # still lent: refused, unless its conversion was approved in time (then
+        # paid per contract while the conversion goes on)
+        approved_in_time = approved is not None and approved <= DEADLINE
+        return "pay" if approved_in_time and within else "refuse"
     return "pay" if within else after
 
 
