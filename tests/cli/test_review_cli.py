@@ -233,7 +233,12 @@ def test_show_prints_lines_deadline_and_evidence(url: str) -> None:
     assert whole(view.row.code, shown)
     assert whole(format_dong(view.money.stake), shown)
     for line in view.lines:
-        (row,) = [r for r in shown.splitlines() if whole(line.ma_lk, r)]
+        # a case may hold several lines of one claim: one row per (claim, table, STT)
+        (row,) = [
+            r
+            for r in shown.splitlines()
+            if whole(line.ma_lk, r) and whole(line.tbl, r) and whole(str(line.stt), r)
+        ]
         assert whole(format_dong(line.stake), row), row
         assert whole(line.tbl, row)
     assert "13/04/2026" in shown

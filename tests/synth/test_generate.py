@@ -71,6 +71,7 @@ def test_layout(small: SynthResult) -> None:
             "M06.csv",
             "licences.csv",
             "equipment_sources.csv",
+            "machine_milestones.csv",
         }
     with (out / "reference" / "facilities.csv").open(encoding="utf-8-sig") as handle:
         tiers = {r["MA_CSKCB"]: r["TIER"] for r in csv.DictReader(handle)}
@@ -307,11 +308,14 @@ def test_pattern_rate(small: SynthResult, pattern: str) -> None:
         assert planned == 2 * round(rate * small.claims / 2)
     else:
         assert planned == round(rate * small.claims)
-    assert small.labels[pattern] == planned
+    # Lines clean claims bill on lent analysers past their contract come on top.
+    routine = small.routine.get(pattern, 0)
+    assert manifest["routine"].get(pattern, 0) == routine
+    assert small.labels[pattern] == planned + routine
     truth = [
         r for r in ground_truth(small.out) if r["pattern"] == pattern and r["ma_lk"]
     ]
-    assert len(truth) == planned
+    assert len(truth) == planned + routine
 
 
 def test_diagnoses_fit_sex_and_age(clean: SynthResult) -> None:

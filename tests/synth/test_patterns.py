@@ -58,7 +58,8 @@ class Province:
     truth: list[dict[str, str]]
     m05: dict[str, dict[str, Decimal]]
     m06: dict[str, dict[str, tuple[date, date | None]]]
-    lent: set[str]
+    #: Every ``equipment_sources.csv`` row: machine → (form, HD_TU, HD_DEN), in order.
+    sources: dict[str, list[tuple[str, date | None, date | None]]]
     licences: dict[str, dict[str, str]]
     out: Path
 
@@ -98,7 +99,7 @@ def read_province(result: SynthResult) -> Province:
     xml3 = {(str(r["MA_LK"]), int(r["STT"])): r for r in tables["XML3"].to_pylist()}
     m05: dict[str, dict[str, Decimal]] = {}
     m06: dict[str, dict[str, tuple[date, date | None]]] = {}
-    lent: set[str] = set()
+    sources: dict[str, list[tuple[str, date | None, date | None]]] = defaultdict(list)
     licences: dict[str, dict[str, str]] = {}
     for code in result.facilities:
         folder = out / "reference" / code
@@ -110,16 +111,15 @@ def read_province(result: SynthResult) -> Province:
             start = _day(r["TU_NGAY"])
             assert start is not None
             m06[code][r["MA_MAY"]] = (start, _day(r["DEN_NGAY"]))
-        lent |= {
-            r["MA_MAY"]
-            for r in _rows(folder / "equipment_sources.csv")
-            if r["HINH_THUC"] == "muon_nha_thau"
-        }
+        for r in _rows(folder / "equipment_sources.csv"):
+            sources[r["MA_MAY"]].append(
+                (r["HINH_THUC"], _day(r["HD_TU"]), _day(r["HD_DEN"]))
+            )
         for r in _rows(folder / "licences.csv"):
             licences[r["MACCHN"]] = r
     with (out / "ground_truth.csv").open(encoding="utf-8", newline="") as handle:
         truth = list(csv.DictReader(handle))
-    return Province(xml1, xml2, xml3, xml4, truth, m05, m06, lent, licences, out)
+    return Province(xml1, xml2, xml3, xml4, truth, m05, m06, sources, licences, out)
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +133,22 @@ def _licence_valid(lic: dict[str, str] | None, on: date) -> bool:
         return False
     start, end = _day(lic["NGAY_HIEU_LUC"]), _day(lic["NGAY_HET_HIEU_LUC"])
     return (start is None or start <= on) and (end is None or on <= end)
+
+
+def _lent_unpaid(rows: list[tuple[str, date | None, date | None]], on: date) -> bool:
+    """Whether a line on ``on`` is on a lent machine the law did not pay as such.
+
+    The latest row started by ``on`` says the form; a lent machine's line is
+    unpaid during the stop (12/05/2022-04/11/2022) and, from 05/11/2022, after its
+    contract's end (Resolution 144/NQ-CP clause 4).
+    """
+    started = [r for r in rows if r[1] is None or r[1] <= on]
+    if not started:
+        return False
+    form, _, end = max(started, key=lambda r: r[1] or date.min)
+    if form != "muon_nha_thau" or on < date(2022, 5, 12):
+        return False
+    return on <= date(2022, 11, 4) or (end is not None and on > end)
 
 
 def _defective(p: Province, pattern: str, key: Key) -> bool:  # noqa: PLR0911, PLR0912
@@ -192,7 +208,7 @@ def _defective(p: Province, pattern: str, key: Key) -> bool:  # noqa: PLR0911, P
             period[0] <= on and (period[1] is None or on <= period[1])
         )
     if pattern == "machine_lent_after_stop":
-        return ma_may in p.lent
+        return _lent_unpaid(p.sources.get(ma_may, []), on)
     if pattern == "result_missing":
         return kind in IMAGING_KINDS and not any(
             r["MA_DICH_VU"] == code for r in p.xml4[ma_lk]

@@ -432,6 +432,8 @@ def test_bad_amounts_and_missing_basis_are_refused(own_site: Site) -> None:
                 "decide",
                 {
                     "stt": str(line.stt),
+                    "claim": line.ma_lk,
+                    "table": line.tbl,
                     "payable": payable,
                     "refused": refused,
                     "reason": "r",

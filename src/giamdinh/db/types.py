@@ -55,12 +55,16 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def process_result_value(
         self, value: object | None, dialect: Dialect
     ) -> Decimal | None:
-        """Return a ``Decimal`` (normalised: no trailing zeros from ``NUMERIC``)."""
+        """Return a ``Decimal`` (no trailing zeros from ``NUMERIC`` on a whole number).
+
+        A whole number keeps exponent 0: ``normalize()`` would turn 24600 into
+        ``2.46E+4``, which ``str`` and JSON then write in scientific notation.
+        """
         del dialect
         if value is None:
             return None
         result = Decimal(str(value))
-        return result.normalize() if result == result.to_integral() else result
+        return result.quantize(Decimal(1)) if result == result.to_integral() else result
 
 
 class UTCDateTime(TypeDecorator[datetime]):

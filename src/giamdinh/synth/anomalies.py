@@ -161,8 +161,10 @@ PATTERNS: tuple[Pattern, ...] = (
         1.0,
         "XML3",
         "MA_MAY",
-        "lab test on an analyser lent by a reagent supplier, after payments "
-        "stopped on 12/05/2022 (1261/BHXH-CSYT)",
+        "lab test on an analyser lent by a reagent supplier that TB006 flags: "
+        "during the stop (12/05/2022-04/11/2022, 1261/BHXH-CSYT) any, from "
+        "05/11/2022 one after the contract's end (HD_DEN); clean claims' lines "
+        "on such analysers are labelled too",
     ),
     Pattern(
         "result_missing",

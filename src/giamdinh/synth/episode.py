@@ -53,6 +53,7 @@ from giamdinh.synth.province import (
     resolve_code,
 )
 from giamdinh.synth.schedule import DAY, Timeline, earliest_common
+from giamdinh.synth.streams import stream
 
 if TYPE_CHECKING:
     import random
@@ -217,6 +218,9 @@ class Builder:
         self.province = province
         self.config = config
         self.seed = config.seed
+        #: Whether the episode being built is clean (see ``_pick_pool_machine``).
+        self.routine = False
+        self.lent_rng = stream(config.seed, "lent-lines")
         self.feasible = {f.ma_cskcb: feasible_recipes(f) for f in province.facilities}
         self.bedded = [f for f in province.facilities if f.has_beds]
         self.registration = [
@@ -521,7 +525,16 @@ class Builder:
             lent = facility.odd_machines.get("lent")
             if lent is not None and group == lent.group:
                 usable.append(lent)
-        return rng.choice(usable or pool)
+        machine = rng.choice(usable or pool)
+        # A share of the analyses runs on lent analysers, drawn from a stream of
+        # its own so the claims' own draws stay as they were. Only clean claims
+        # use the analysers past their contract: their lines are labelled.
+        lent_pool = [m for m in facility.lent_paid if m.group == group]
+        if self.routine:
+            lent_pool += [m for m in facility.lent_review if m.group == group]
+        if lent_pool and self.lent_rng.random() < facility.lent_share:
+            return self.lent_rng.choice(lent_pool)
+        return machine
 
     # -- the episode ------------------------------------------------------------------
 
@@ -539,6 +552,7 @@ class Builder:
         anchored: Line | None = None,
     ) -> Episode:
         """Schedule a planned episode and return it (money not yet computed)."""
+        self.lent_rng = stream(self.seed, "lent-lines", index)
         if anchored is not None:
             arrival = self._anchor_arrival(rng, anchored)
         patient = self.patient(rng, recipe, facility=facility, arrival=arrival)

@@ -45,11 +45,15 @@ from giamdinh.synth.dicom import DICOM_TRUTH_COLUMNS, DICOM_TRUTH_FILE
 from giamdinh.synth.episode import Builder, Episode, Label, Line
 from giamdinh.synth.output import (
     GROUND_TRUTH_COLUMNS,
+    LENT_TRUTH_FILE,
     DeviceLogs,
     study_uid,
+    write_lent_truth,
     write_reference,
 )
 from giamdinh.synth.province import (
+    LENT_PAID_AGAIN_FROM,
+    LENT_SCENARIOS_FROM,
     LENT_STOPPED_FROM,
     Facility,
     Practitioner,
@@ -98,6 +102,9 @@ class SynthResult:
     facilities: list[str] = field(default_factory=list)
     #: Files written with each real-world variant (see ``ground_truth_variants.csv``).
     variants: dict[str, int] = field(default_factory=dict)
+    #: Labels on clean claims from the province's make-up, beyond ``planned``
+    #: (lines on lent analysers past their contract).
+    routine: dict[str, int] = field(default_factory=dict)
 
 
 def day_counts(config: SynthConfig) -> list[int]:
@@ -127,7 +134,12 @@ class Generator:
         self.rates = pattern_rates(config)
         self.variant_shares = variant_shares(config)
         self.variant_files = dict.fromkeys(VARIANT_NAMES, 0)
-        if config.month < LENT_STOPPED_FROM:
+        if config.month < LENT_STOPPED_FROM or (
+            LENT_PAID_AGAIN_FROM <= config.month < LENT_SCENARIOS_FROM
+        ):
+            # Before the stop every lent analyser was paid; from 05/11/2022 only
+            # those past their contract are flagged, and the province has them
+            # from LENT_SCENARIOS_FROM.
             self.rates["machine_lent_after_stop"] = 0.0
         self.counts = day_counts(config)
         starts = [0]
@@ -149,6 +161,9 @@ class Generator:
         self.builder = Builder(self.province, config)
         self.labels = dict.fromkeys(PATTERN_NAMES, 0)
         self.planned = dict.fromkeys(PATTERN_NAMES, 0)
+        #: Labels on clean claims that come from the province's make-up, not the
+        #: plan: lines on lent analysers past their contract.
+        self.routine = dict.fromkeys(PATTERN_NAMES, 0)
         for code in self.plan:
             if 0 < code <= len(PATTERNS):
                 self.planned[PATTERNS[code - 1].name] += 1
@@ -249,6 +264,7 @@ class Generator:
         out = self.out
         out.mkdir(parents=True, exist_ok=True)
         reference_files = write_reference(self.province, out / "reference")
+        write_lent_truth(self.province, out / LENT_TRUTH_FILE)
         logs = DeviceLogs(out / "device_logs")
         with (
             (out / "ground_truth.csv").open(
@@ -281,6 +297,7 @@ class Generator:
             reference_files=reference_files,
             facilities=[f.ma_cskcb for f in self.province.facilities],
             variants=self.variant_files,
+            routine={k: v for k, v in self.routine.items() if v},
         )
         self._manifest(result)
         return result
@@ -347,18 +364,47 @@ class Generator:
                 continue
             inpatient = facility.has_beds and rng.random() < recipe.inpatient
             lines = self.builder.plan(rng, facility, recipe, inpatient=inpatient)
-            return self.builder.episode(
-                rng,
-                index=index,
-                arrival=arrival,
-                emergency=emergency,
-                facility=facility,
-                recipe=recipe,
-                lines=lines,
-                inpatient=inpatient,
-            )
+            # Lines on lent analysers past their contract belong to the pattern:
+            # without it (a clean province) those analysers stand idle.
+            self.builder.routine = self.rates["machine_lent_after_stop"] > 0
+            try:
+                ep = self.builder.episode(
+                    rng,
+                    index=index,
+                    arrival=arrival,
+                    emergency=emergency,
+                    facility=facility,
+                    recipe=recipe,
+                    lines=lines,
+                    inpatient=inpatient,
+                )
+            finally:
+                self.builder.routine = False
+            self._label_routine(ep)
+            return ep
         msg = "no facility can perform any recipe"
         raise RuntimeError(msg)
+
+    def _label_routine(self, ep: Episode) -> None:
+        """Label the lines a clean claim billed on a lent analyser past its contract.
+
+        Under the law in force they are TB006 ``review`` (Resolution 30/NQ-CP pays
+        them only while the contract's reagents last, which the facility must show).
+        """
+        expired = {m.ma_may: m for m in ep.facility.lent_review}
+        for line in ep.lines:
+            machine = expired.get(line.ma_may)
+            if machine is None:
+                continue
+            self.routine["machine_lent_after_stop"] += 1
+            ep.labels.append(
+                Label(
+                    "machine_lent_after_stop",
+                    f"{line.ma_may} lent by a reagent supplier (muon_nha_thau), "
+                    f"contract ended {machine.contract_to}",
+                    line=line,
+                )
+            )
 
     def _claim(
         self, index: int, arrival: int, *, emergency: bool, code: int
@@ -565,7 +611,23 @@ class Generator:
             key: str | None = None
             if pattern == "machine_outside_period":
                 key = "retired"
+            elif pattern == "machine_lent_after_stop" and facility.lent_review:
+                # From 05/11/2022 the law pays a lent analyser per its contract:
+                # what TB006 flags is a line after the contract's end.
+                expired = rng.choice(facility.lent_review)
+                labs = [
+                    x
+                    for x in lines
+                    if x.group == expired.group and x.kind is not Kind.HISTOLOGY
+                ]
+                if not labs:
+                    return None
+                target = rng.choice(labs)
+                target.machine_override = expired
+                return target
             elif pattern == "machine_lent_after_stop":
+                if self.config.month >= LENT_PAID_AGAIN_FROM:
+                    return None
                 lent = [
                     k
                     for k in ("lent", "lent_signed_after")
@@ -983,6 +1045,7 @@ class Generator:
             "rates": {k: round(v, 6) for k, v in sorted(self.rates.items())},
             "planned": result.planned,
             "labels": result.labels,
+            "routine": result.routine,
             "variant_share": c.variant_share,
             "variant_shares": {
                 k: round(v, 6) for k, v in sorted(self.variant_shares.items())
@@ -1000,8 +1063,12 @@ class Generator:
                 "day (round(rate x claims / 120) clusters); none when no day has "
                 f"{IMPOSSIBLE_DAY_CLAIMS * 6 // 5} claims",
                 "machine_lent_after_stop": "0 for months before 2022-05-12 "
-                "(lent machines "
-                "were then paid, under 2009/BYT-KH-TC)",
+                "(lent machines were then paid, under 2009/BYT-KH-TC) and from "
+                f"{LENT_PAID_AGAIN_FROM} to {LENT_SCENARIOS_FROM} (paid per contract "
+                "again, no analyser past its contract yet); from "
+                f"{LENT_SCENARIOS_FROM} planted on analysers past their contract, "
+                "and every line clean claims bill on them is labelled too "
+                "(counted in routine)",
             },
         }
         (self.out / "manifest.json").write_text(

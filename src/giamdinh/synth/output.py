@@ -162,7 +162,30 @@ LICENCE_COLUMNS = [
     "NGAY_HET_HIEU_LUC",
     "PHAMVI_CM",
 ]
-EQUIPMENT_COLUMNS = ["MA_MAY", "HINH_THUC", "NHA_CUNG_CAP", "HD_TU", "HD_DEN"]
+EQUIPMENT_COLUMNS = [
+    "MA_MAY",
+    "HINH_THUC",
+    "NHA_CUNG_CAP",
+    "HD_TU",
+    "HD_DEN",
+    "HET_VAT_TU",
+]
+MILESTONE_COLUMNS = ["MA_MAY", "MOC", "NGAY", "HINH_THUC", "SO_VAN_BAN", "GHI_CHU"]
+MILESTONES_FILE = "machine_milestones.csv"
+#: Truth of the lent analysers (one row per machine ever lent), from which the money
+#: of each policy option can be worked out by hand from the claims.
+LENT_TRUTH_FILE = "ground_truth_lent_machines.csv"
+LENT_TRUTH_COLUMNS = (
+    "MA_CSKCB",
+    "MA_MAY",
+    "scenario",
+    "HD_TU",
+    "HD_DEN",
+    "HET_VAT_TU",
+    "converted_on",
+    "converted_to",
+    "approved_on",
+)
 DEVICE_LOG_COLUMNS = ("MA_MAY", "STUDY_UID", "MA_LK", "STT", "START", "END")
 GROUND_TRUTH_COLUMNS = ("ma_lk", "ma_cskcb", "table", "stt", "pattern", "detail")
 
@@ -238,6 +261,7 @@ def write_reference(province: Province, root: Path) -> int:
             "M06.csv": (M06_COLUMNS, _m06(facility)),
             "licences.csv": (LICENCE_COLUMNS, _licences(province, facility)),
             "equipment_sources.csv": (EQUIPMENT_COLUMNS, _equipment(facility)),
+            MILESTONES_FILE: (MILESTONE_COLUMNS, _milestones(facility)),
         }
         for name, (columns, rows) in files.items():
             _write_csv(folder / name, columns, rows)
@@ -468,16 +492,84 @@ def _licences(province: Province, facility: Facility) -> list[dict[str, str]]:
 
 
 def _equipment(facility: Facility) -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
+    for m in declared_machines(facility):
+        rows.extend(
+            {
+                "MA_MAY": m.ma_may,
+                "HINH_THUC": r.form,
+                "NHA_CUNG_CAP": r.supplier,
+                "HD_TU": _ymd(r.contract_from),
+                "HD_DEN": _ymd(r.contract_to),
+                "HET_VAT_TU": _ymd(r.het_vat_tu),
+            }
+            for r in m.earlier
+        )
+        rows.append(
+            {
+                "MA_MAY": m.ma_may,
+                "HINH_THUC": m.form,
+                "NHA_CUNG_CAP": m.supplier,
+                "HD_TU": _ymd(m.contract_from),
+                "HD_DEN": _ymd(m.contract_to),
+                "HET_VAT_TU": _ymd(m.het_vat_tu),
+            }
+        )
+    return rows
+
+
+def _milestones(facility: Facility) -> list[dict[str, str]]:
     return [
         {
             "MA_MAY": m.ma_may,
-            "HINH_THUC": m.form,
-            "NHA_CUNG_CAP": m.supplier,
-            "HD_TU": _ymd(m.contract_from),
-            "HD_DEN": _ymd(m.contract_to),
+            "MOC": s.moc,
+            "NGAY": _ymd(s.ngay),
+            "HINH_THUC": s.hinh_thuc,
+            "SO_VAN_BAN": s.so_van_ban,
+            "GHI_CHU": s.ghi_chu,
         }
         for m in declared_machines(facility)
+        for s in m.milestones
     ]
+
+
+def write_lent_truth(province: Province, path: Path) -> int:
+    """Write one row per analyser ever lent by a reagent supplier; return the count.
+
+    ``scenario`` is the machine's ``odd_machines`` key (``lent_ended``, ``lent``,
+    ``lent_signed_after`` and ``LENT_SCENARIOS``); ``HD_TU``..``HD_DEN`` is the
+    lent contract, ``converted_on`` the first day of the form it was converted to.
+    """
+    rows: list[dict[str, str]] = []
+    for facility in province.facilities:
+        for scenario, m in sorted(facility.odd_machines.items()):
+            lent = [r for r in m.earlier if r.form == "muon_nha_thau"]
+            if m.form != "muon_nha_thau" and not lent:
+                continue
+            approved = [s.ngay for s in m.milestones if s.moc == "phe_duyet"]
+            contract_from = lent[-1].contract_from if lent else m.contract_from
+            contract_to = lent[-1].contract_to if lent else m.contract_to
+            het_vat_tu = lent[-1].het_vat_tu if lent else m.het_vat_tu
+            rows.append(
+                {
+                    "MA_CSKCB": facility.ma_cskcb,
+                    "MA_MAY": m.ma_may,
+                    "scenario": scenario,
+                    "HD_TU": _ymd(contract_from),
+                    "HD_DEN": _ymd(contract_to),
+                    "HET_VAT_TU": _ymd(het_vat_tu),
+                    "converted_on": _ymd(m.contract_from) if lent else "",
+                    "converted_to": m.form if lent else "",
+                    "approved_on": _ymd(approved[0]) if approved else "",
+                }
+            )
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(
+            handle, fieldnames=list(LENT_TRUTH_COLUMNS), lineterminator="\n"
+        )
+        writer.writeheader()
+        writer.writerows(rows)
+    return len(rows)
 
 
 class DeviceLogs:
@@ -532,8 +624,13 @@ __all__ = [
     "CSV_ENCODING",
     "DEVICE_LOG_COLUMNS",
     "GROUND_TRUTH_COLUMNS",
+    "LENT_TRUTH_COLUMNS",
+    "LENT_TRUTH_FILE",
+    "MILESTONES_FILE",
+    "MILESTONE_COLUMNS",
     "DeviceLogs",
     "declared_machines",
     "study_uid",
+    "write_lent_truth",
     "write_reference",
 ]

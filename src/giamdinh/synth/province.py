@@ -11,6 +11,13 @@ Flawed items exist only for planted anomalies and are never used by clean claims
 practitioners whose licence expired, was suspended or revoked; a retired machine whose
 M06 row ended before the month; analysers lent by reagent suppliers whose contract runs
 past 12/05/2022 (payments stopped by 1261/BHXH-CSYT).
+
+Lent analysers whose contract is running are paid under the law in force from
+05/11/2022 (Resolution 144/NQ-CP clause 4) and clean claims use them. From
+``LENT_SCENARIOS_FROM`` each facility also has some of the lent analysers the policy
+options of issue 17 judge differently (``LENT_SCENARIOS``): contracts ended with
+reagents left, used up or undeclared (their lines are TB006 ``review``, labelled),
+a conversion to a Decree 151/2017 form approved and under way, and one completed.
 """
 
 from __future__ import annotations
@@ -46,6 +53,24 @@ if TYPE_CHECKING:
 #: 2009/BYT-KH-TC from 12/04/2018, stopped by 1261/BHXH-CSYT from 12/05/2022.
 LENT_PAID_FROM = date(2018, 4, 12)
 LENT_STOPPED_FROM = date(2022, 5, 12)
+#: Payment per contract again: Resolution 144/NQ-CP clause 4 (05/11/2022).
+LENT_PAID_AGAIN_FROM = date(2022, 11, 5)
+#: First month with the lent-machine scenarios of the policy replay (issue 17): a
+#: conversion completed on 01/01/2024 must lie before the month.
+LENT_SCENARIOS_FROM = date(2024, 2, 1)
+#: Default deadline of policy option D (conversion to a Decree 151/2017 form): not
+#: a legal date, the replay's parameter; synthetic conversions are approved before it.
+CONVERSION_DEADLINE = date(2025, 12, 31)
+#: Lent analysers whose contract ended before the month and which are still in use.
+LENT_EXPIRED = (
+    "lent_expired_stock",
+    "lent_expired_used_up",
+    "lent_expired_undeclared",
+)
+#: Every scenario planted from ``LENT_SCENARIOS_FROM`` (``odd_machines`` keys).
+LENT_SCENARIOS = (*LENT_EXPIRED, "lent_converting", "lent_converted")
+#: Milestones of a conversion to a Decree 151/2017 form (``machine_milestones.csv``).
+MILESTONES = ("de_an", "phe_duyet", "hop_dong", "ban_giao")
 
 
 class Tier(StrEnum):
@@ -160,6 +185,28 @@ class Practitioner:
         return ROLE_SCOPE[self.role][0]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceRow:
+    """An earlier ``equipment_sources.csv`` row of a machine (a form it left)."""
+
+    form: str
+    supplier: str
+    contract_from: date
+    contract_to: date | None
+    het_vat_tu: date | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Milestone:
+    """One step of a machine's conversion (``machine_milestones.csv``)."""
+
+    moc: str
+    ngay: date
+    hinh_thuc: str
+    so_van_ban: str
+    ghi_chu: str
+
+
 @dataclass(slots=True)
 class Machine:
     """A machine of M06 with how it was acquired (``equipment_sources.csv``)."""
@@ -185,6 +232,12 @@ class Machine:
     #: The logged study with the latest end so far: (start, end) in minutes and its
     #: device-log (start, end) in seconds; a planted overlap starts inside it.
     last: tuple[int, int, int, int] | None = None
+    #: Lent machines: the day the reagents bought under the contract ran out.
+    het_vat_tu: date | None = None
+    #: Rows of the forms the machine had before its current one, oldest first.
+    earlier: list[SourceRow] = field(default_factory=list)
+    #: Steps of its conversion to a Decree 151/2017 form, in date order.
+    milestones: list[Milestone] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -204,6 +257,13 @@ class Facility:
     machines: dict[str, list[Machine]] = field(default_factory=dict)
     odd_machines: dict[str, Machine] = field(default_factory=dict)
     registered: list[Practitioner] = field(default_factory=list)
+    #: Lent (or once lent) analysers that clean claims use: paid under the law in
+    #: force on every day of the month (contract running, or converted).
+    lent_paid: list[Machine] = field(default_factory=list)
+    #: Lent analysers in use after their contract ended: TB006 ``review`` lines.
+    lent_review: list[Machine] = field(default_factory=list)
+    #: Share of the facility's ``SH`` lines done on ``lent_paid``/``lent_review``.
+    lent_share: float = 0.0
 
     def has_group(self, group: str) -> bool:
         """Return whether the facility has a usable machine of ``group``."""
@@ -225,6 +285,37 @@ class Province:
     practitioners: list[Practitioner]
     lent_usable: bool
     dual: list[tuple[Practitioner, str, str]]
+
+
+def _month_end(day: date) -> date:
+    """Return the last day of ``day``'s month."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+_MILESTONE_TEXT = {
+    "de_an": ("ĐA", "Đề án chuyển máy đặt, mượn sang hình thức {form} đã trình"),
+    "phe_duyet": ("QĐ", "Đề án {form} được cấp có thẩm quyền phê duyệt"),
+    "hop_dong": ("HĐ", "Ký hợp đồng {form} mới với nhà thầu"),
+    "ban_giao": ("BB", "Bàn giao, đưa máy vào sử dụng theo hình thức {form}"),
+}
+_FORM_TEXT = {"lien_doanh_lien_ket": "liên doanh, liên kết", "thue": "thuê"}
+
+
+def _milestone(
+    facility: Facility, moc: str, day: date, form: str, rng: random.Random
+) -> Milestone:
+    """Return one conversion milestone with a synthetic document number."""
+    kind, text = _MILESTONE_TEXT[moc]
+    issuer = "BYT" if facility.tier is Tier.CENTRAL else "SYT"
+    author = issuer if moc == "phe_duyet" else facility.ma_cskcb
+    return Milestone(
+        moc=moc,
+        ngay=day,
+        hinh_thuc=form,
+        so_van_ban=f"{rng.randrange(1, 999)}/{kind}-{author}",
+        ghi_chu=text.format(form=_FORM_TEXT.get(form, form))
+        + " (Nghị định 151/2017/NĐ-CP)",
+    )
 
 
 def _data_text(name: str) -> str:
@@ -434,6 +525,9 @@ class ProvinceBuilder:
         self.code = province_code
         self._cchn = 0
         self._machine_serial = 0
+        self._scenario_serial = 70_000
+        self._scenarios_planted = False
+        self.seed = seed
 
     def build(self) -> Province:
         """Return the province."""
@@ -518,19 +612,27 @@ class ProvinceBuilder:
         valid_to: date | None = None,
         contract: tuple[date, date | None] | None = None,
         supplier: str = "",
+        rng: random.Random | None = None,
     ) -> Machine:
-        rng = self.rng
+        if rng is None:
+            rng = self.rng
+            self._machine_serial += 1
+            number = self._machine_serial
+        else:
+            # NOTE: machines drawn from their own stream take serials of their own,
+            # so adding them leaves every other machine of the province unchanged.
+            self._scenario_serial += 1
+            number = self._scenario_serial
         code_group = "CL" if group == "CL64" else group
         label, models = MACHINE_MODELS[code_group]
         maker, model, country = rng.choice(models)
-        self._machine_serial += 1
         year_made = rng.randrange(2012, 2024)
         year_used = min(year_made + rng.randrange(0, 2), self.month_start.year - 1)
         funding = {"ngan_sach": "1", "xa_hoi_hoa": "2", "lien_doanh_lien_ket": "2"}.get(
             form, "3"
         )
         prefix = model.split()[0][:3].upper()
-        serial = f"{prefix}{year_made % 100:02d}{self._machine_serial:05d}"
+        serial = f"{prefix}{year_made % 100:02d}{number:05d}"
         ma_may = f"{code_group}.{funding}.{facility.ma_cskcb}.{serial}"
         valid_from = date(year_used, rng.randrange(1, 13), 1)
         if contract is not None:
@@ -623,6 +725,7 @@ class ProvinceBuilder:
                 )
                 late.flaw = "lent_ongoing"
                 facility.odd_machines["lent_signed_after"] = late
+            self._lent_scenarios(facility)
         # A retired machine whose M06 row ended before the month.
         retired_group = "XQ" if "XQ" in groups else "SA"
         retired = self._new_machine(
@@ -640,6 +743,118 @@ class ProvinceBuilder:
                 ghost.flaw = "undeclared"
                 ghost.declared = False
                 facility.odd_machines[f"undeclared_{group}"] = ghost
+
+    def _lent_scenarios(self, facility: Facility) -> None:
+        """Plant the lent analysers the policy options judge differently.
+
+        Drawn from the facility's own stream so the rest of the province stays as
+        it was. The first facility with analysers has every scenario, the others a
+        share of them, so the options' money differs by facility too.
+        """
+        month = self.month_start
+        rng = stream(self.seed, "lent", facility.ma_cskcb)
+        ended = facility.odd_machines["lent_ended"]
+        if rng.random() < 0.5:  # noqa: PLR2004 - half declare when reagents ran out
+            assert ended.contract_to is not None  # noqa: S101
+            ended.het_vat_tu = ended.contract_to + timedelta(
+                days=rng.randrange(30, 150)
+            )
+        if month < LENT_PAID_AGAIN_FROM:
+            return
+        facility.lent_share = round(rng.uniform(0.25, 0.6), 2)
+        facility.lent_paid.extend(
+            facility.odd_machines[k]
+            for k in ("lent", "lent_signed_after")
+            if k in facility.odd_machines
+        )
+        if month < LENT_SCENARIOS_FROM:
+            return
+        first = not self._scenarios_planted
+        self._scenarios_planted = True
+        chosen = [k for k in LENT_SCENARIOS if first or rng.random() < 0.6]  # noqa: PLR2004
+        for key in chosen:
+            machine = self._lent_scenario(facility, key, rng)
+            machine.flaw = key
+            facility.odd_machines[key] = machine
+            if key in LENT_EXPIRED:
+                facility.lent_review.append(machine)
+            else:
+                facility.lent_paid.append(machine)
+
+    def _lent_scenario(
+        self, facility: Facility, key: str, rng: random.Random
+    ) -> Machine:
+        month = self.month_start
+        supplier = rng.choice(REAGENT_SUPPLIERS)
+
+        def ended(low: int, high: int) -> date:
+            """The last day of a month ``low``..``high`` months before ``month``."""
+            back = rng.randrange(low, high + 1)
+            first = date(
+                month.year + (month.month - 1 - back) // 12,
+                (month.month - 1 - back) % 12 + 1,
+                1,
+            )
+            return _month_end(first)
+
+        def lent(start: date, end: date) -> Machine:
+            return self._new_machine(
+                facility,
+                "SH",
+                form="muon_nha_thau",
+                contract=(start, end),
+                supplier=supplier,
+                rng=rng,
+            )
+
+        month_end = _month_end(month)
+        if key == "lent_expired_stock":
+            m = lent(date(2017, rng.randrange(1, 13), 1), ended(5, 10))
+            m.het_vat_tu = month_end + timedelta(days=rng.randrange(30, 240))
+        elif key == "lent_expired_used_up":
+            m = lent(date(2021, rng.randrange(1, 13), 1), ended(11, 14))
+            assert m.contract_to is not None  # noqa: S101
+            m.het_vat_tu = m.contract_to + timedelta(days=rng.randrange(30, 120))
+        elif key == "lent_expired_undeclared":
+            end = ended(1, 4)
+            start = min(date(2023, rng.randrange(4, 13), 1), end - timedelta(days=200))
+            m = lent(start.replace(day=1), end)
+        elif key == "lent_converting":
+            m = lent(date(2020, rng.randrange(1, 13), 1), date(month.year + 1, 12, 31))
+            target = rng.choice(("lien_doanh_lien_ket", "thue"))
+            last = min(CONVERSION_DEADLINE, month - timedelta(days=1))
+            approved = last - timedelta(days=rng.randrange(10, 120))
+            drafted = approved - timedelta(days=rng.randrange(30, 150))
+            m.milestones = [
+                _milestone(facility, "de_an", drafted, target, rng),
+                _milestone(facility, "phe_duyet", approved, target, rng),
+            ]
+        else:  # lent_converted
+            converted = date(2024, 1, 1)
+            m = lent(date(2019, rng.randrange(1, 13), 1), converted - timedelta(days=1))
+            target = rng.choice(("lien_doanh_lien_ket", "lien_doanh_lien_ket", "thue"))
+            m.earlier = [
+                SourceRow(
+                    form=m.form,
+                    supplier=m.supplier,
+                    contract_from=m.contract_from,
+                    contract_to=m.contract_to,
+                )
+            ]
+            m.form = target
+            m.contract_from = converted
+            m.contract_to = date(month.year + rng.randrange(2, 6), 12, 31)
+            days = (
+                date(2023, rng.randrange(2, 4), rng.randrange(1, 29)),
+                date(2023, rng.randrange(5, 8), rng.randrange(1, 29)),
+                date(2023, rng.randrange(9, 12), rng.randrange(1, 29)),
+                date(2023, 12, rng.randrange(15, 30)),
+            )
+            m.milestones = [
+                _milestone(facility, moc, day, target, rng)
+                for moc, day in zip(MILESTONES, days, strict=True)
+            ]
+        return m
 
     # -- staff ------------------------------------------------------------------------
 
@@ -818,15 +1033,23 @@ def can_do(facility: Facility, code: str) -> bool:
 
 __all__ = [
     "CENTRAL_PROVINCE",
+    "CONVERSION_DEADLINE",
+    "LENT_EXPIRED",
+    "LENT_PAID_AGAIN_FROM",
     "LENT_PAID_FROM",
+    "LENT_SCENARIOS",
+    "LENT_SCENARIOS_FROM",
     "LENT_STOPPED_FROM",
+    "MILESTONES",
     "TIER_WEIGHT",
     "CatalogueItem",
     "Facility",
     "Machine",
+    "Milestone",
     "Practitioner",
     "Province",
     "ProvinceBuilder",
+    "SourceRow",
     "Tier",
     "can_do",
     "feasible_recipes",
