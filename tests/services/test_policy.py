@@ -172,7 +172,8 @@ def test_the_workbook_and_the_chart(run: ReplayRun) -> None:
         r["month"]
         for r in pq.read_table(run.folder / "by_facility_month.parquet").to_pylist()
     }
-    assert len(bars) == len(months) * (len(OPTIONS) + 1)
+    # Two panels (paid, and its change), a bar per option and month in each.
+    assert len(bars) == 2 * len(months) * (len(OPTIONS) + 1)
 
 
 def test_a_price_option_from_the_norms_prices_each_facility_at_its_volume(

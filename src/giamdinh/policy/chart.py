@@ -1,8 +1,12 @@
-"""The replay's chart: money payable by month, one bar per option, as SVG.
+"""The replay's chart: money paid by month per option, and its change, as SVG.
 
-NOTE: written by hand rather than with a plotting library: one grouped bar chart
-of a few dozen bars, a self-contained file any browser and the web application
-show as is, and no plotting stack to install for it.
+Two panels share the months: above, the money paid under each option (a bar per
+option); below, the change of that money against the rules in force, so that an
+option moving a few million on a billion is still seen. Each option keeps its
+colour in both panels, and the legend gives its title.
+
+NOTE: written by hand rather than with a plotting library: two grouped bar panels,
+a self-contained file any browser shows as is, and no plotting stack to install.
 """
 
 from __future__ import annotations
@@ -16,90 +20,136 @@ from giamdinh.domain.money import format_dong
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-PALETTE = ("#4d4d4d", "#1b6ca8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d5a97")
-WIDTH, HEIGHT = 860, 420
-LEFT, RIGHT, TOP, BOTTOM = 110, 20, 50, 90
+PALETTE = ("#4d4d4d", "#1b6ca8", "#d1495b", "#c98a00", "#00798c", "#66a182", "#8d5a97")
+WIDTH = 860
+LEFT, RIGHT = 120, 20
+PANEL_H = 200
+LEGEND_LINE = 32
 
 
-def _nice_top(value: Decimal) -> Decimal:
+def _nice(value: Decimal) -> Decimal:
+    """Return a round number at least ``value`` (1, 2, 2.5, 5 × a power of ten)."""
     if value <= 0:
         return Decimal(1)
-    exponent = len(str(int(value))) - 1
-    step = Decimal(10) ** exponent
-    for factor in (1, 2, 2.5, 5, 10):
-        top = step * Decimal(str(factor))
+    step = Decimal(10) ** (len(str(int(value))) - 1)
+    for factor in ("1", "2", "2.5", "5", "10"):
+        top = step * Decimal(factor)
         if top >= value:
             return top
     return step * 10
 
 
-def money_by_month_svg(
+def _panel(
+    out: list[str],
     series: Mapping[str, Mapping[str, Decimal]],
+    months: Sequence[str],
     *,
-    titles: Mapping[str, str],
+    top_y: int,
     title: str,
-) -> str:
-    """Return an SVG grouped bar chart: per month, one bar per option.
-
-    Args:
-        series: option id → month (``YYYY-MM``) → money.
-        titles: option id → its legend text.
-        title: the chart's title.
-    """
+    signed: bool,
+) -> None:
     options = list(series)
-    months: Sequence[str] = sorted({m for s in series.values() for m in s})
-    top = _nice_top(
-        max((v for s in series.values() for v in s.values()), default=Decimal(0))
+    values = [v for s in series.values() for v in s.values()]
+    high = _nice(max((abs(v) for v in values), default=Decimal(0)))
+    low = -high if signed and any(v < 0 for v in values) else Decimal(0)
+    if signed and not any(v > 0 for v in values) and low < 0:
+        high = Decimal(0)
+    span = (high - low) or Decimal(1)
+    plot_w = WIDTH - LEFT - RIGHT
+
+    def y_of(value: Decimal) -> float:
+        return top_y + float((high - value) / span) * PANEL_H
+
+    out.append(
+        f'<text x="{LEFT}" y="{top_y - 10}" font-weight="bold">{escape(title)}</text>'
     )
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    group_w = plot_w / max(len(months), 1)
-    bar_w = group_w * 0.8 / max(len(options), 1)
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12" '
-        'role="img">',
-        f"<title>{escape(title)}</title>",
-        f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
-        f'<text x="{LEFT}" y="24" font-size="15" font-weight="bold">'
-        f"{escape(title)}</text>",
-    ]
     for i in range(5):
-        value = top * Decimal(i) / 4
-        y = TOP + plot_h - plot_h * i / 4
+        value = low + span * Decimal(i) / 4
+        y = y_of(value)
         out.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
-            'stroke="#dddddd"/>'
+            f'stroke="{"#888888" if value == 0 else "#dddddd"}"/>'
         )
         out.append(
             f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
             f"{escape(format_dong(value, places=0))}</text>"
         )
+    group_w = plot_w / max(len(months), 1)
+    bar_w = group_w * 0.8 / max(len(options), 1)
+    zero = y_of(Decimal(0))
     for g, month in enumerate(months):
         x0 = LEFT + g * group_w + group_w * 0.1
         for k, option in enumerate(options):
             value = series[option].get(month, Decimal(0))
-            h = float(plot_h * value / top) if top else 0.0
-            x = x0 + k * bar_w
-            y = TOP + plot_h - h
+            y = min(y_of(value), zero)
+            h = abs(y_of(value) - zero)
             out.append(
-                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w * 0.92:.1f}" '
-                f'height="{h:.1f}" fill="{PALETTE[k % len(PALETTE)]}">'
-                f"<title>{escape(option)} {month}: "
-                f"{escape(format_dong(value, places=0))} đ</title></rect>"
+                f'<rect x="{x0 + k * bar_w:.1f}" y="{y:.1f}" '
+                f'width="{bar_w * 0.9:.1f}" height="{h:.1f}" '
+                f'fill="{PALETTE[k % len(PALETTE)]}"><title>{escape(option)} '
+                f"{escape(month)}: {escape(format_dong(value, places=0))} đ"
+                "</title></rect>"
             )
         out.append(
-            f'<text x="{LEFT + g * group_w + group_w / 2:.1f}" y="{TOP + plot_h + 18}" '
-            f'text-anchor="middle">{escape(month)}</text>'
+            f'<text x="{LEFT + g * group_w + group_w / 2:.1f}" '
+            f'y="{top_y + PANEL_H + 16}" text-anchor="middle">{escape(month)}</text>'
         )
-    legend_y = HEIGHT - 40
-    for k, option in enumerate(options):
-        x = LEFT + (k % 3) * (plot_w / 3)
-        y = legend_y + (k // 3) * 16
+
+
+def money_by_month_svg(
+    paid: Mapping[str, Mapping[str, Decimal]],
+    change: Mapping[str, Mapping[str, Decimal]],
+    *,
+    titles: Mapping[str, str],
+    title: str,
+) -> str:
+    """Return the SVG chart: money paid by month per option, and its change.
+
+    Args:
+        paid: option id → month (``YYYY-MM``) → money paid.
+        change: option id → month → change of money paid against the baseline.
+        titles: option id → its legend text.
+        title: the chart's title.
+    """
+    months = sorted({m for s in paid.values() for m in s})
+    legend_top = 60 + 2 * (PANEL_H + 60)
+    height = legend_top + LEGEND_LINE * len(paid) + 10
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+        f'viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12" '
+        'role="img">',
+        f"<title>{escape(title)}</title>",
+        f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>',
+        f'<text x="{LEFT}" y="22" font-size="15" font-weight="bold">'
+        f"{escape(title)}</text>",
+    ]
+    _panel(
+        out,
+        paid,
+        months,
+        top_y=60,
+        title="Thanh toán / Paid (đồng)",
+        signed=False,
+    )
+    _panel(
+        out,
+        change,
+        months,
+        top_y=60 + PANEL_H + 60,
+        title="Thay đổi so với quy định hiện hành / Change against the rules in force",
+        signed=True,
+    )
+    for k, option in enumerate(paid):
+        y = legend_top + k * LEGEND_LINE
         out.append(
-            f'<rect x="{x:.1f}" y="{y - 10}" width="12" height="12" '
+            f'<rect x="{LEFT}" y="{y - 10}" width="12" height="12" '
             f'fill="{PALETTE[k % len(PALETTE)]}"/>'
         )
-        label = f"{option}: {titles.get(option, option)}"
-        out.append(f'<text x="{x + 18:.1f}" y="{y}">{escape(label[:60])}</text>')
+        vi, _, en = titles.get(option, option).partition(" / ")
+        out.append(f'<text x="{LEFT + 18}" y="{y}">{escape(f"{option}: {vi}")}</text>')
+        if en:
+            out.append(
+                f'<text x="{LEFT + 18}" y="{y + 14}" fill="#555555">{escape(en)}</text>'
+            )
     out.append("</svg>")
     return "\n".join(out) + "\n"

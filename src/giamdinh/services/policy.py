@@ -284,6 +284,15 @@ def replay_store(
     )
 
 
+def _by_month(result: ScenarioResult, column: str) -> dict[str, Decimal]:
+    months: dict[str, Decimal] = {}
+    for row in result.by_facility_month.select(["month", column]).to_pylist():
+        months[row["month"]] = months.get(row["month"], Decimal(0)) + Decimal(
+            row[column]
+        )
+    return months
+
+
 def _write_run(
     folder: Path,
     results: Sequence[ScenarioResult],
@@ -359,19 +368,20 @@ def _write_run(
             for r in results
         ],
     )
-    series: dict[str, dict[str, Decimal]] = {}
+    paid: dict[str, dict[str, Decimal]] = {}
+    change: dict[str, dict[str, Decimal]] = {}
     for result in results:
-        months: dict[str, Decimal] = {}
-        for row in result.by_facility_month.select(["month", "payable"]).to_pylist():
-            months[row["month"]] = months.get(row["month"], Decimal(0)) + Decimal(
-                row["payable"]
-            )
-        series[result.scenario.id] = months
+        paid[result.scenario.id] = _by_month(result, "payable")
+        change[result.scenario.id] = _by_month(result, "payable_change")
     (folder / "money_by_month.svg").write_text(
         money_by_month_svg(
-            series,
-            titles={r.scenario.id: r.scenario.title for r in results},
-            title="Tiền quỹ thanh toán theo tháng / Fund money payable by month",
+            paid,
+            change,
+            titles={
+                r.scenario.id: f"{r.scenario.title} / {r.scenario.title_en}"
+                for r in results
+            },
+            title="Tiền quỹ thanh toán theo phương án / Fund money paid per option",
         ),
         encoding="utf-8",
     )
