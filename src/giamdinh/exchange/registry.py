@@ -709,22 +709,54 @@ def licences_of_person(
     return out
 
 
-def status_periods(session: Session) -> list[tuple[str, str, date, date | None]]:
-    """Return every current status period: ``(macchn, status, from, to)``.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LicencePeriod:
+    """A current status period of a licence with its holder (a ``ref_licences`` row)."""
+
+    macchn: str
+    ho_ten: str
+    issuing_province: str
+    pham_vi: str
+    status: str
+    valid_from: date
+    valid_to: date | None
+    source: str
+
+
+def status_periods(session: Session) -> list[LicencePeriod]:
+    """Return every current status period of every licence, any province.
 
     These are the ``ref_licences`` rows the rules read when a registry is used.
     """
+    s, lic = RegistryLicenceStatus, RegistryLicence
     rows = session.execute(
         select(
-            RegistryLicenceStatus.macchn,
-            RegistryLicenceStatus.status,
-            RegistryLicenceStatus.valid_from,
-            RegistryLicenceStatus.valid_to,
+            s.macchn,
+            lic.ho_ten,
+            s.issuing_province,
+            lic.pham_vi,
+            s.status,
+            s.valid_from,
+            s.valid_to,
+            s.source,
         )
-        .where(RegistryLicenceStatus.replaced_at.is_(None))
-        .order_by(RegistryLicenceStatus.macchn, RegistryLicenceStatus.valid_from)
+        .outerjoin(lic, (lic.macchn == s.macchn) & lic.replaced_at.is_(None))
+        .where(s.replaced_at.is_(None))
+        .order_by(s.macchn, s.valid_from)
     ).all()
-    return [(r[0], r[1], r[2], r[3]) for r in rows]
+    return [
+        LicencePeriod(
+            macchn=r[0],
+            ho_ten=r[1] or "",
+            issuing_province=r[2],
+            pham_vi=r[3] or "",
+            status=r[4],
+            valid_from=r[5],
+            valid_to=r[6],
+            source=r[7],
+        )
+        for r in rows
+    ]
 
 
 def registrations_on(
@@ -820,6 +852,7 @@ __all__ = [
     "FactError",
     "LicenceFact",
     "LicenceOnDay",
+    "LicencePeriod",
     "RegistrationFact",
     "StatusFact",
     "apply_fact",

@@ -440,10 +440,17 @@ def registry_licences(url: str) -> pa.Table:
         raise ConfigError(msg) from None
     return pa.table(
         {
-            "macchn": pa.array([r[0] for r in rows], pa.string()),
-            "trang_thai": pa.array([r[1] for r in rows], pa.string()),
-            "valid_from": pa.array([r[2] for r in rows], pa.date32()),
-            "valid_to": pa.array([r[3] for r in rows], pa.date32()),
+            "macchn": pa.array([r.macchn for r in rows], pa.string()),
+            "ho_ten": pa.array([r.ho_ten for r in rows], pa.string()),
+            "noicap": pa.array([r.issuing_province for r in rows], pa.string()),
+            "trang_thai": pa.array([r.status for r in rows], pa.string()),
+            "ngay_hieu_luc": pa.array([r.valid_from for r in rows], pa.date32()),
+            "ngay_het_hieu_luc": pa.array([r.valid_to for r in rows], pa.date32()),
+            "phamvi_cm": pa.array([r.pham_vi for r in rows], pa.string()),
+            "valid_from": pa.array([r.valid_from for r in rows], pa.date32()),
+            "valid_to": pa.array([r.valid_to for r in rows], pa.date32()),
+            "_file": pa.array([f"registry {r.source}" for r in rows], pa.string()),
+            "_row": pa.array([None] * len(rows), pa.int32()),
         }
     )
 
