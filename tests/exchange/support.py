@@ -128,6 +128,7 @@ def status(
     province: str,
     kind: str,
     start: date,
+    *,
     end: date | None = None,
     decision: str = "QĐ 1/QĐ-SYT",
 ) -> StatusFact:
@@ -172,8 +173,8 @@ def registration(
 
 def snapshot(inst: Instance) -> dict[str, Any]:
     """What an instance holds, independent of where each fact came from."""
-    from giamdinh.exchange.feed import count_entries  # noqa: PLC0415
-    from giamdinh.exchange.registry import (  # noqa: PLC0415
+    from giamdinh.exchange.feed import count_entries
+    from giamdinh.exchange.registry import (
         registration_conflicts,
         registrations_on,
         status_periods,

@@ -68,7 +68,7 @@ def _changes(hcm: Instance, dong_nai: Instance, binh_duong: Instance) -> None:
     binh_duong.publish(
         licence("0004/BDU-GPHN", "74", person="074070000004", name="PHẠM VĂN D"),
         status(
-            "0004/BDU-GPHN", "74", "suspended", date(2025, 6, 1), date(2025, 12, 31)
+            "0004/BDU-GPHN", "74", "suspended", date(2025, 6, 1), end=date(2025, 12, 31)
         ),
     )
 
