@@ -23,9 +23,9 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, insert, or_, select, update
 
 from giamdinh.db.models.registry import (
     RegistryLicence,
@@ -38,6 +38,7 @@ from giamdinh.db.models.registry import (
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from sqlalchemy import Table
     from sqlalchemy.orm import Session
 
 KINDS = ("licence", "licence_status", "registration")
@@ -344,12 +345,59 @@ def kind_of(fact: Fact) -> str:
 # -------------------------------------------------------------- authority
 
 
-def _issuer_of(session: Session, macchn: str) -> str | None:
-    return session.scalar(
-        select(RegistryLicence.issuing_province)
-        .where(RegistryLicence.macchn == macchn, RegistryLicence.replaced_at.is_(None))
-        .limit(1)
+_L = cast("Table", RegistryLicence.__table__)
+_S = cast("Table", RegistryLicenceStatus.__table__)
+_P = cast("Table", RegistryPractitioner.__table__)
+_R = cast("Table", RegistryRegistration.__table__)
+#: Far end of an open period in comparisons (both back ends hold it).
+_OPEN_END = date(9999, 12, 31)
+
+# NOTE: the statements of the apply path are built once: building a SQLAlchemy
+# statement per entry cost more than running it (pulls apply millions).
+_ISSUER = (
+    select(_L.c.issuing_province)
+    .where(_L.c.macchn == bindparam("m"), _L.c.replaced_at.is_(None))
+    .limit(1)
+)
+_PERSON = select(_P.c.id).where(
+    _P.c.so_dinh_danh == bindparam("i"), _P.c.ho_ten == bindparam("n")
+)
+_REPLACE_LICENCE = (
+    update(_L)
+    .where(_L.c.macchn == bindparam("m"), _L.c.replaced_at.is_(None))
+    .values(replaced_at=bindparam("now"))
+)
+_HAS_STATUS = (
+    select(_S.c.id)
+    .where(_S.c.macchn == bindparam("m"), _S.c.replaced_at.is_(None))
+    .limit(1)
+)
+_OVERLAPPING = select(_S).where(
+    _S.c.macchn == bindparam("m"),
+    _S.c.replaced_at.is_(None),
+    or_(_S.c.valid_to.is_(None), _S.c.valid_to >= bindparam("start")),
+    _S.c.valid_from <= bindparam("end"),
+)
+_REPLACE_STATUS = (
+    update(_S)
+    .where(_S.c.id.in_(bindparam("ids", expanding=True)))
+    .values(replaced_at=bindparam("now"))
+)
+_REPLACE_REGISTRATION = (
+    update(_R)
+    .where(
+        _R.c.ma_cskcb == bindparam("c"),
+        _R.c.so_dinh_danh == bindparam("i"),
+        _R.c.macchn == bindparam("m"),
+        _R.c.ma_khoa == bindparam("k"),
+        _R.c.replaced_at.is_(None),
     )
+    .values(replaced_at=bindparam("now"))
+)
+
+
+def _issuer_of(session: Session, macchn: str) -> str | None:
+    return session.execute(_ISSUER, {"m": macchn}).scalar()
 
 
 def check_authority(session: Session, *, province: str, fact: Fact) -> None:
@@ -434,56 +482,40 @@ def record_refused(
 def _person(
     session: Session, so_dinh_danh: str, ho_ten: str, *, source: str, now: datetime
 ) -> None:
-    known = session.scalar(
-        select(RegistryPractitioner.id).where(
-            RegistryPractitioner.so_dinh_danh == so_dinh_danh,
-            RegistryPractitioner.ho_ten == ho_ten,
+    if session.execute(_PERSON, {"i": so_dinh_danh, "n": ho_ten}).first() is None:
+        session.execute(
+            insert(_P),
+            {
+                "so_dinh_danh": so_dinh_danh,
+                "ho_ten": ho_ten,
+                "recorded_at": now,
+                "source": source,
+            },
         )
-    )
-    if known is None:
-        session.add(
-            RegistryPractitioner(
-                so_dinh_danh=so_dinh_danh, ho_ten=ho_ten, recorded_at=now, source=source
-            )
-        )
-        session.flush()
 
 
 def _apply_licence(
     session: Session, fact: LicenceFact, *, source: str, now: datetime
 ) -> None:
     _person(session, fact.so_dinh_danh, fact.ho_ten, source=source, now=now)
-    current = session.scalars(
-        select(RegistryLicence).where(
-            RegistryLicence.macchn == fact.macchn, RegistryLicence.replaced_at.is_(None)
-        )
-    ).all()
-    for row in current:
-        row.replaced_at = now
-    session.add(
-        RegistryLicence(
-            macchn=fact.macchn,
-            so_dinh_danh=fact.so_dinh_danh,
-            ho_ten=fact.ho_ten,
-            issuing_province=fact.issuing_province,
-            chuc_danh=fact.chuc_danh,
-            pham_vi=fact.pham_vi,
-            ngay_cap=fact.ngay_cap,
-            ngay_het_han=fact.ngay_het_han,
-            recorded_at=now,
-            replaced_at=None,
-            source=source,
-        )
+    session.execute(_REPLACE_LICENCE, {"m": fact.macchn, "now": now})
+    session.execute(
+        insert(_L),
+        {
+            "macchn": fact.macchn,
+            "so_dinh_danh": fact.so_dinh_danh,
+            "ho_ten": fact.ho_ten,
+            "issuing_province": fact.issuing_province,
+            "chuc_danh": fact.chuc_danh,
+            "pham_vi": fact.pham_vi,
+            "ngay_cap": fact.ngay_cap,
+            "ngay_het_han": fact.ngay_het_han,
+            "recorded_at": now,
+            "replaced_at": None,
+            "source": source,
+        },
     )
-    has_status = session.scalar(
-        select(RegistryLicenceStatus.id)
-        .where(
-            RegistryLicenceStatus.macchn == fact.macchn,
-            RegistryLicenceStatus.replaced_at.is_(None),
-        )
-        .limit(1)
-    )
-    if has_status is None:
+    if session.execute(_HAS_STATUS, {"m": fact.macchn}).first() is None:
         # NOTE: a licence granted is active from its issue date until it expires,
         # until a status decision says otherwise.
         _apply_status(
@@ -500,97 +532,92 @@ def _apply_licence(
             source=source,
             now=now,
         )
-    session.flush()
 
 
 def _apply_status(
     session: Session, fact: StatusFact, *, source: str, now: datetime
 ) -> None:
     start, end = fact.valid_from, fact.valid_to
-    overlapping = session.scalars(
-        select(RegistryLicenceStatus).where(
-            RegistryLicenceStatus.macchn == fact.macchn,
-            RegistryLicenceStatus.replaced_at.is_(None),
-            or_(
-                RegistryLicenceStatus.valid_to.is_(None),
-                RegistryLicenceStatus.valid_to >= start,
-            ),
-            *(() if end is None else (RegistryLicenceStatus.valid_from <= end,)),
-        )
+    overlapping = session.execute(
+        _OVERLAPPING, {"m": fact.macchn, "start": start, "end": end or _OPEN_END}
     ).all()
+    rows: list[dict[str, Any]] = []
     for row in overlapping:
-        row.replaced_at = now
         pieces: list[tuple[date, date | None]] = []
         if row.valid_from < start:
             pieces.append((row.valid_from, start - timedelta(days=1)))
         if end is not None and (row.valid_to is None or row.valid_to > end):
             pieces.append((end + timedelta(days=1), row.valid_to))
-        session.add_all(
-            RegistryLicenceStatus(
-                macchn=row.macchn,
-                issuing_province=row.issuing_province,
-                status=row.status,
-                valid_from=piece_from,
-                valid_to=piece_to,
-                decision_no=row.decision_no,
-                decision_date=row.decision_date,
-                recorded_at=now,
-                replaced_at=None,
-                source=row.source,
-            )
+        rows.extend(
+            {
+                "macchn": row.macchn,
+                "issuing_province": row.issuing_province,
+                "status": row.status,
+                "valid_from": piece_from,
+                "valid_to": piece_to,
+                "decision_no": row.decision_no,
+                "decision_date": row.decision_date,
+                "recorded_at": now,
+                "replaced_at": None,
+                "source": row.source,
+            }
             for piece_from, piece_to in pieces
         )
-    session.add(
-        RegistryLicenceStatus(
-            macchn=fact.macchn,
-            issuing_province=fact.issuing_province,
-            status=fact.status,
-            valid_from=start,
-            valid_to=end,
-            decision_no=fact.decision_no,
-            decision_date=fact.decision_date,
-            recorded_at=now,
-            replaced_at=None,
-            source=source,
+    if overlapping:
+        session.execute(
+            _REPLACE_STATUS, {"ids": [r.id for r in overlapping], "now": now}
         )
+    rows.append(
+        {
+            "macchn": fact.macchn,
+            "issuing_province": fact.issuing_province,
+            "status": fact.status,
+            "valid_from": start,
+            "valid_to": end,
+            "decision_no": fact.decision_no,
+            "decision_date": fact.decision_date,
+            "recorded_at": now,
+            "replaced_at": None,
+            "source": source,
+        }
     )
-    session.flush()
+    session.execute(insert(_S), rows)
 
 
 def _apply_registration(
     session: Session, fact: RegistrationFact, *, source: str, now: datetime
 ) -> None:
     _person(session, fact.so_dinh_danh, fact.ho_ten, source=source, now=now)
-    for row in session.scalars(
-        select(RegistryRegistration).where(
-            RegistryRegistration.ma_cskcb == fact.ma_cskcb,
-            RegistryRegistration.so_dinh_danh == fact.so_dinh_danh,
-            RegistryRegistration.macchn == fact.macchn,
-            RegistryRegistration.ma_khoa == fact.ma_khoa,
-            RegistryRegistration.replaced_at.is_(None),
-        )
-    ):
-        row.replaced_at = now
-    session.add(
-        RegistryRegistration(
-            province=fact.province,
-            ma_cskcb=fact.ma_cskcb,
-            ma_khoa=fact.ma_khoa,
-            so_dinh_danh=fact.so_dinh_danh,
-            ho_ten=fact.ho_ten,
-            macchn=fact.macchn,
-            full_time=fact.full_time,
-            days=fact.days,
-            hour_from=fact.hour_from,
-            hour_to=fact.hour_to,
-            valid_from=fact.valid_from,
-            valid_to=fact.valid_to,
-            recorded_at=now,
-            replaced_at=None,
-            source=source,
-        )
+    session.execute(
+        _REPLACE_REGISTRATION,
+        {
+            "c": fact.ma_cskcb,
+            "i": fact.so_dinh_danh,
+            "m": fact.macchn,
+            "k": fact.ma_khoa,
+            "now": now,
+        },
     )
-    session.flush()
+    session.execute(
+        insert(_R),
+        {
+            "province": fact.province,
+            "ma_cskcb": fact.ma_cskcb,
+            "ma_khoa": fact.ma_khoa,
+            "so_dinh_danh": fact.so_dinh_danh,
+            "ho_ten": fact.ho_ten,
+            "macchn": fact.macchn,
+            "full_time": fact.full_time,
+            "days": fact.days,
+            "hour_from": fact.hour_from,
+            "hour_to": fact.hour_to,
+            "valid_from": fact.valid_from,
+            "valid_to": fact.valid_to,
+            "recorded_at": now,
+            "replaced_at": None,
+            "source": source,
+        },
+    )
 
 
 def is_current(session: Session, fact: Fact) -> bool:
