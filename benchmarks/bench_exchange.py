@@ -34,6 +34,7 @@ from giamdinh.db.models.registry import RegistryFeedEntry
 from giamdinh.exchange.feed import (
     GENESIS,
     Entry,
+    entries_after,
     load_private_key,
     parse_public_key,
     sign_entry,
@@ -165,22 +166,6 @@ def main() -> None:
         seconds = build_feed(pub_url, root / "75.key", args.entries)
         print(f"feed written: {args.entries:,} entries in {seconds:.1f} s (signing)")
 
-        key = parse_public_key(public)
-        sample = make_session_factory(make_engine(pub_url))
-        from giamdinh.exchange.feed import entries_after
-
-        with sample() as session:
-            entries: list[Entry] = entries_after(session, "75", after=0, limit=20_000)
-        start = time.perf_counter()
-        for entry in entries:
-            verify_entry(entry, province="75", key=key)
-        verify = (time.perf_counter() - start) / len(entries)
-        print(
-            f"verify alone (canonical + SHA-256 + Ed25519): {verify * 1e6:.0f} µs "
-            f"per entry ({1 / verify:,.0f} entries/s)"
-        )
-        del entries
-
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         env = {**os.environ, "GIAMDINH_REGISTRY_URL": pub_url}
@@ -226,6 +211,20 @@ def main() -> None:
             f"{before:.0f} MB); registry file "
             f"{(root / 'hcmc.db').stat().st_size / 1e6:.0f} MB"
         )
+
+        key = parse_public_key(public)
+        sample = make_session_factory(make_engine(pub_url))
+        with sample() as session:
+            entries: list[Entry] = entries_after(session, "75", after=0, limit=20_000)
+        start = time.perf_counter()
+        for entry in entries:
+            verify_entry(entry, province="75", key=key)
+        verify = (time.perf_counter() - start) / len(entries)
+        print(
+            f"verify alone (canonical + SHA-256 + Ed25519): {verify * 1e6:.0f} µs "
+            f"per entry ({1 / verify:,.0f} entries/s)"
+        )
+        del entries
 
 
 if __name__ == "__main__":

@@ -433,8 +433,14 @@ def registry_licences(url: str) -> pa.Table:
     from giamdinh.exchange.registry import status_periods  # noqa: PLC0415
 
     try:
-        with _sessions(url)() as session:
-            rows = status_periods(session)
+        sessions = _sessions(url)
+        try:
+            with sessions() as session:
+                rows = status_periods(session)
+        finally:
+            engine = sessions.kw.get("bind")
+            if engine is not None:
+                engine.dispose()
     except SQLAlchemyError as error:
         msg = f"không đọc được sổ đăng ký / cannot read the registry at {url}: {error}"
         raise ConfigError(msg) from None
