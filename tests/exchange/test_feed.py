@@ -269,6 +269,8 @@ def test_history_is_kept_and_conflicts_listed(tmp_path: Path) -> None:
             assert revoked.source == "79#3"
             on_day = licences_of_person(session, "079090000001", date(2026, 3, 2))
             assert [(x.macchn, x.status) for x in on_day] == [("H1", "revoked")]
+            # "Bác sỹ y khoa": the techniques of the title are TT 32/2023's PL V
+            assert on_day[0].scope_appendix == "PL V"
             regs = session.scalars(select(RegistryRegistration)).all()
             assert [(r.hour_from, r.replaced_at is None) for r in regs] == [
                 ("07:00", False),

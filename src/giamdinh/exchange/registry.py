@@ -51,6 +51,15 @@ AUTHORITY: dict[str, str] = {
     "registration": "MA_CSKCB[:2] (the province of the registering facility)",
 }
 
+#: Professional title (lower case, leading words) → the TT 32/2023/TT-BYT appendix
+#: listing its techniques, as named in ``ref_scope_of_practice`` (the appendices
+#: the project holds: ``giamdinh.refdata.national``).
+TITLE_APPENDICES: dict[str, str] = {
+    "bác sĩ y khoa": "PL V",
+    "bác sỹ y khoa": "PL V",
+    "kỹ thuật y": "PL XIV",
+}
+
 _PROVINCE = re.compile(r"^\d{2}$")
 _ID = re.compile(r"^\d{12}$")
 _HOUR = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -315,6 +324,15 @@ def _iso(day: date | None) -> str | None:
     return None if day is None else day.isoformat()
 
 
+def scope_appendix(chuc_danh: str) -> str:
+    """Return the TT 32/2023 appendix of a professional title, ``""`` if not held."""
+    title = " ".join(chuc_danh.lower().split())
+    for prefix, appendix in TITLE_APPENDICES.items():
+        if title.startswith(prefix):
+            return appendix
+    return ""
+
+
 def parse_fact(kind: str, fact: Mapping[str, Any]) -> Fact:
     """Return the typed fact of a kind.
 
@@ -508,6 +526,7 @@ def _apply_licence(
             "issuing_province": fact.issuing_province,
             "chuc_danh": fact.chuc_danh,
             "pham_vi": fact.pham_vi,
+            "scope_appendix": scope_appendix(fact.chuc_danh),
             "ngay_cap": fact.ngay_cap,
             "ngay_het_han": fact.ngay_het_han,
             "recorded_at": now,
@@ -695,6 +714,7 @@ class LicenceOnDay:
     issuing_province: str
     chuc_danh: str
     pham_vi: str
+    scope_appendix: str
     status: str | None
     decision_no: str
 
@@ -729,6 +749,7 @@ def licences_of_person(
                 issuing_province=lic.issuing_province,
                 chuc_danh=lic.chuc_danh,
                 pham_vi=lic.pham_vi,
+                scope_appendix=lic.scope_appendix,
                 status=None if status is None else status.status,
                 decision_no="" if status is None else status.decision_no,
             )
@@ -874,6 +895,7 @@ __all__ = [
     "AUTHORITY",
     "KINDS",
     "STATUSES",
+    "TITLE_APPENDICES",
     "Conflict",
     "Fact",
     "FactError",
@@ -891,5 +913,6 @@ __all__ = [
     "record_refused",
     "registration_conflicts",
     "registrations_on",
+    "scope_appendix",
     "status_periods",
 ]

@@ -43,6 +43,9 @@ class RegistryLicence(Base):
     """A version of a licence's particulars (holder, title, scope, issue dates).
 
     Current rows have ``replaced_at`` null; at most one current row per licence.
+    ``scope_appendix`` names the TT 32/2023/TT-BYT appendix listing the techniques
+    of the title (``PL V``, ``PL XIV``, as in ``ref_scope_of_practice``), empty
+    when the project does not hold the appendix of that title.
     """
 
     __tablename__ = "registry_licence"
@@ -54,6 +57,7 @@ class RegistryLicence(Base):
     issuing_province: Mapped[str] = mapped_column(String(2))
     chuc_danh: Mapped[str] = mapped_column(String(200))
     pham_vi: Mapped[str] = mapped_column(Text, default="")
+    scope_appendix: Mapped[str] = mapped_column(String(16), default="")
     ngay_cap: Mapped[date] = mapped_column(Date)
     ngay_het_han: Mapped[date | None] = mapped_column(Date)
     recorded_at: Mapped[datetime]

@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("issuing_province", sa.String(length=2), nullable=False),
         sa.Column("chuc_danh", sa.String(length=200), nullable=False),
         sa.Column("pham_vi", sa.Text(), nullable=False),
+        sa.Column("scope_appendix", sa.String(length=16), nullable=False),
         sa.Column("ngay_cap", sa.Date(), nullable=False),
         sa.Column("ngay_het_han", sa.Date(), nullable=True),
         sa.Column("recorded_at", giamdinh.db.types.UTCDateTime(), nullable=False),
