@@ -23,7 +23,9 @@ from tests.exchange.support import (
     status,
 )
 from tests.support import envelope, make_claim
+from typer.testing import CliRunner
 
+from giamdinh.cli.main import app
 from giamdinh.exchange.feed import apply_entries, parse_public_key
 from giamdinh.services.check import check_files
 from giamdinh.services.exchange import add_peer, pull
@@ -161,6 +163,20 @@ def test_a_wrong_key_stops_that_feed_only_and_names_it(
     assert "bad_signature" in error
     assert outcomes["75"].applied == 0
     assert snapshot(hcm)["entries"] == {"79": 2, "74": 2}
+    # the command says so and exits 1; the status keeps the error on the peer
+    runner = CliRunner()
+    pulled = runner.invoke(
+        app, ["exchange", "pull", "--database-url", hcm.database_url]
+    )
+    assert pulled.exit_code == 1
+    assert "bad_signature" in pulled.output
+    shown = runner.invoke(
+        app,
+        ["exchange", "status", "--province", "79", "--database-url", hcm.database_url],
+    )
+    assert shown.exit_code == 0
+    assert "stopped at seq 1" in " ".join(shown.output.split())
+    assert "74" in shown.output
 
 
 def test_a_licence_revoked_in_a_neighbour_is_judged_on_a_hcmc_claim(
