@@ -461,6 +461,34 @@ def registry_licences(url: str) -> pa.Table:
     )
 
 
+def registry_signal_inputs(url: str) -> dict[str, pa.Table]:
+    """Return the registry's tables for the unauthorised-practice leads.
+
+    ``reg_licences``, ``reg_status``, ``reg_registrations`` and ``reg_conflicts``
+    (``giamdinh.exchange.tables``): every current fact, own and pulled, with the
+    feed entry that stated it.
+
+    Raises:
+        ConfigError: the registry database is not reachable or not migrated.
+    """
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+
+    from giamdinh.exchange.tables import registry_tables  # noqa: PLC0415
+
+    try:
+        sessions = _sessions(url)
+        try:
+            with sessions() as session:
+                return registry_tables(session)
+        finally:
+            engine = sessions.kw.get("bind")
+            if engine is not None:
+                engine.dispose()
+    except SQLAlchemyError as error:
+        msg = f"không đọc được sổ đăng ký / cannot read the registry at {url}: {error}"
+        raise ConfigError(msg) from None
+
+
 __all__ = [
     "ExchangeStatus",
     "ImportOutcome",
@@ -473,6 +501,7 @@ __all__ = [
     "public_key",
     "pull",
     "registry_licences",
+    "registry_signal_inputs",
     "registry_url",
     "status",
 ]
