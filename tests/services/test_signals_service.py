@@ -168,7 +168,8 @@ def test_province_folder_gives_every_input(tmp_path: Path) -> None:
         devices=(root / "device_logs",),
         facilities=root / "facilities.csv",
     )
-    assert inputs.missing() == []
+    # the licence registry is a database, never part of a province folder
+    assert [en.split(" (")[0] for _, en in inputs.missing()] == ["no licence registry"]
     # --refs and --devices may point at the province folder itself; its other CSV
     # files (ground truth) are not read as device logs.
     assert reference_folders([root]) == [root / "reference" / "99001"]
@@ -186,6 +187,7 @@ def test_missing_inputs_are_named(tmp_path: Path) -> None:
         "no reference folders",
         "no device records",
         "no facility tiers",
+        "no licence registry",
     ]
     with pytest.raises(ConfigError, match="--province"):
         province_inputs(tmp_path / "nowhere")
