@@ -51,7 +51,9 @@ if TYPE_CHECKING:
 LEADS_DIR = "leads"
 LEADS_FILE = "leads.parquet"
 LEADS_META = "leads.json"
-_REFERENCE_TABLES = ("ref_practitioners", "ref_machines", "ref_services")
+_REFERENCE_TABLES = ("ref_practitioners", "ref_machines")
+#: M05, read only when SG013 runs (a province has hundreds of catalogues).
+_SERVICES_TABLE = "ref_services"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -249,11 +251,14 @@ def device_paths(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def _facility_tables(folders: Sequence[Path]) -> dict[str, pa.Table]:
-    """Concatenate M02 and M06 of every facility folder, plus the national tables.
+def _facility_tables(
+    folders: Sequence[Path], *, services: bool = False
+) -> dict[str, pa.Table]:
+    """Concatenate M02 and M06 (and M05) of every facility folder, plus national.
 
-    Only the two forms the signals read are loaded and checked (a province has
-    hundreds of folders); the national tables are loaded once.
+    Only the forms the signals read are loaded and checked (a province has
+    hundreds of folders): M02 and M06, and M05 when ``services`` (SG013); the
+    national tables are loaded once.
 
     Raises:
         ReferenceDataError: a file has problems (file, row, column).
@@ -263,8 +268,9 @@ def _facility_tables(folders: Sequence[Path]) -> dict[str, pa.Table]:
         "ref_techniques": national.table("ref_techniques"),
         "ref_scope_of_practice": national.table("ref_scope_of_practice"),
     }
-    specs = [s for s in FILE_SPECS.values() if s.table in _REFERENCE_TABLES]
-    parts: dict[str, list[pa.Table]] = {name: [] for name in _REFERENCE_TABLES}
+    wanted = (*_REFERENCE_TABLES, *((_SERVICES_TABLE,) if services else ()))
+    specs = [s for s in FILE_SPECS.values() if s.table in wanted]
+    parts: dict[str, list[pa.Table]] = {name: [] for name in wanted}
     for folder in folders:
         reports = []
         for spec in specs:
@@ -357,7 +363,9 @@ def compute_leads(
         msg = f"claim store {store_dir} does not exist: fix --store or ingest first"
         raise StoreError(msg)
     store = ClaimStore.open(store_dir, create=False)
-    tables = _facility_tables(reference_folders(refs))
+    tables = _facility_tables(
+        reference_folders(refs), services=codes is None or "SG013" in codes
+    )
     records = read_device_records(device_paths(devices))
     if registry_url is not None:
         # NOTE: imported here: the registry's database layer is only loaded when used.

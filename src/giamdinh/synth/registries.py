@@ -221,7 +221,22 @@ def plan_registries(
         chosen.update(p.macchn for p in out)
         return out
 
+    def pick_busy(role: Role, n: int) -> list[Practitioner]:
+        """The first-called practitioner of ``role`` at the busiest facilities."""
+        out: list[Practitioner] = []
+        for facility in sorted(facilities, key=lambda f: -f.weight):
+            staff = [
+                p
+                for p in facility.staff.get(role, [])
+                if p in home and p.macchn not in chosen
+            ]
+            if staff and len(out) < n:
+                out.append(staff[0])
+                chosen.add(staff[0].macchn)
+        return out
+
     chosen: set[str] = set()
+    facilities = [f for f in province.facilities if not f.ma_cskcb.startswith("01")]
     plan = RegistryPlan(
         home=province.code,
         neighbours=neighbours,
@@ -241,14 +256,15 @@ def plan_registries(
             plan.revoked[p.macchn] = (neighbour, status, start)
         for p in pick(performers, 1):
             plan.double[p.macchn] = neighbour
-    facilities = [f for f in province.facilities if not f.ma_cskcb.startswith("01")]
     for p in pick({Role.RADIOLOGIST, Role.RAD_TECH, Role.LAB_TECH}, 2):
         plan.mornings.add(p.macchn)
     for p in pick({Role.RAD_TECH, Role.LAB_TECH}, 1):
         others = [f.ma_cskcb for f in facilities if f.ma_cskcb != p.facilities[0]]
         if others:
             plan.moved[p.macchn] = rng.choice(others)
-    for p in pick({Role.RADIOLOGIST}, 2):
+    # NOTE: radiologists who perform: the first called at the busiest facilities
+    # (the last of a facility's list only stands in when colleagues are busy).
+    for p in pick_busy(Role.RADIOLOGIST, 2):
         plan.general.add(p.macchn)
     return plan
 
