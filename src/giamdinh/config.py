@@ -43,6 +43,21 @@ class Settings(BaseSettings):
         default=64 * 1024 * 1024,
         description="Largest decoded size of one base64 NOIDUNGFILE, in bytes.",
     )
+    registry_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the licence registry (the exchange's database); when"
+            " set, NV002/NV005 judge licences of every province it holds."
+        ),
+    )
+    exchange_province: str | None = Field(
+        default=None,
+        description="Two-digit code of the province this instance speaks for (79).",
+    )
+    exchange_key_file: Path | None = Field(
+        default=None,
+        description="The province's Ed25519 private key (PEM, mode 0600).",
+    )
     language: str = Field(
         default="vi", description="Language of user-facing messages: 'vi' or 'en'."
     )

@@ -168,7 +168,8 @@ def test_province_folder_gives_every_input(tmp_path: Path) -> None:
         devices=(root / "device_logs",),
         facilities=root / "facilities.csv",
     )
-    assert inputs.missing() == []
+    # the licence registry is a database, never part of a province folder
+    assert [en.split(" (")[0] for _, en in inputs.missing()] == ["no licence registry"]
     # --refs and --devices may point at the province folder itself; its other CSV
     # files (ground truth) are not read as device logs.
     assert reference_folders([root]) == [root / "reference" / "99001"]
@@ -186,6 +187,7 @@ def test_missing_inputs_are_named(tmp_path: Path) -> None:
         "no reference folders",
         "no device records",
         "no facility tiers",
+        "no licence registry",
     ]
     with pytest.raises(ConfigError, match="--province"):
         province_inputs(tmp_path / "nowhere")
@@ -203,3 +205,22 @@ def test_a_facility_list_keeps_leading_zeros(tmp_path: Path) -> None:
     table = read_facility_tiers(path)
     assert table.column("ma_cskcb").to_pylist() == ["01929"]
     assert table.column("tier").to_pylist() == ["central"]
+
+
+def test_sg013_reads_the_facility_m05(tmp_path: Path) -> None:
+    """Technique 18.0150 billed 150 times; the facility's M05 lists only 18.0001."""
+    refs = _refs(tmp_path)
+    (refs / "99001" / "M05.csv").write_text(
+        "STT,MA_DICH_VU,TEN_DICH_VU,TEN_DVKT_GIA,DON_GIA,QUY_TRINH,CS_THUCHIEN,"
+        "TINHTRANG_DV,MA_GIA,TEN_GIA,GIA_TT_BHYT,MA_PTTT,TU_NGAY,DEN_NGAY,MA_CSKCB,"
+        "PHAN_LOAI_PTTT,MA_NHOM,GHICHU,QUYET_DINH\n"
+        "1,18.0001.0001,Chụp X-quang,Chụp X-quang,50000,,,1,,,50000,,20260101,,"
+        "99001,,,,\n",
+        encoding="utf-8",
+    )
+    store = _store(tmp_path / "store")
+    run = compute_leads(store_dir=store, refs=[refs], codes=["SG013"])
+    (lead,) = top_leads(run.leads)
+    assert (lead.code, lead.ma_cskcb, lead.ma_dich_vu) == ("SG013", "99001", "18.0150")
+    assert lead.n_lines == 150
+    assert lead.evidence["m05_rows"] == 1

@@ -65,7 +65,7 @@ def test_findings_are_reviews_on_each_line() -> None:
 
 
 def test_codes_are_stable_and_well_formed() -> None:
-    assert list(SIGNALS) == [f"SG00{i}" for i in range(1, 9)]
+    assert list(SIGNALS) == [f"SG{i:03d}" for i in range(1, 14)]
     assert all(s.code == code for code, s in SIGNALS.items())
     assert len({s.name for s in SIGNALS.values()}) == len(SIGNALS)
 

@@ -9,7 +9,12 @@ import typer
 from rich.markup import escape
 
 from giamdinh.cli.errors import operator_errors
-from giamdinh.cli.options import AS_OF_OPTION, OVERRIDES_OPTION, parse_day
+from giamdinh.cli.options import (
+    AS_OF_OPTION,
+    OVERRIDES_OPTION,
+    REGISTRY_OPTION,
+    parse_day,
+)
 from giamdinh.cli.render import console, money, shorten
 from giamdinh.errors import ConfigError
 
@@ -148,6 +153,7 @@ def check(  # noqa: PLR0917 - Typer commands take their options positionally
     wide: bool = typer.Option(
         False, "--wide", help="Show long messages whole instead of shortened."
     ),
+    registry_url: str | None = REGISTRY_OPTION,
 ) -> None:
     """Pre-check claim files: the portal's checks and the rules (exit 0/1/2).
 
@@ -168,6 +174,7 @@ def check(  # noqa: PLR0917 - Typer commands take their options positionally
             reference_dir=reference,
             as_of=parse_day(as_of),
             overrides_path=overrides,
+            registry_url=registry_url,
         )
         code = exit_code(result, fail_on)
         if output_format == "xlsx":
@@ -187,7 +194,7 @@ def check(  # noqa: PLR0917 - Typer commands take their options positionally
     raise typer.Exit(code=code)
 
 
-def assess(
+def assess(  # noqa: PLR0917 - Typer commands take their options positionally
     store: Path | None = typer.Option(
         None, "--store", help="Claim store directory (default: GIAMDINH_STORE_DIR)."
     ),
@@ -204,6 +211,7 @@ def assess(
             "DuckDB memory limit, spilling to disk beyond it (e.g. 4GB)."
         ),
     ),
+    registry_url: str | None = REGISTRY_OPTION,
 ) -> None:
     """Assess every current claim of the store; write findings and decisions to it."""
     from giamdinh.config import get_settings  # noqa: PLC0415
@@ -216,6 +224,7 @@ def assess(
             as_of=parse_day(as_of),
             overrides_path=overrides,
             memory_limit=memory_limit,
+            registry_url=registry_url,
         )
     t = run.totals
     console().print(

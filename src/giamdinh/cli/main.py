@@ -126,6 +126,10 @@ COMMANDS: dict[str, LazyCommand] = {
         target="giamdinh.cli.review:app",
         help="Giám định chung với cơ sở: hồ sơ, hạn luật định, quyết định, nhật ký.",
     ),
+    "exchange": LazyCommand(
+        target="giamdinh.cli.exchange:app",
+        help="Sổ đăng ký hành nghề liên tỉnh: nhập, phát, kéo nguồn tin đã ký.",
+    ),
     "serve": LazyCommand(
         target="giamdinh.cli.serve:serve",
         help="Chạy ứng dụng web và API (FastAPI + uvicorn); --demo với tỉnh mẫu.",

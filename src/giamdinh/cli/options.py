@@ -8,13 +8,19 @@ import typer
 
 from giamdinh.errors import ConfigError
 
-__all__ = ["AS_OF_OPTION", "OVERRIDES_OPTION", "parse_day"]
+__all__ = ["AS_OF_OPTION", "OVERRIDES_OPTION", "REGISTRY_OPTION", "parse_day"]
 
 OVERRIDES_OPTION = typer.Option(
     None,
     "--overrides",
     envvar="GIAMDINH_RULE_OVERRIDES",
     help="Append-only YAML log of rule overrides of this deployment.",
+)
+REGISTRY_OPTION = typer.Option(
+    None,
+    "--registry-url",
+    help="Licence registry database (default: GIAMDINH_REGISTRY_URL): NV002/NV005 "
+    "judge licences of every connected province.",
 )
 AS_OF_OPTION = typer.Option(
     None,

@@ -54,6 +54,13 @@ def signals(
         "--norms",
         help="Use the published norms' staff minutes (GIAMDINH_DATABASE_URL).",
     ),
+    registry_url: str | None = typer.Option(
+        None,
+        "--registry-url",
+        help="Licence registry database (default: GIAMDINH_REGISTRY_URL): "
+        "SG009–SG012 set the claims against every connected province's licences "
+        "and registrations.",
+    ),
     saved: bool = typer.Option(
         False, "--saved", help="Show the leads computed last, without recomputing."
     ),
@@ -61,11 +68,12 @@ def signals(
 ) -> None:
     """Tín hiệu giám định: ngày bất khả, máy quá tải, hai nơi, so sánh cùng hạng.
 
-    Leads (impossible days, machine capacity, one person in two places, peers)
-    open a joint review with the facility; they never refuse a line. Give the
-    reference folders, device records and facility tiers with --province (a folder
-    written by giamdinh synth) or --refs/--devices/--facilities; without them the
-    signals that need them are skipped, and the command says which.
+    Leads (impossible days, machine capacity, one person in two places, peers,
+    practice against the licence registry) open a joint review with the facility;
+    they never refuse a line. Give the reference folders, device records and
+    facility tiers with --province (a folder written by giamdinh synth) or
+    --refs/--devices/--facilities, and the licence registry with --registry-url;
+    without them the signals that need them are skipped, and the command says which.
     """
     _err = render.console(stderr=True)
     if output not in _FORMATS:
@@ -94,7 +102,10 @@ def signals(
             if norms:
                 norm_table, _ = published_norms(database_url=settings.database_url)
             inputs = SignalInputs(
-                refs=tuple(refs), devices=tuple(devices), facilities=facilities
+                refs=tuple(refs),
+                devices=tuple(devices),
+                facilities=facilities,
+                registry=registry_url or settings.registry_url,
             )
             if province is not None:
                 inputs = inputs.merged(province_inputs(province))
@@ -107,6 +118,7 @@ def signals(
                 facilities=inputs.facilities,
                 norms=norm_table,
                 codes=code or None,
+                registry_url=inputs.registry,
             )
             table = run.leads
             findings = run.findings

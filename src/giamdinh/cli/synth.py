@@ -29,6 +29,12 @@ def synth(  # noqa: PLR0917 - Typer options are parameters
     dicom_files: int = typer.Option(
         12, "--dicom", help="How many imaging studies also get a DICOM file."
     ),
+    neighbour: list[str] = typer.Option(
+        [],
+        "--neighbour",
+        help="Neighbouring province (2 digits, repeatable): also write the licence "
+        "registries of the province and its neighbours, with planted leads.",
+    ),
 ) -> None:
     """Sinh dữ liệu tỉnh mẫu (synthetic province): claims, catalogues, device logs."""
     from giamdinh.services.synth import run_synth  # noqa: PLC0415 - see cli.main
@@ -44,6 +50,7 @@ def synth(  # noqa: PLR0917 - Typer options are parameters
             claims_per_file=claims_per_file,
             rates=rate,
             dicom_files=dicom_files,
+            neighbours=neighbour,
         )
     planted = sum(result.labels.values())
     render.console().print(

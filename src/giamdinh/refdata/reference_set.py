@@ -150,6 +150,9 @@ class ReferenceSet:
         missing: names of reference tables no usable file fed (absent or
             unusable); rules that need them report "not checked"
             (``ref_licences``…).
+        registry: where licence rows of the connected provinces' registry came
+            from (``None``: the facility's ``licences.csv`` only). With a
+            registry, a licence it does not know is "not checked".
     """
 
     _tables: dict[str, pa.Table]
@@ -157,6 +160,7 @@ class ReferenceSet:
     folder: Path | None = None
     reports: tuple[FileReport, ...] = ()
     missing: frozenset[str] = frozenset()
+    registry: str | None = None
     _con: duckdb.DuckDBPyConnection | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -364,6 +368,37 @@ class ReferenceSet:
             folder=self.folder,
             reports=self.reports,
             missing=self.missing - frozenset(norms),
+            registry=self.registry,
+        )
+
+    def with_registry_licences(self, rows: pa.Table, *, registry: str) -> ReferenceSet:
+        """Return a copy whose ``ref_licences`` adds the registry's licence rows.
+
+        Args:
+            rows: ``ref_licences`` rows of the licence registry (every province
+                it holds), same columns as a loaded ``licences.csv``.
+            registry: a name of the registry for the reports (no credentials).
+
+        Returns:
+            A new set: the facility's licence rows (if its file was loaded) plus
+            ``rows``; ``ref_licences`` is no longer "not checked".
+        """
+        tables = dict(self._tables)
+        own = tables.get("ref_licences")
+        if own is not None and self.checked("ref_licences") and own.num_rows:
+            tables["ref_licences"] = pa.concat_tables(
+                [own, rows.select(own.schema.names).cast(own.schema)],
+                promote_options="permissive",
+            )
+        else:
+            tables["ref_licences"] = rows
+        return ReferenceSet(
+            tables,
+            ma_cskcb=self.ma_cskcb,
+            folder=self.folder,
+            reports=self.reports,
+            missing=self.missing - {"ref_licences"},
+            registry=registry,
         )
 
     def register(self, con: duckdb.DuckDBPyConnection) -> None:

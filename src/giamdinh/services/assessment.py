@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from giamdinh.backends.duck import DuckDBBackend
+from giamdinh.config import get_settings
 from giamdinh.domain.money import format_dong
 from giamdinh.engine import ruledocs
 from giamdinh.engine.cases import load_all_cases
@@ -185,6 +186,7 @@ def _assessed_store(
     memory_limit: str | None,
     label: str | None = None,
     decide: bool = True,
+    registry_url: str | None = None,
 ) -> Iterator[tuple[DuckDBBackend, Assessment]]:
     """Assess the store's claims in DuckDB; yield the backend and the result.
 
@@ -197,7 +199,7 @@ def _assessed_store(
     Raises:
         StoreError: the store is missing or empty.
     """
-    reference = load_reference(reference_dir)
+    reference = load_reference(reference_dir, registry_url=registry_url)
     views = logical_views(
         claims={}, reference=reference.tables(), edits=rules.tables, as_of=as_of
     )
@@ -239,6 +241,7 @@ def assess_store(
     as_of: date | None = None,
     overrides_path: Path | None = None,
     memory_limit: str | None = None,
+    registry_url: str | None = None,
 ) -> StoreRun:
     """Assess every current claim of the store; write findings and decisions.
 
@@ -250,6 +253,9 @@ def assess_store(
     Results go to ``<store>/assessments/<run>/`` as ``findings.parquet``,
     ``lines.parquet``, ``claims.parquet`` and ``run.json`` (rule-set version,
     as-of date, time of the run, totals), so a past run is never overwritten.
+
+    With ``registry_url`` (default: the ``registry_url`` setting) the licence
+    rules judge the licences of every province the registry holds.
     """
     rules, label = load_rules(as_of=as_of, overrides_path=overrides_path)
     now = datetime.now(tz=UTC)
@@ -261,6 +267,7 @@ def assess_store(
         as_of=as_of,
         memory_limit=memory_limit,
         label=label,
+        registry_url=registry_url or get_settings().registry_url,
     ) as (backend, result):
         folder.mkdir(parents=True, exist_ok=False)
         backend.write_parquet(

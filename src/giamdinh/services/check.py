@@ -20,6 +20,11 @@ Decisions made here (``docs/check.md``):
 - A rule that reads a facility reference table whose file was not given (e.g.
   ``licences.csv``) is "not checked" on every claim in its effective period,
   naming the file.
+- With a licence registry (``--registry-url``, ``GIAMDINH_REGISTRY_URL``), the
+  licence rules (NV002, NV005: those reading ``licence_days``) judge every
+  licence the registry holds, of any connected province; a licence number on a
+  claim that neither the registry nor ``licences.csv`` knows is "not checked" by
+  them on that claim, naming the number (``docs/exchange.md``).
 """
 
 from __future__ import annotations
@@ -305,6 +310,67 @@ def _reference_gaps(
     return gaps
 
 
+def _unknown_licence_gaps(
+    rules: Sequence[Rule],
+    tables: Mapping[str, pa.Table],
+    reference: ReferenceSet,
+    days: Mapping[str, date],
+) -> list[_Gap]:
+    """Licence rules on a claim naming a licence no connected registry knows."""
+    from giamdinh.backends.duck import DuckDBBackend  # noqa: PLC0415
+    from giamdinh.engine.derived import closure  # noqa: PLC0415
+    from giamdinh.engine.sql import referenced_views  # noqa: PLC0415
+    from giamdinh.engine.views import logical_views  # noqa: PLC0415
+
+    readers = [
+        r
+        for r in rules
+        if any(v.name == "licence_days" for v in closure(referenced_views([r]))[1])
+    ]
+    if not readers or reference.registry is None:
+        return []
+    base, derived = closure(frozenset({"line_practitioners", "ref_licences"}))
+    views = logical_views(claims=tables, reference=reference.tables(), edits={})
+    backend = DuckDBBackend()
+    try:
+        for name in sorted(base):
+            if name in views:
+                backend.register(name, views[name])
+        for view in derived:
+            backend.materialise(view.name, view.sql)
+        unknown = backend.query(
+            "select distinct p.tbl, p.ma_lk, p.macchn from line_practitioners as p "
+            "where coalesce(p.macchn, '') <> '' and p.macchn not in "
+            "(select k.macchn from ref_licences as k where k.macchn is not null) "
+            "order by 2, 1, 3"
+        ).to_pylist()
+    finally:
+        backend.close()
+    gaps: list[_Gap] = []
+    for row in unknown:
+        day = days.get(row["ma_lk"])
+        gaps.extend(
+            _Gap(
+                rule_id=rule.id,
+                ma_lk=row["ma_lk"],
+                table=None,
+                field=None,
+                reference=reference.registry,
+                reason=(
+                    f"giấy phép {row['macchn']} không có trong sổ đăng ký các tỉnh "
+                    "đã kết nối"
+                ),
+                reason_en=(
+                    f"licence {row['macchn']} is not known to any connected registry"
+                ),
+            )
+            for rule in readers
+            if rule.table == row["tbl"]
+            and (day is None or rule.effective.contains(day))
+        )
+    return gaps
+
+
 def _reference_out(folder: Path | None, reference: ReferenceSet) -> ReferenceOut:
     return ReferenceOut(
         folder=str(folder) if folder else None,
@@ -524,6 +590,7 @@ def check_files(
     overrides_path: Path | None = None,
     settings: Settings | None = None,
     rule_set: RuleSet | None = None,
+    registry_url: str | None = None,
 ) -> CheckOutput:
     """Pre-check claim files as the portal and the insurer would, in one pass.
 
@@ -535,11 +602,14 @@ def check_files(
         overrides_path: the deployment's override log.
         settings: size limits of the reader (process settings by default).
         rule_set: run these rules instead of the published set (tests, dry runs).
+        registry_url: the licence registry's database (default: the
+            ``registry_url`` setting; none: ``licences.csv`` only).
 
     Raises:
         ConfigError: a path does not exist.
         ReferenceDataError: the reference folder cannot be used.
     """
+    from giamdinh.config import get_settings  # noqa: PLC0415
     from giamdinh.services.assessment import load_rules, run_assessment  # noqa: PLC0415
     from giamdinh.services.province import load_reference  # noqa: PLC0415
     from giamdinh.standard.reader import read_batch  # noqa: PLC0415
@@ -550,7 +620,10 @@ def check_files(
 
     inputs = collect_inputs(paths)
     unique = _unique_files(inputs)
-    reference = load_reference(reference_dir)
+    reference = load_reference(
+        reference_dir,
+        registry_url=registry_url or (settings or get_settings()).registry_url,
+    )
     if rule_set is None:
         rules, label = load_rules(as_of=as_of, overrides_path=overrides_path)
     else:
@@ -581,7 +654,10 @@ def check_files(
     for gap in _unparsed_gaps(rules.rules, unparsed):
         gaps[gap.ma_lk].append(gap)
     skip_pairs = sorted({(g.rule_id, g.ma_lk) for gl in gaps.values() for g in gl})
-    for gap in _reference_gaps(rules.rules, reference, _claim_days(tables.get("XML1"))):
+    days = _claim_days(tables.get("XML1"))
+    for gap in _reference_gaps(rules.rules, reference, days):
+        gaps[gap.ma_lk].append(gap)
+    for gap in _unknown_licence_gaps(rules.rules, tables, reference, days):
         gaps[gap.ma_lk].append(gap)
 
     import pyarrow as pa  # noqa: PLC0415

@@ -69,12 +69,17 @@ def facility_folders(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def load_reference(path: Path | None) -> ReferenceSet:
+def load_reference(
+    path: Path | None, *, registry_url: str | None = None
+) -> ReferenceSet:
     """Return the reference set for a facility folder, a province folder, or none.
 
     Args:
         path: one facility's reference folder, a folder of such folders (one per
             facility), or ``None`` for the national tables only.
+        registry_url: the licence registry's database: its licences (every
+            province it holds) are added to ``ref_licences`` (see
+            ``docs/exchange.md``).
 
     Returns:
         The national tables plus the facility tables of every folder found. A
@@ -87,6 +92,24 @@ def load_reference(path: Path | None) -> ReferenceSet:
         ConfigError: the path holds no facility catalogue.
         ReferenceDataError: a single facility folder holds none of M01–M06.
     """
+    reference = _load_reference(path)
+    if registry_url is None:
+        return reference
+    from giamdinh.services.exchange import registry_licences  # noqa: PLC0415
+
+    return reference.with_registry_licences(
+        registry_licences(registry_url), registry=_display(registry_url)
+    )
+
+
+def _display(url: str) -> str:
+    """Return a database URL without its password."""
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _load_reference(path: Path | None) -> ReferenceSet:
     if path is None:
         return ReferenceSet.national()
     folders = facility_folders([path])

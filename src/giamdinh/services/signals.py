@@ -52,6 +52,8 @@ LEADS_DIR = "leads"
 LEADS_FILE = "leads.parquet"
 LEADS_META = "leads.json"
 _REFERENCE_TABLES = ("ref_practitioners", "ref_machines")
+#: M05, read only when SG013 runs (a province has hundreds of catalogues).
+_SERVICES_TABLE = "ref_services"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,11 +94,13 @@ class SignalInputs:
         refs: reference folders (M02, M06 per facility).
         devices: device-log CSV / DICOM files or folders.
         facilities: CSV of facility tiers for the peer comparison.
+        registry: the licence registry's database URL (``--registry-url``).
     """
 
     refs: tuple[Path, ...] = ()
     devices: tuple[Path, ...] = ()
     facilities: Path | None = None
+    registry: str | None = None
 
     def merged(self, other: SignalInputs) -> SignalInputs:
         """Return these inputs plus ``other``'s (``self``'s tier file wins)."""
@@ -104,6 +108,7 @@ class SignalInputs:
             refs=(*self.refs, *other.refs),
             devices=(*self.devices, *other.devices),
             facilities=self.facilities or other.facilities,
+            registry=self.registry or other.registry,
         )
 
     def missing(self) -> list[tuple[str, str]]:
@@ -134,6 +139,17 @@ class SignalInputs:
                     "một nhóm",
                     "no facility tiers (--facilities): SG008 compares all facilities "
                     "as one peer group",
+                )
+            )
+        if self.registry is None:
+            out.append(
+                (
+                    "không có sổ đăng ký hành nghề (--registry-url): bỏ qua SG009–SG012"
+                    " (giấy phép bị đình chỉ/thu hồi, ngoài đăng ký, hai tỉnh, ngoài "
+                    "phạm vi chức danh)",
+                    "no licence registry (--registry-url): SG009–SG012 (suspended or "
+                    "revoked licence, outside the registration, two provinces, "
+                    "outside the title's scope) are skipped",
                 )
             )
         return out
@@ -235,19 +251,26 @@ def device_paths(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def _facility_tables(folders: Sequence[Path]) -> dict[str, pa.Table]:
-    """Concatenate M02 and M06 of every facility folder, plus the national tables.
+def _facility_tables(
+    folders: Sequence[Path], *, services: bool = False
+) -> dict[str, pa.Table]:
+    """Concatenate M02 and M06 (and M05) of every facility folder, plus national.
 
-    Only the two forms the signals read are loaded and checked (a province has
-    hundreds of folders); the national tables are loaded once.
+    Only the forms the signals read are loaded and checked (a province has
+    hundreds of folders): M02 and M06, and M05 when ``services`` (SG013); the
+    national tables are loaded once.
 
     Raises:
         ReferenceDataError: a file has problems (file, row, column).
     """
     national = ReferenceSet.national()
-    tables = {"ref_techniques": national.table("ref_techniques")}
-    specs = [s for s in FILE_SPECS.values() if s.table in _REFERENCE_TABLES]
-    parts: dict[str, list[pa.Table]] = {name: [] for name in _REFERENCE_TABLES}
+    tables = {
+        "ref_techniques": national.table("ref_techniques"),
+        "ref_scope_of_practice": national.table("ref_scope_of_practice"),
+    }
+    wanted = (*_REFERENCE_TABLES, *((_SERVICES_TABLE,) if services else ()))
+    specs = [s for s in FILE_SPECS.values() if s.table in wanted]
+    parts: dict[str, list[pa.Table]] = {name: [] for name in wanted}
     for folder in folders:
         reports = []
         for spec in specs:
@@ -311,6 +334,7 @@ def compute_leads(
     norms: pa.Table | None = None,
     params: SignalParams | None = None,
     codes: Sequence[str] | None = None,
+    registry_url: str | None = None,
 ) -> SignalsRun:
     """Compute, rank and store the leads of the claims in ``store_dir``.
 
@@ -322,6 +346,9 @@ def compute_leads(
         norms: published staff minutes (``giamdinh.norms.publish``), if any.
         params: thresholds and conservative fractions (documented defaults).
         codes: the signals to run; all when omitted.
+        registry_url: the licence registry's database (``giamdinh.exchange``):
+            its licences, status periods, registrations and conflicts, own and
+            pulled, feed SG009–SG012; without it they find nothing.
 
     Returns:
         The run: leads, where they were written, input counts, device findings.
@@ -336,8 +363,17 @@ def compute_leads(
         msg = f"claim store {store_dir} does not exist: fix --store or ingest first"
         raise StoreError(msg)
     store = ClaimStore.open(store_dir, create=False)
-    tables = _facility_tables(reference_folders(refs))
+    tables = _facility_tables(
+        reference_folders(refs), services=codes is None or "SG013" in codes
+    )
     records = read_device_records(device_paths(devices))
+    if registry_url is not None:
+        # NOTE: imported here: the registry's database layer is only loaded when used.
+        from giamdinh.services.exchange import (  # noqa: PLC0415
+            registry_signal_inputs,
+        )
+
+        tables.update(registry_signal_inputs(registry_url))
     con = store.connect()
     try:
         for name, table in tables.items():
@@ -355,6 +391,9 @@ def compute_leads(
             "device_records": records.table.num_rows,
             "device_files": records.files,
             "norm_rows": 0 if norms is None else norms.num_rows,
+            "registry_licences": _rows(tables, "reg_licences"),
+            "registry_registrations": _rows(tables, "reg_registrations"),
+            "registry_conflicts": _rows(tables, "reg_conflicts"),
         }
         seq = store.manifest().seq
     finally:
@@ -368,6 +407,7 @@ def compute_leads(
             "params": _params_json(params or SignalParams()),
             "inputs": inputs,
             "codes": sorted(codes) if codes is not None else sorted(SIGNALS),
+            "registry": registry_url is not None,
         },
     )
     return SignalsRun(
@@ -377,6 +417,11 @@ def compute_leads(
         findings=records.findings,
         seconds=time.perf_counter() - started,
     )
+
+
+def _rows(tables: dict[str, pa.Table], name: str) -> int:
+    table = tables.get(name)
+    return 0 if table is None else table.num_rows
 
 
 def _params_json(params: SignalParams) -> dict[str, Any]:

@@ -45,6 +45,7 @@ def run_synth(
     claims_per_file: int = 1,
     rates: list[str] | None = None,
     dicom_files: int = 12,
+    neighbours: list[str] | None = None,
 ) -> SynthResult:
     """Generate a province month into ``out`` and return what was written.
 
@@ -62,6 +63,7 @@ def run_synth(
         rates=parse_rates(rates or []),
         claims_per_file=claims_per_file,
         dicom_files=dicom_files,
+        neighbours=tuple(neighbours or ()),
     )
     return generate(config, Path(out))
 

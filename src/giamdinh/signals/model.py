@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from giamdinh.domain import Finding, Location, Period, Severity
+from giamdinh.domain import Basis, Finding, Location, Period, Severity
 from giamdinh.rules.citations import cite
 
 if TYPE_CHECKING:
@@ -102,6 +102,48 @@ SIGNALS: dict[str, SignalSpec] = {
             " nhóm người bệnh",
             entity="facility",
         ),
+        SignalSpec(
+            code="SG009",
+            name="practitioner.licence_suspended_or_revoked",
+            title="Licence suspended or revoked (any connected province) still on "
+            "claims",
+            title_vi="Giấy phép hành nghề bị đình chỉ, thu hồi (tại bất kỳ tỉnh nào) "
+            "vẫn có trên hồ sơ",
+            entity="practitioner",
+        ),
+        SignalSpec(
+            code="SG010",
+            name="practitioner.outside_registration",
+            title="Practice at a facility, on a day or at an hour outside the "
+            "registration to practise",
+            title_vi="Hành nghề ngoài cơ sở, ngày hoặc giờ đã đăng ký hành nghề",
+            entity="practitioner",
+        ),
+        SignalSpec(
+            code="SG011",
+            name="practitioner.two_provinces",
+            title="Same person registered full time, or billing, in two provinces "
+            "at once",
+            title_vi="Cùng một người đăng ký toàn thời gian hoặc thực hiện dịch vụ "
+            "tại hai tỉnh cùng lúc",
+            entity="practitioner",
+        ),
+        SignalSpec(
+            code="SG012",
+            name="practitioner.technique_outside_title",
+            title="Technique outside the scope of practice of the licence's title "
+            "(TT 32/2023)",
+            title_vi="Kỹ thuật ngoài phạm vi hành nghề của chức danh trên giấy phép "
+            "(TT 32/2023)",
+            entity="practitioner",
+        ),
+        SignalSpec(
+            code="SG013",
+            name="facility.technique_not_approved",
+            title="Facility bills a technique its M05 does not list",
+            title_vi="Cơ sở thanh toán kỹ thuật không có trong danh mục Mẫu 05/DM",
+            entity="facility",
+        ),
     )
 }
 
@@ -110,6 +152,17 @@ SIGNALS: dict[str, SignalSpec] = {
 #: day are not public; the press reported it on 11/02/2026), a row of the rules'
 #: ``citations.csv`` with its sources.
 BASIS_TIME_IS_EVIDENCE = cite("byt_2026_02_time")
+
+#: The law behind the unauthorised-practice leads (``giamdinh.signals.registry``);
+#: the other leads rest on the MoH position above. Verification status per row in
+#: the rules' ``citations.csv``.
+SIGNAL_BASES: dict[str, tuple[Basis, ...]] = {
+    "SG009": (cite("luat_kbcb_2023/7"), cite("luat_kbcb_2023/35")),
+    "SG010": (cite("luat_kbcb_2023/7"),),
+    "SG011": (cite("luat_kbcb_2023/7"),),
+    "SG012": (cite("luat_kbcb_2023/26.3"), cite("tt32_2023/scope")),
+    "SG013": (cite("tt12_2026/10.1.c"),),
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -180,7 +233,7 @@ class Lead:
                 message_en=self.message_en,
                 location=Location(ma_lk=line.ma_lk, table="XML3", stt=line.stt),
                 evidence={"lead_id": self.lead_id, **self.evidence},
-                basis=(BASIS_TIME_IS_EVIDENCE,),
+                basis=SIGNAL_BASES.get(self.code, (BASIS_TIME_IS_EVIDENCE,)),
                 ma_cskcb=self.ma_cskcb,
             )
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from giamdinh.errors import ConfigError
-from giamdinh.signals import machines, peers, practitioners
+from giamdinh.signals import machines, peers, practitioners, registry
 from giamdinh.signals.model import LEADS_SCHEMA, SIGNALS
 from giamdinh.signals.params import SignalParams
 from giamdinh.signals.prepare import prepare
@@ -54,6 +54,16 @@ union all
 select __COLUMNS__ from sg_lead_sg007
 union all
 select __COLUMNS__ from sg_lead_sg008
+union all
+select __COLUMNS__ from sg_lead_sg009
+union all
+select __COLUMNS__ from sg_lead_sg010
+union all
+select __COLUMNS__ from sg_lead_sg011
+union all
+select __COLUMNS__ from sg_lead_sg012
+union all
+select __COLUMNS__ from sg_lead_sg013
 """.replace("__COLUMNS__", _UNION_COLUMNS)
 
 _RANKED = """
@@ -91,7 +101,10 @@ def run_signals(
 
     ``con`` must hold the views ``xml1`` and ``xml3`` (contract 6) and may hold
     ``xml4``, ``ref_techniques``, ``ref_practitioners``, ``ref_facilities``,
-    ``norm_staff_minutes`` and ``device_log`` (see ``giamdinh.signals.prepare``).
+    ``norm_staff_minutes`` and ``device_log`` (see ``giamdinh.signals.prepare``),
+    and the licence registry's ``reg_licences``, ``reg_status``,
+    ``reg_registrations``, ``reg_conflicts`` with ``ref_scope_of_practice`` and
+    ``ref_services`` (see ``giamdinh.signals.registry``).
 
     Args:
         con: the DuckDB connection with the views.
@@ -118,6 +131,7 @@ def run_signals(
     practitioners.run(con, wanted, timings)
     machines.run(con, wanted, timings)
     peers.run(con, wanted, params, timings)
+    registry.run(con, wanted, timings)
     started = time.perf_counter()
     names = pa.table(
         {"code": list(SIGNALS), "name": [s.name for s in SIGNALS.values()]}

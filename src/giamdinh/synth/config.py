@@ -31,6 +31,10 @@ class SynthConfig:
         variant_rates: share of files of single variants, overriding
             ``variant_share``; the variants the portal refuses are written only
             when named here.
+        neighbours: 2-digit codes of neighbouring provinces: when given, the
+            licence registries of the province and of each neighbour are written
+            under ``registries/`` with their planted leads
+            (``giamdinh.synth.registries``).
     """
 
     claims: int
@@ -44,6 +48,7 @@ class SynthConfig:
     province: str = "99"
     variant_share: float = 1.0
     variant_rates: dict[str, float] = field(default_factory=dict)
+    neighbours: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.claims < 1:
@@ -66,6 +71,7 @@ class SynthConfig:
             )
         if len(self.province) != 2 or not self.province.isdigit():  # noqa: PLR2004
             raise ConfigError(f"province must be 2 digits (got {self.province!r})")
+        _check_neighbours(self.province, self.neighbours)
         for name, rate in self.rates.items():
             if not 0.0 <= rate <= 1.0:
                 raise ConfigError(
@@ -93,6 +99,18 @@ def parse_month(text: str) -> date:
         return date(year, month, 1)
     except ValueError as error:
         raise ConfigError(f"--month must look like 2026-03 (got {text!r})") from error
+
+
+def _check_neighbours(province: str, neighbours: tuple[str, ...]) -> None:
+    """Refuse a neighbour code that is not 2 digits, the province's, or repeated."""
+    for code in neighbours:
+        if len(code) != 2 or not code.isdigit() or code == province:  # noqa: PLR2004
+            raise ConfigError(
+                f"--neighbour must be 2 digits other than the province's {province} "
+                f"(got {code!r})"
+            )
+    if len(set(neighbours)) != len(neighbours):
+        raise ConfigError(f"--neighbour given twice: {', '.join(neighbours)}")
 
 
 __all__ = ["SynthConfig", "parse_month"]

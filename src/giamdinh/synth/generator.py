@@ -63,6 +63,12 @@ from giamdinh.synth.province import (
     sample_catalogue,
 )
 from giamdinh.synth.records import Clock, claim_records, number_lines
+from giamdinh.synth.registries import (
+    RegistryPlan,
+    appendix_codes,
+    plan_registries,
+    write_registries,
+)
 from giamdinh.synth.streams import stream
 from giamdinh.synth.variants import (
     VARIANT_NAMES,
@@ -158,6 +164,17 @@ class Generator:
         self.volume_facility = self._volume_facility()
         self.day_doctors = self._impossible_day_setup()
         self.busy_people = self._busy_setup()
+        self.registries: RegistryPlan | None = None
+        if config.neighbours:
+            self.registries = plan_registries(
+                self.province,
+                seed=config.seed,
+                neighbours=config.neighbours,
+                exclude={
+                    p.macchn
+                    for _, p in (*self.day_doctors.values(), *self.busy_people.values())
+                },
+            )
         self.builder = Builder(self.province, config)
         self.labels = dict.fromkeys(PATTERN_NAMES, 0)
         self.planned = dict.fromkeys(PATTERN_NAMES, 0)
@@ -282,6 +299,16 @@ class Generator:
             self._dicom_truth = csv.writer(dcm, lineterminator="\n")
             self._dicom_truth.writerow(DICOM_TRUTH_COLUMNS)
             self._generate(truth, logs)
+            if self.registries is not None:
+                truth.writerows(
+                    write_registries(
+                        self.registries,
+                        self.province,
+                        out / "registries",
+                        scope_codes=appendix_codes(),
+                    )
+                )
+                self.labels.update(self.registries.labels)
             logs.flush()
             for ma_cskcb in sorted(self._buffers):
                 self._flush(ma_cskcb)
@@ -898,6 +925,8 @@ class Generator:
         records = claim_records(ep, self.clock, rng)
         for table, rows in records.items():
             self.lines[table] = self.lines.get(table, 0) + len(rows)
+        if self.registries is not None:
+            self.registries.observe(ep.facility.ma_cskcb, records)
         for label in ep.labels:
             stt = label.line.stt if label.line is not None else ""
             truth.writerow(

@@ -5,6 +5,6 @@ autogenerate and the models-vs-migrations test need the complete set). A module
 adding tables creates ``giamdinh/db/models/<module>.py`` and imports it here.
 """
 
-from giamdinh.db.models import norms, review
+from giamdinh.db.models import norms, registry, review
 
-__all__ = ["norms", "review"]
+__all__ = ["norms", "registry", "review"]
