@@ -165,10 +165,15 @@ def test_a_wrong_key_a_gap_and_a_fork_are_each_refused_and_named(
         0,
     )
 
-    gap = _apply(databases[1], [feed[0], feed[2]])
+    garbage = _apply(databases[1], [feed[0], ["not", "an", "entry"]])  # type: ignore[list-item]
+    assert garbage.error is not None
+    assert (garbage.error.failure, garbage.error.seq) == (FeedFailure.MALFORMED, 2)
+    assert garbage.applied == 1
+
+    gap = _apply(databases[1], [feed[1], feed[3]])
     assert gap.error is not None
-    assert (gap.error.failure, gap.error.seq, gap.applied) == (FeedFailure.GAP, 3, 1)
-    assert "expected seq 2" in str(gap.error)
+    assert (gap.error.failure, gap.error.seq, gap.applied) == (FeedFailure.GAP, 4, 1)
+    assert "expected seq 3" in str(gap.error)
 
     # Đồng Nai's key signs another history after seq 1: a fork of what HCMC holds
     with databases[0]() as session:
