@@ -165,10 +165,15 @@ def test_a_wrong_key_a_gap_and_a_fork_are_each_refused_and_named(
         0,
     )
 
-    gap = _apply(databases[1], [feed[0], feed[2]])
+    garbage = _apply(databases[1], [feed[0], ["not", "an", "entry"]])  # type: ignore[list-item]
+    assert garbage.error is not None
+    assert (garbage.error.failure, garbage.error.seq) == (FeedFailure.MALFORMED, 2)
+    assert garbage.applied == 1
+
+    gap = _apply(databases[1], [feed[1], feed[3]])
     assert gap.error is not None
-    assert (gap.error.failure, gap.error.seq, gap.applied) == (FeedFailure.GAP, 3, 1)
-    assert "expected seq 2" in str(gap.error)
+    assert (gap.error.failure, gap.error.seq, gap.applied) == (FeedFailure.GAP, 4, 1)
+    assert "expected seq 3" in str(gap.error)
 
     # Đồng Nai's key signs another history after seq 1: a fork of what HCMC holds
     with databases[0]() as session:
@@ -291,3 +296,31 @@ def test_a_key_file_is_private(tmp_path: Path) -> None:
     path.chmod(0o644)
     with pytest.raises(PermissionError, match="0600"):
         load_private_key(path)
+
+
+def test_only_full_time_registrations_overlapping_in_days_and_hours_conflict(
+    tmp_path: Path,
+) -> None:
+    facts = {
+        "79": [registration("79001", "H1")],  # Monday–Friday 07:00–17:00
+        "75": [
+            registration("75001", "H1", days="6", hours=("08:00", "12:00")),
+            registration("75002", "H1", days="1", hours=("17:00", "20:00")),
+        ],
+        "74": [
+            registration("74001", "H1", full_time=False, hours=("09:00", "10:00")),
+            registration("74002", "H1", days="36", hours=("16:00", "18:00")),
+        ],
+    }
+    with temporary_database("sqlite", tmp_path=tmp_path) as engine:
+        sessions = make_session_factory(engine)
+        with sessions() as session:
+            for province, listed in facts.items():
+                publish(session, key=KEY, province=province, facts=listed)
+            session.commit()
+            conflicts = registration_conflicts(session)
+            assert [
+                (c.first.ma_cskcb, c.second.ma_cskcb, c.days, c.hours)
+                for c in conflicts
+            ] == [("74002", "79001", "3", ("16:00", "17:00"))]
+            assert conflicts[0].period == (date(2025, 1, 1), None)

@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 
 from giamdinh.cli.main import app
 from giamdinh.exchange.feed import apply_entries, parse_public_key
+from giamdinh.refdata import SAMPLES_DIR
 from giamdinh.services.check import check_files
 from giamdinh.services.exchange import add_peer, pull
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 PROVINCES = ("79", "75", "74")
+SAMPLE_FOLDER = SAMPLES_DIR / "facility_99001"
 #: Claim performers of ``tests.support.make_claim``.
 PRESCRIBER = "000001/HNO-CCHN"
 PERFORMER = "000002/HNO-CCHN"
@@ -209,3 +211,12 @@ def test_a_licence_revoked_in_a_neighbour_is_judged_on_a_hcmc_claim(
     # the prescriber is still unknown to every registry: said so, not judged
     assert reasons == {f"licence {PRESCRIBER} is not known to any connected registry"}
     assert all(g.rule_id != "NV002" or g.reference for g in claim.not_checked)
+
+    # With the facility's licences.csv too (it lists both as active): the issuing
+    # province's registry decides on the licence it holds; the file serves the rest.
+    with_file = check_files(
+        [claim_file], reference_dir=SAMPLE_FOLDER, registry_url=hcm.database_url
+    )
+    claim = with_file.claims[0]
+    assert len([f for f in claim.findings if f.rule_id == "NV002"]) == 3
+    assert not [g for g in claim.not_checked if g.rule_id == "NV002"]

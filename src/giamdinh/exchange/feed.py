@@ -214,6 +214,9 @@ class Entry:
         Raises:
             ValueError: a field is missing or of the wrong type.
         """
+        if not isinstance(data, dict):
+            msg = "entry is not an object"
+            raise ValueError(msg)  # noqa: TRY004 - data, not an argument type
         seq: Any = data.get("seq")
         if not isinstance(seq, int) or isinstance(seq, bool):
             msg = f"seq is not an integer: {seq!r}"
@@ -409,10 +412,7 @@ class ApplyResult:
     refused_seqs: list[int] = field(default_factory=list)
 
 
-def _fail(
-    entry: Entry | None, province: str, seq: int, failure: FeedFailure, detail: str
-) -> FeedError:
-    del entry
+def _fail(province: str, seq: int, failure: FeedFailure, detail: str) -> FeedError:
     return FeedError(province=province, seq=seq, failure=failure, detail=detail)
 
 
@@ -424,7 +424,6 @@ def verify_entry(entry: Entry, *, province: str, key: Ed25519PublicKey) -> None:
     """
     if entry.province != province:
         raise _fail(
-            entry,
             province,
             entry.seq,
             FeedFailure.WRONG_PROVINCE,
@@ -433,7 +432,6 @@ def verify_entry(entry: Entry, *, province: str, key: Ed25519PublicKey) -> None:
     data = canonical(entry.body())
     if hashlib.sha256(data).hexdigest() != entry.hash:
         raise _fail(
-            entry,
             province,
             entry.seq,
             FeedFailure.TAMPERED,
@@ -443,7 +441,6 @@ def verify_entry(entry: Entry, *, province: str, key: Ed25519PublicKey) -> None:
         key.verify(base64.b64decode(entry.signature, validate=True), data)
     except (InvalidSignature, ValueError):
         raise _fail(
-            entry,
             province,
             entry.seq,
             FeedFailure.BAD_SIGNATURE,
@@ -480,9 +477,8 @@ def apply_entries(
         try:
             entry = Entry.from_json(raw)
         except ValueError as error:
-            seq = raw.get("seq")
+            seq = raw.get("seq") if isinstance(raw, dict) else None
             result.error = _fail(
-                None,
                 province,
                 seq if isinstance(seq, int) else last + 1,
                 FeedFailure.MALFORMED,
@@ -505,7 +501,6 @@ def apply_entries(
                 result.skipped += 1
                 continue
             result.error = _fail(
-                entry,
                 province,
                 entry.seq,
                 FeedFailure.FORK,
@@ -515,7 +510,6 @@ def apply_entries(
             break
         if entry.seq != last + 1:
             result.error = _fail(
-                entry,
                 province,
                 entry.seq,
                 FeedFailure.GAP,
@@ -524,7 +518,6 @@ def apply_entries(
             break
         if entry.prev_hash != last_hash:
             result.error = _fail(
-                entry,
                 province,
                 entry.seq,
                 FeedFailure.FORK,

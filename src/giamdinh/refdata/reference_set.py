@@ -380,12 +380,17 @@ class ReferenceSet:
             registry: a name of the registry for the reports (no credentials).
 
         Returns:
-            A new set: the facility's licence rows (if its file was loaded) plus
-            ``rows``; ``ref_licences`` is no longer "not checked".
+            A new set: ``rows`` plus the facility's licence rows (if its file was
+            loaded) of licences the registry does not know (the issuing
+            province's registry is the authority on a licence it holds; a
+            facility's file is a copy); ``ref_licences`` is no longer "not
+            checked".
         """
         tables = dict(self._tables)
         own = tables.get("ref_licences")
         if own is not None and self.checked("ref_licences") and own.num_rows:
+            known = pc.unique(rows.column("macchn"))
+            own = own.filter(pc.invert(pc.is_in(own.column("macchn"), value_set=known)))
             tables["ref_licences"] = pa.concat_tables(
                 [own, rows.select(own.schema.names).cast(own.schema)],
                 promote_options="permissive",

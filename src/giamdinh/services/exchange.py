@@ -189,8 +189,12 @@ def import_files(
     """
     from giamdinh.db.models.registry import RegistryRefused  # noqa: PLC0415
     from giamdinh.exchange.feed import Outcome, publish  # noqa: PLC0415
-    from giamdinh.exchange.imports import read_file  # noqa: PLC0415
-    from giamdinh.exchange.registry import is_current  # noqa: PLC0415
+    from giamdinh.exchange.imports import RowProblem, read_file  # noqa: PLC0415
+    from giamdinh.exchange.registry import (  # noqa: PLC0415
+        FactError,
+        check_authority,
+        is_current,
+    )
 
     code = _province(province)
     key = _private_key(key_file)
@@ -206,6 +210,22 @@ def import_files(
         with sessions() as session:
             fresh = []
             for fact in report.facts:
+                try:
+                    # NOTE: a fact this province may not state is not published:
+                    # every neighbour would refuse it (docs/exchange.md).
+                    check_authority(session, province=code, fact=fact)
+                except FactError as error:
+                    report.problems.append(
+                        RowProblem(
+                            file=report.file,
+                            row=int(fact.source.rpartition(":")[2] or 0),
+                            column=None,
+                            value="",
+                            message=error.message,
+                            message_en=error.message_en,
+                        )
+                    )
+                    continue
                 if is_current(session, fact):
                     outcome.unchanged += 1
                 else:
