@@ -573,6 +573,38 @@ def default_deadline() -> date:
     return deadline
 
 
+REGISTER_TABLES = ("ref_equipment_sources", "ref_machines")
+
+
+def _register_tables(reference_dir: Path | None) -> dict[str, pa.Table]:
+    """Return the two tables the register reads, as ``load_reference`` loads them.
+
+    Only ``equipment_sources.csv`` and M06 of each facility folder are read (the
+    whole reference set takes seconds a province; a page cannot wait for it).
+    """
+    from giamdinh.refdata import FILE_SPECS  # noqa: PLC0415
+    from giamdinh.refdata.facility import empty_table, find_file, load_file  # noqa: PLC0415
+    from giamdinh.services.province import facility_folders  # noqa: PLC0415
+
+    specs = [s for s in FILE_SPECS.values() if s.table in REGISTER_TABLES]
+    out = {s.table: empty_table(s) for s in specs}
+    if reference_dir is None:
+        return out
+    folders = facility_folders([reference_dir])
+    for spec in specs:
+        parts = []
+        for folder in folders:
+            path = find_file(folder, spec.name)
+            if path is None:
+                continue
+            table, report = load_file(path, spec)
+            if len(folders) == 1 or not report.unusable:
+                parts.append(table)
+        if parts:
+            out[spec.table] = pa.concat_tables(parts, promote_options="permissive")
+    return out
+
+
 def machine_register(
     reference_dir: Path | None,
     *,
@@ -590,7 +622,7 @@ def machine_register(
         deadline: the conversion deadline (option D's by default).
         overdue_only: only machines not converted by the deadline.
     """
-    reference = load_reference(reference_dir).tables()
+    reference = _register_tables(reference_dir)
     milestones, problems = read_milestones(reference_dir)
     billed = None
     if store_dir is not None:
@@ -909,11 +941,36 @@ def lent_machines(
     """
     _may(actor, RUN_READERS, "sổ theo dõi máy đặt, mượn")
     deadline = default_deadline()
-    entries, problems = machine_register(
-        reference_dir,
-        store_dir=store_dir,
-        on=on,
-        deadline=deadline,
-        overdue_only=overdue_only,
+    day = on or datetime.now(tz=UTC).date()
+    store = (
+        None
+        if store_dir is None
+        else json.dumps(_store_state(ClaimStore.open(store_dir, create=False)))
     )
-    return entries, problems, deadline
+    key = (_files_state(reference_dir), store, day, deadline)
+    found = _REGISTERS.get(key)
+    if found is None:
+        found = machine_register(
+            reference_dir, store_dir=store_dir, on=day, deadline=deadline
+        )
+        _REGISTERS.clear()  # one register kept: the latest files' on the latest day
+        _REGISTERS[key] = found
+    entries, problems = found
+    if overdue_only:
+        entries = [e for e in entries if e.overdue]
+    return list(entries), list(problems), deadline
+
+
+_REGISTERS: dict[Any, tuple[list[LentMachine], list[MilestoneProblem]]] = {}
+"""The register last built by ``lent_machines``, by the state of its inputs."""
+
+
+def _files_state(root: Path | None) -> str:
+    """Return a digest of the names, sizes and times of the files under ``root``."""
+    digest = hashlib.sha256()
+    if root is not None and root.is_dir():
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                stat = path.stat()
+                digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
