@@ -168,11 +168,16 @@ def test_assessor_compares_policy_options_and_reads_the_machine_register(
     page.click("header.top form[action='/lang/en'] button")
     page.wait_for_load_state()
     assert "Payment policy options" in page.inner_text("h1")
+    assert older in page.inner_text("#run-h")  # the language kept the run chosen
+    page.locator("#options").screenshot(
+        path=str(tmp_path / "screenshots" / "policy-options-table-en.png")
+    )
     assert meta["options"][1]["title_en"] in page.inner_text("#options")
     _shot(page, tmp_path, "policy-options-en")
     page.click('a[href="/policy/machines"]')
     page.wait_for_url(re.compile(r"/policy/machines"))
     _shot(page, tmp_path, "policy-machines-en")
+    page.screenshot(path=str(tmp_path / "screenshots" / "policy-machines-top.png"))
     total = len(page.locator("#machines tbody tr").all())
     page.check('input[name="overdue"]')
     page.click('form[action="/policy/machines"] button[type="submit"]')
