@@ -25,6 +25,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -777,11 +778,18 @@ def list_runs(actor: Actor, store_dir: Path) -> list[RunSummary]:
 
 def _option_texts(folder: Path) -> dict[str, dict[str, str]]:
     """Return each option's texts from the workbook's sheet *Phuong an*."""
-    from openpyxl import load_workbook  # noqa: PLC0415
-
     path = folder / "replay.xlsx"
     if not path.is_file():
         return {}
+    return _workbook_texts(path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=16)
+def _workbook_texts(path: Path, mtime_ns: int) -> dict[str, dict[str, str]]:
+    """Read the sheet *Phuong an* once per workbook (a run is written once)."""
+    del mtime_ns  # part of the cache key only
+    from openpyxl import load_workbook  # noqa: PLC0415
+
     book = load_workbook(path, read_only=True)
     try:
         if "Phuong an" not in book.sheetnames:
