@@ -291,6 +291,8 @@ def test_a_run_is_chosen_and_the_newest_is_first(
     chosen = own_client.get("/policy", params={"run": older}).text
     assert f'<span class="code">{older}</span>' in chosen
     assert f'href="/policy/{older}/replay.xlsx"' in chosen
+    # the language switch comes back to the run chosen
+    assert f'name="back" value="/policy?run={older}"' in chosen
 
 
 def test_no_run_yet_is_said(own_client: TestClient, own_site: Site) -> None:

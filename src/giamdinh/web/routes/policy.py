@@ -108,6 +108,8 @@ def policy_page(request: Request, actor: Reader, run: str | None = None) -> Resp
         facilities=view.facilities[:FACILITIES_SHOWN] if view else (),
         rules=view.rules[:RULES_SHOWN] if view else (),
         may_download=actor.role in (Role.ASSESSOR, Role.SUPERVISOR),
+        # the language switch comes back to the run chosen (a real run's name only)
+        back_url=f"/policy?run={view.run.name}" if view and run else None,
     )
 
 
@@ -134,6 +136,7 @@ def machines_page(
         deadline=deadline,
         today=today,
         overdue_only=bool(overdue),
+        back_url="/policy/machines?overdue=1" if overdue else None,
         status_en=STATUS_EN,
         steps=policy.STEP_LABELS,
         at_stake=sum((e.at_stake for e in entries), Decimal(0)),
