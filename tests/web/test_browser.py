@@ -1,15 +1,19 @@
 """The pages in a real browser (Playwright driving Debian's chromium).
 
-Three journeys, as the people who use them work: a facility checks a claim file
+Four journeys, as the people who use them work: a facility checks a claim file
 and downloads its workbook; an assessor opens a claim, decides a case line by
-line and sees the money move; the Ministry reads the norms programme's progress.
+line and sees the money move; the Ministry reads the norms programme's progress;
+an assessor compares the policy options of two runs and reads the lent-machine
+register.
 Each page is saved as a screenshot under the test's temporary folder
 (``screenshots/``) to be looked at.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +23,7 @@ from tests.uploads import claim_files
 
 from giamdinh.services.demo import DEMO_PASSWORD
 from giamdinh.services.review import list_cases, review_position, show_case
+from giamdinh.web.pages import money
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -138,3 +143,49 @@ def test_ministry_sees_the_programme_progress(
     assert _dong(page.inner_text("#kpi-sent .value")) == 2790
     page.goto(f"{live_server}/cases")
     assert "403" in page.content()
+
+
+def test_assessor_compares_policy_options_and_reads_the_machine_register(
+    live_server: str, browser_page: Any, own_site: Site, tmp_path: Path
+) -> None:
+    page = browser_page
+    runs = own_site.context.store_dir / "policy"
+    (newest,) = sorted(runs.glob("replay-*"))
+    older = "replay-20200101T000000000000Z"
+    shutil.copytree(newest, runs / older)
+    meta = json.loads((newest / "replay.json").read_text(encoding="utf-8"))
+    _login(page, live_server, own_site.users("assessor")[0])
+    page.click('nav.areas a[href="/policy"]')
+    page.wait_for_url(re.compile(r"/policy$"))
+    _shot(page, tmp_path, "policy-options")
+    assert newest.name in page.inner_text("#run-h")
+    for option in meta["options"]:
+        cell = page.inner_text(f"#option-{option['id']} td.paid")
+        assert cell == money(Decimal(option["totals"]["payable"])), option["id"]
+    page.click(f'#runs a[href="/policy?run={older}"]')
+    page.wait_for_url(re.compile(rf"run={older}"))
+    assert older in page.inner_text("#run-h")
+    page.click("header.top form[action='/lang/en'] button")
+    page.wait_for_load_state()
+    assert "Payment policy options" in page.inner_text("h1")
+    assert older in page.inner_text("#run-h")  # the language kept the run chosen
+    page.locator("#options").screenshot(
+        path=str(tmp_path / "screenshots" / "policy-options-table-en.png")
+    )
+    assert meta["options"][1]["title_en"] in page.inner_text("#options")
+    _shot(page, tmp_path, "policy-options-en")
+    page.click('a[href="/policy/machines"]')
+    page.wait_for_url(re.compile(r"/policy/machines"))
+    _shot(page, tmp_path, "policy-machines-en")
+    page.screenshot(path=str(tmp_path / "screenshots" / "policy-machines-top.png"))
+    total = len(page.locator("#machines tbody tr").all())
+    page.check('input[name="overdue"]')
+    page.click('form[action="/policy/machines"] button[type="submit"]')
+    page.wait_for_url(re.compile(r"overdue=1"))
+    overdue = len(page.locator("#machines tbody tr.overdue").all())
+    assert overdue == len(page.locator("#machines tbody tr").all())
+    assert 0 < overdue <= total
+    _shot(page, tmp_path, "policy-machines-overdue")
+    # the page is no wider than the window: wide tables scroll in their box
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1280, width

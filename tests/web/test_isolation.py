@@ -59,6 +59,7 @@ from giamdinh.services import ministry
 from giamdinh.services.accounts import actor_of, issue_token
 from giamdinh.services.assessment import latest_run
 from giamdinh.services.context import AppContext
+from giamdinh.services.policy import list_runs
 from giamdinh.services.review import show_case
 from giamdinh.services.rulebook import rule_catalogue
 from giamdinh.web.routes import ROUTERS as WEB_ROUTERS
@@ -101,6 +102,7 @@ class Kind(Enum):
     USERNAME = "username"
     ACTION = "action"
     LANG = "lang"
+    RUN = "policy run"
     # a filter, a page, a switch: not an id, not sent
     FREE = "free"
 
@@ -138,6 +140,9 @@ class Entry:
             new, logged-in client (and its own address, for the login lock-out).
         changes: the route's purpose is to change the session (login, logout):
             the store is not compared.
+        machines_to: roles that may see B's machine codes (``MA_MAY``) there
+            though they see no claim: the lent-machine register, which the
+            Ministry oversees (equipment, not patients or staff).
     """
 
     who: frozenset[str]
@@ -149,6 +154,7 @@ class Entry:
     not_sent: str | None = None
     fresh_client: bool = False
     changes: bool = False
+    machines_to: frozenset[str] = frozenset()
 
 
 CASE_FORM = {
@@ -299,6 +305,11 @@ PAGES: dict[str, Entry] = {
         ok=frozenset({400}),
         form={"method": "khong-co"},
     ),
+    "GET /policy": Entry(INSURER | MINISTRY, {"run": Kind.FREE}),
+    "GET /policy/machines": Entry(
+        INSURER | MINISTRY, {"overdue": Kind.FREE}, machines_to=MINISTRY
+    ),
+    "GET /policy/{run}/replay.xlsx": Entry(INSURER, {"run": Kind.RUN}),
     "GET /admin/users": Entry(ADMIN),
     "POST /admin/users": Entry(
         ADMIN,
@@ -626,6 +637,7 @@ class World:
     usernames: dict[str, str]
     claim_file: tuple[str, bytes]
     secrets: list[str]
+    machines: list[str]
     refusal_secrets: list[str]
     amounts: list[re.Pattern[str]]
     stack: ExitStack
@@ -667,7 +679,15 @@ def _patients(site: Site, facility: str) -> tuple[set[str], set[str]]:
     return mine, others
 
 
-def _staff(site: Site, facility: str) -> tuple[set[str], set[str]]:
+STAFF_FILES = (("M02.csv", ("MA_BHXH", "SO_CCCD", "MACCHN")), ("M06.csv", ("MA_MAY",)))
+MACHINE_FILES = (("M06.csv", ("MA_MAY",)),)
+
+
+def _staff(
+    site: Site,
+    facility: str,
+    files: tuple[tuple[str, tuple[str, ...]], ...] = STAFF_FILES,
+) -> tuple[set[str], set[str]]:
     """Return identifying values of the staff and machines in reference folders."""
     import csv
 
@@ -676,10 +696,7 @@ def _staff(site: Site, facility: str) -> tuple[set[str], set[str]]:
     root = site.folder / "province" / "reference"
     for folder in root.iterdir():
         bucket = mine if folder.name == facility else others
-        for name, keys in (
-            ("M02.csv", ("MA_BHXH", "SO_CCCD", "MACCHN")),
-            ("M06.csv", ("MA_MAY",)),
-        ):
+        for name, keys in files:
             path = folder / name
             if path.is_file():
                 with path.open(encoding="utf-8-sig") as handle:
@@ -851,6 +868,9 @@ def world(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worl
             Kind.USERNAME: usernames["facility_b"],
             Kind.ACTION: "disable",
             Kind.LANG: "vi",
+            Kind.RUN: list_runs(
+                actor_of(ASSESSOR, database_url=url), own.context.store_dir
+            )[0].name,
         }
         web: dict[str, TestClient] = {}
         tokens: dict[str, str] = {}
@@ -874,6 +894,7 @@ def world(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worl
             usernames=usernames,
             claim_file=(claim_path.name, claim_path.read_bytes()),
             secrets=_secrets(own, facility_b, values[Kind.CHECK]),
+            machines=_unique(*_staff(own, facility_b, MACHINE_FILES)),
             refusal_secrets=[facility_b],
             amounts=_amounts(own, facility_b),
             stack=stack,
@@ -1086,6 +1107,8 @@ def test_isolation(world: World, route: Found, role: str, variant: str) -> None:
     outsider = role in {"facility_a", "ministry", "admin", "anonymous"}
     if outsider or (variant != "b" and role != "facility_b"):
         leaks = _leaks(world, response, sent, refusal=response.status_code >= 300)
+        if role in entry.machines_to:
+            leaks = [x for x in leaks if x not in world.machines]
         assert not leaks, f"{where}: B's data in the answer: {leaks}"
     if route.method == "POST" and not entry.changes:
         assert _fingerprint(world.site.context) == before, (
@@ -1136,3 +1159,15 @@ def test_facility_a_cannot_check_bs_files_as_its_own(world: World) -> None:
     for response in (page, api):
         assert response.status_code in {400, 403}, response.text[:400]
     assert _fingerprint(world.site.context) == before
+
+
+def test_the_register_shows_the_ministry_bs_machines_and_nothing_else(
+    world: World,
+) -> None:
+    """The one exemption (B's machine codes on the register) is real and narrow."""
+    assert world.machines, "B lends no machine in the demo"
+    response = world.web["ministry"].get("/policy/machines")
+    assert response.status_code == 200
+    found = _leaks(world, response, "", refusal=False)
+    assert found, "none of B's lent machines on the register"
+    assert set(found) <= set(world.machines)

@@ -20,10 +20,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,15 +35,16 @@ import pyarrow.parquet as pq
 from giamdinh.backends.duck import DuckDBBackend
 from giamdinh.engine.sql import referenced_columns
 from giamdinh.engine.views import logical_views
-from giamdinh.errors import ConfigError
+from giamdinh.errors import ConfigError, ForbiddenError
 from giamdinh.policy.chart import money_by_month_svg
 from giamdinh.policy.export import write_workbook
+from giamdinh.policy.milestones import STEPS, read_milestones
 from giamdinh.policy.milestones import VIEW as MILESTONES_VIEW
-from giamdinh.policy.milestones import read_milestones
 from giamdinh.policy.options import builtin_options, load_option
 from giamdinh.policy.register import build_register
 from giamdinh.policy.replay import CURRENT, MONEY, baseline_scenario, replay, resolve
 from giamdinh.policy.templates import LENT_DEFAULTS
+from giamdinh.review.workflow import Role
 from giamdinh.services.assessment import load_rules, store_relations
 from giamdinh.services.province import load_reference
 from giamdinh.store import ClaimStore
@@ -53,6 +56,7 @@ if TYPE_CHECKING:
     from giamdinh.policy.options import PolicyOption
     from giamdinh.policy.register import LentMachine
     from giamdinh.policy.replay import ScenarioResult
+    from giamdinh.review.workflow import Actor
 
 POLICY_DIR = "policy"
 EXTRA_COLUMNS = frozenset(
@@ -580,6 +584,38 @@ def default_deadline() -> date:
     return deadline
 
 
+REGISTER_TABLES = ("ref_equipment_sources", "ref_machines")
+
+
+def _register_tables(reference_dir: Path | None) -> dict[str, pa.Table]:
+    """Return the two tables the register reads, as ``load_reference`` loads them.
+
+    Only ``equipment_sources.csv`` and M06 of each facility folder are read (the
+    whole reference set takes seconds a province; a page cannot wait for it).
+    """
+    from giamdinh.refdata import FILE_SPECS  # noqa: PLC0415
+    from giamdinh.refdata.facility import empty_table, find_file, load_file  # noqa: PLC0415
+    from giamdinh.services.province import facility_folders  # noqa: PLC0415
+
+    specs = [s for s in FILE_SPECS.values() if s.table in REGISTER_TABLES]
+    out = {s.table: empty_table(s) for s in specs}
+    if reference_dir is None:
+        return out
+    folders = facility_folders([reference_dir])
+    for spec in specs:
+        parts = []
+        for folder in folders:
+            path = find_file(folder, spec.name)
+            if path is None:
+                continue
+            table, report = load_file(path, spec)
+            if len(folders) == 1 or not report.unusable:
+                parts.append(table)
+        if parts:
+            out[spec.table] = pa.concat_tables(parts, promote_options="permissive")
+    return out
+
+
 def machine_register(
     reference_dir: Path | None,
     *,
@@ -597,7 +633,7 @@ def machine_register(
         deadline: the conversion deadline (option D's by default).
         overdue_only: only machines not converted by the deadline.
     """
-    reference = load_reference(reference_dir).tables()
+    reference = _register_tables(reference_dir)
     milestones, problems = read_milestones(reference_dir)
     billed = None
     if store_dir is not None:
@@ -622,3 +658,337 @@ def machine_register(
     if overdue_only:
         entries = [e for e in entries if e.overdue]
     return entries, problems
+
+
+# ------------------------------------------------------ comparison runs read
+
+RUN_NAME = re.compile(r"replay-[0-9]+T[0-9]+Z")
+"""A comparison run's folder name, as ``replay_store`` writes it."""
+RUN_READERS = frozenset({Role.ASSESSOR, Role.SUPERVISOR, Role.MINISTRY})
+"""Who may read the comparisons (aggregates): the insurer and the Ministry."""
+CLAIM_READERS = frozenset({Role.ASSESSOR, Role.SUPERVISOR})
+"""Who may take the workbook, which names claims (``MA_LK``): the insurer."""
+PAID = "payable"
+STEP_LABELS = STEPS
+"""A conversion step's label in Vietnamese and English, by its code (``MOC``)."""
+
+
+class RunNotFoundError(ConfigError):
+    """No comparison run of that name in the store."""
+
+
+def _may(actor: Actor, roles: frozenset[Role], what: str) -> None:
+    if actor.role not in roles:
+        msg = f"tài khoản của bạn không được xem {what} / your account may not see this"
+        raise ForbiddenError(msg)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunSummary:
+    """A comparison run as listed: its name, time, options, period, fingerprint."""
+
+    name: str
+    at: datetime | None
+    options: tuple[str, ...]
+    period: tuple[date, date] | None
+    fingerprint: str
+    rule_set: str
+
+    @property
+    def short(self) -> str:
+        """Return the fingerprint's first twelve characters."""
+        return self.fingerprint[:12]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OptionView:
+    """One option of a run: its totals (``OptionTotals``) and its texts."""
+
+    totals: OptionTotals
+    sha256: str
+    rule_set: str
+    basis: tuple[str, ...]
+    summary: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GroupRow:
+    """One facility or rule: an amount per option and its change against current."""
+
+    key: str
+    detail: str
+    amounts: dict[str, Decimal]
+    changes: dict[str, Decimal]
+
+    @property
+    def largest_change(self) -> Decimal:
+        """Return the largest change, in absolute value, of any option."""
+        return max((abs(v) for v in self.changes.values()), default=Decimal(0))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunView:
+    """A comparison run read for the pages: aggregates only, no claim named."""
+
+    run: RunSummary
+    options: tuple[OptionView, ...]
+    months: tuple[str, ...]
+    paid_by_month: dict[str, dict[str, Decimal]]
+    facilities: tuple[GroupRow, ...]
+    rules: tuple[GroupRow, ...]
+    problems: tuple[str, ...]
+
+
+def _run_dir(store_dir: Path, name: str) -> Path:
+    """Return the folder of the run ``name``, checked strictly (never a path)."""
+    if not RUN_NAME.fullmatch(name):
+        msg = f"không có lần so sánh / no comparison run: {name!r}"
+        raise RunNotFoundError(msg)
+    folder = store_dir / POLICY_DIR / name
+    if not (folder / "replay.json").is_file():
+        msg = f"không có lần so sánh / no comparison run: {name!r}"
+        raise RunNotFoundError(msg)
+    return folder
+
+
+def _summary(folder: Path) -> RunSummary:
+    meta = json.loads((folder / "replay.json").read_text(encoding="utf-8"))
+    inputs = meta.get("inputs") or {}
+    period = inputs.get("period")
+    at = meta.get("at")
+    return RunSummary(
+        name=folder.name,
+        at=datetime.fromisoformat(at) if at else None,
+        options=tuple(str(o["id"]) for o in meta.get("options", ())),
+        period=(date.fromisoformat(period[0]), date.fromisoformat(period[1]))
+        if period
+        else None,
+        fingerprint=str(meta.get("fingerprint", "")),
+        rule_set=str(inputs.get("rule_set", "")),
+    )
+
+
+def list_runs(actor: Actor, store_dir: Path) -> list[RunSummary]:
+    """Return the store's comparison runs, newest first.
+
+    Raises:
+        ForbiddenError: the actor is neither the insurer's nor the Ministry's.
+    """
+    _may(actor, RUN_READERS, "các phương án chính sách")
+    root = store_dir / POLICY_DIR
+    if not root.is_dir():
+        return []
+    runs = [
+        _summary(p)
+        for p in root.iterdir()
+        if RUN_NAME.fullmatch(p.name) and (p / "replay.json").is_file()
+    ]
+    return sorted(runs, key=lambda r: r.name, reverse=True)
+
+
+def _option_texts(folder: Path) -> dict[str, dict[str, str]]:
+    """Return each option's texts from the workbook's sheet *Phuong an*."""
+    path = folder / "replay.xlsx"
+    if not path.is_file():
+        return {}
+    return _workbook_texts(path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=16)
+def _workbook_texts(path: Path, mtime_ns: int) -> dict[str, dict[str, str]]:
+    """Read the sheet *Phuong an* once per workbook (a run is written once)."""
+    del mtime_ns  # part of the cache key only
+    from openpyxl import load_workbook  # noqa: PLC0415
+
+    book = load_workbook(path, read_only=True)
+    try:
+        if "Phuong an" not in book.sheetnames:
+            return {}
+        rows = book["Phuong an"].iter_rows(min_row=2, values_only=True)
+        keys = (
+            "id", "title", "title_en", "sha256", "rule_set", "rules_run", "basis",
+            "summary",
+        )  # fmt: skip
+        out = {}
+        for row in rows:
+            values = dict.fromkeys(keys, "")
+            values.update(
+                {k: str(v) for k, v in zip(keys, row, strict=False) if v is not None}
+            )
+            out[values["id"]] = values
+        return out
+    finally:
+        book.close()
+
+
+def _grouped(
+    table: pa.Table, key: str, value: str, ids: Sequence[str]
+) -> dict[str, GroupRow]:
+    amounts: dict[str, dict[str, Decimal]] = {}
+    changes: dict[str, dict[str, Decimal]] = {}
+    detail: dict[str, str] = {}
+    for row in table.to_pylist():
+        group = str(row[key])
+        option = str(row["option"])
+        amount = Decimal(row[value] or 0)
+        amounts.setdefault(group, dict.fromkeys(ids, Decimal(0)))
+        amounts[group][option] = amounts[group].get(option, Decimal(0)) + amount
+        if "severity" in row and (option == CURRENT or group not in detail):
+            detail[group] = str(row["severity"] or "")
+    for group, by_option in amounts.items():
+        base = by_option.get(CURRENT, Decimal(0))
+        changes[group] = {o: v - base for o, v in by_option.items() if o != CURRENT}
+    return {
+        g: GroupRow(key=g, detail=detail.get(g, ""), amounts=a, changes=changes[g])
+        for g, a in amounts.items()
+    }
+
+
+def _largest_first(rows: dict[str, GroupRow]) -> tuple[GroupRow, ...]:
+    return tuple(sorted(rows.values(), key=lambda r: (-r.largest_change, r.key)))
+
+
+def read_run(actor: Actor, store_dir: Path, name: str | None = None) -> RunView | None:
+    """Return the run ``name`` (the newest when none), or None when there is none.
+
+    Raises:
+        ForbiddenError: the actor is neither the insurer's nor the Ministry's.
+        RunNotFoundError: no run of that name (a name not of a run's form included).
+    """
+    _may(actor, RUN_READERS, "các phương án chính sách")
+    if name is None:
+        runs = list_runs(actor, store_dir)
+        if not runs:
+            return None
+        name = runs[0].name
+    folder = _run_dir(store_dir, name)
+    meta = json.loads((folder / "replay.json").read_text(encoding="utf-8"))
+    texts = _option_texts(folder)
+    options = []
+    for item in meta.get("options", ()):
+        totals = OptionTotals(
+            id=str(item["id"]),
+            title=str(item.get("title", "")),
+            title_en=str(item.get("title_en", "")),
+            totals={k: Decimal(v) for k, v in item.get("totals", {}).items()},
+            changes={k: Decimal(v) for k, v in item.get("changes", {}).items()},
+            lines_changed=int(item.get("lines_changed", 0)),
+            claims_changed=int(item.get("claims_changed", 0)),
+            patients_changed=int(item.get("patients_changed", 0)),
+            facilities_changed=int(item.get("facilities_changed", 0)),
+            rules_run=tuple(item.get("rules_run", ())),
+        )
+        text = texts.get(totals.id, {})
+        options.append(
+            OptionView(
+                totals=totals,
+                sha256=meta.get("inputs", {}).get("options", {}).get(totals.id)
+                or text.get("sha256", ""),
+                rule_set=text.get("rule_set", ""),
+                basis=tuple(b for b in text.get("basis", "").split("; ") if b),
+                summary=text.get("summary", ""),
+            )
+        )
+    ids = [o.totals.id for o in options]
+    problems: list[str] = []
+    paid: dict[str, dict[str, Decimal]] = {i: {} for i in ids}
+    facilities: dict[str, GroupRow] = {}
+    rules: dict[str, GroupRow] = {}
+    month_file = folder / "by_facility_month.parquet"
+    if month_file.is_file():
+        table = pq.read_table(month_file, columns=["option", "ma_cskcb", "month", PAID])
+        for row in table.to_pylist():
+            by_month = paid.setdefault(row["option"], {})
+            by_month[row["month"]] = by_month.get(row["month"], Decimal(0)) + Decimal(
+                row[PAID] or 0
+            )
+        facilities = _grouped(table, "ma_cskcb", PAID, ids)
+    else:
+        problems.append(month_file.name)
+    rule_file = folder / "by_rule.parquet"
+    if rule_file.is_file():
+        table = pq.read_table(
+            rule_file, columns=["option", "rule_id", "severity", "amount"]
+        )
+        rules = {
+            k: r
+            for k, r in _grouped(table, "rule_id", "amount", ids).items()
+            if r.largest_change
+        }
+    else:
+        problems.append(rule_file.name)
+    months = tuple(sorted({m for by in paid.values() for m in by}))
+    return RunView(
+        run=_summary(folder),
+        options=tuple(options),
+        months=months,
+        paid_by_month=paid,
+        facilities=_largest_first(facilities),
+        rules=_largest_first(rules),
+        problems=tuple(problems),
+    )
+
+
+def run_workbook(actor: Actor, store_dir: Path, name: str) -> Path:
+    """Return the workbook of the run ``name`` (it names claims: the insurer only).
+
+    Raises:
+        ForbiddenError: the actor is not the insurer's.
+        RunNotFoundError: no run of that name, or it has no workbook.
+    """
+    _may(actor, CLAIM_READERS, "bảng tính có mã hồ sơ (MA_LK)")
+    path = _run_dir(store_dir, name) / "replay.xlsx"
+    if not path.is_file():
+        msg = f"lần so sánh không có bảng tính / the run has no workbook: {name!r}"
+        raise RunNotFoundError(msg)
+    return path
+
+
+def lent_machines(
+    actor: Actor,
+    reference_dir: Path | None,
+    *,
+    store_dir: Path | None = None,
+    on: date | None = None,
+    overdue_only: bool = False,
+) -> tuple[list[LentMachine], list[MilestoneProblem], date]:
+    """Return the lent-machine register for the pages, with the deadline applied.
+
+    Raises:
+        ForbiddenError: the actor is neither the insurer's nor the Ministry's.
+    """
+    _may(actor, RUN_READERS, "sổ theo dõi máy đặt, mượn")
+    deadline = default_deadline()
+    day = on or datetime.now(tz=UTC).date()
+    store = (
+        None
+        if store_dir is None
+        else json.dumps(_store_state(ClaimStore.open(store_dir, create=False)))
+    )
+    key = (_files_state(reference_dir), store, day, deadline)
+    found = _REGISTERS.get(key)
+    if found is None:
+        found = machine_register(
+            reference_dir, store_dir=store_dir, on=day, deadline=deadline
+        )
+        _REGISTERS.clear()  # one register kept: the latest files' on the latest day
+        _REGISTERS[key] = found
+    entries, problems = found
+    if overdue_only:
+        entries = [e for e in entries if e.overdue]
+    return list(entries), list(problems), deadline
+
+
+_REGISTERS: dict[Any, tuple[list[LentMachine], list[MilestoneProblem]]] = {}
+"""The register last built by ``lent_machines``, by the state of its inputs."""
+
+
+def _files_state(root: Path | None) -> str:
+    """Return a digest of the names, sizes and times of the files under ``root``."""
+    digest = hashlib.sha256()
+    if root is not None and root.is_dir():
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                stat = path.stat()
+                digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()

@@ -6,7 +6,16 @@ form-token check, and the isolation tests walk the routes it declares.
 
 from __future__ import annotations
 
-from giamdinh.web.routes import admin, assessor, auth, cases, facility, home, norms
+from giamdinh.web.routes import (
+    admin,
+    assessor,
+    auth,
+    cases,
+    facility,
+    home,
+    norms,
+    policy,
+)
 
 ROUTERS = [
     auth.router,
@@ -15,6 +24,7 @@ ROUTERS = [
     cases.router,
     assessor.router,
     norms.router,
+    policy.router,
     admin.router,
 ]
 
