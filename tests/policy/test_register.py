@@ -97,8 +97,7 @@ def test_status_overdue_and_money_of_each_machine(tmp_path: Path) -> None:
         "SH.1.STOCK",
         "SH.2.USED",
         "SH.2.UNKNOWN",
-        "SH.2.CONVERTING",
-    }
+    }  # SH.2.CONVERTING's scheme was approved on 01/06/2025, before the deadline
     assert entries["SH.1.IN"].ma_cskcb == "79001"
     assert entries["SH.1.IN"].at_stake == 100
 

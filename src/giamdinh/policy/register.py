@@ -8,7 +8,8 @@ the day its reagents ran out (``HET_VAT_TU``), the steps of its conversion
 (``machine_milestones.csv``), the day it was converted (a later row of another
 form in ``equipment_sources.csv``), and the money billed on it each month while
 it was still lent. A machine not converted by the deadline (option D's
-``convert_by``) is *overdue*.
+``convert_by``) is *overdue*, unless its conversion scheme was approved by then
+(the grace option D gives such a machine).
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ class LentMachine:
         target_form: the form its conversion aims at (milestones or conversion).
         milestones: the steps recorded, oldest first.
         status: where it stands on the register's day.
-        overdue: not converted by the deadline, which has passed.
+        overdue: not converted by the deadline, which has passed, and its
+            conversion scheme not approved by then.
         months: money billed on it per month while lent.
     """
 
@@ -233,7 +235,10 @@ def build_register(
                     stock_until=first.get("het_vat_tu"),
                 ),
                 overdue=on > deadline
-                and (converted_on is None or converted_on > deadline),
+                and (converted_on is None or converted_on > deadline)
+                and not any(
+                    m.step == "phe_duyet" and m.day <= deadline for m in recorded
+                ),
                 months=months,
             )
         )
