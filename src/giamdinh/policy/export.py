@@ -2,7 +2,8 @@
 
 Sheets: the summary per option (with the change against the rules in force), money
 by facility and month, by rule, by machine, the lines whose decision changes, and
-the options themselves (title, hash, texts, changes). Money cells are numbers
+the options themselves (title, hash, texts, changes); at most ``CHANGED_PER_OPTION``
+changed lines per option, the rest named in a last row. Money cells are numbers
 formatted ``#,##0``; codes are text cells (a facility code keeps its zeros). The
 workbook is written row by row (``write_only``), so its size does not grow memory.
 """
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
 MONEY_FORMAT = "#,##0"
 MAX_ROWS = 1_048_000
 """Rows a sheet may hold (Excel's limit is 1,048,576); the Parquet files hold all."""
+CHANGED_PER_OPTION = 50_000
+"""Changed lines shown per option in the workbook; a last row says how many more
+the option's Parquet file holds (a sheet of millions of lines is read by no one,
+and writing it took most of a large replay's time)."""
 
 Column = tuple[str, str, str]
 """(source column, header, kind: text | money | int)."""
@@ -196,7 +201,23 @@ def write_workbook(
 
     def changed_rows() -> Iterable[dict[str, Any]]:
         for option, file in changed:
-            yield from _rows(pq.read_table(file), option)
+            source = pq.ParquetFile(file)
+            total = source.metadata.num_rows
+            shown = 0
+            for batch in source.iter_batches(batch_size=10_000):
+                for row in batch.to_pylist():
+                    if shown == CHANGED_PER_OPTION:
+                        break
+                    shown += 1
+                    yield {"option": option, **row}
+            if total > shown:
+                yield {
+                    "option": option,
+                    "ma_cskcb": (
+                        f"… {total - shown:,} dòng nữa trong {file.name} / "
+                        f"{total - shown:,} more lines in {file.name}"
+                    ),
+                }
 
     _write(book, "Dong thay doi", CHANGED, changed_rows())
     _write(book, "Phuong an", OPTIONS, options)
