@@ -196,17 +196,6 @@ class PolicyOption:
         """Return the option's id."""
         return self.spec.id
 
-    @property
-    def kind(self) -> str:
-        """Return ``prices`` for a price option, else ``rules``."""
-        return "prices" if self.spec.prices is not None else "rules"
-
-    @property
-    def is_empty(self) -> bool:
-        """Return whether the option changes nothing (the baseline as an option)."""
-        s = self.spec
-        return not (s.rules or s.templates or s.tables or s.prices)
-
     def bases(self) -> tuple[Basis, ...]:
         """Return the option's texts as bases (citations first, then the others)."""
         # NOTE: imported here: rules sit below policy, and citations load a CSV.

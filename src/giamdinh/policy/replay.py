@@ -419,12 +419,12 @@ def replay(
         pc.cast(base_findings["rule_version"], pa.string()),
         "@",
     )
+    base_rules = list(base.rules.rules)
     results: list[ScenarioResult] = []
     for scenario in scenarios:
         changed = frozenset(scenario.tables)
         if changed:
             _register_tables(backend, scenario.tables, every)
-        base_rules = list(base.rules.rules)
         dirty = [
             r
             for r in scenario.rules.rules
