@@ -33,7 +33,7 @@ from giamdinh.refdata.specs import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Collection, Iterable, Iterator
     from pathlib import Path
 
 MONEY_TYPE = pa.decimal128(18, 3)
@@ -789,7 +789,10 @@ def find_file(folder: Path, name: str) -> Path | None:
 
 
 def load_folder(
-    folder: Path, *, ma_cskcb: str | None = None
+    folder: Path,
+    *,
+    ma_cskcb: str | None = None,
+    only: Collection[str] | None = None,
 ) -> tuple[dict[str, pa.Table], list[FileReport]]:
     """Load every reference file of a facility folder (M01–M06 and the optional two).
 
@@ -800,6 +803,8 @@ def load_folder(
     Args:
         folder: the reference folder.
         ma_cskcb: facility code for rows whose ``MA_CSKCB`` is empty.
+        only: load only these reference tables (``ref_machines``…); all when
+            ``None``.
 
     Returns:
         Tables by reference-table name, and one report per expected file.
@@ -813,6 +818,8 @@ def load_folder(
     tables: dict[str, pa.Table] = {}
     reports: list[FileReport] = []
     for spec in FILE_SPECS.values():
+        if only is not None and spec.table not in only:
+            continue
         path = find_file(folder, spec.name)
         if path is None:
             tables[spec.table] = empty_table(spec)

@@ -25,7 +25,6 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,9 +43,11 @@ from giamdinh.policy.options import builtin_options, load_option
 from giamdinh.policy.register import build_register
 from giamdinh.policy.replay import CURRENT, MONEY, baseline_scenario, replay, resolve
 from giamdinh.policy.templates import LENT_DEFAULTS
+from giamdinh.refdata import FILE_SPECS
+from giamdinh.refdata.facility import empty_table
 from giamdinh.review.workflow import Role
 from giamdinh.services.assessment import load_rules, store_relations
-from giamdinh.services.province import load_reference
+from giamdinh.services.province import facility_tables, load_reference
 from giamdinh.store import ClaimStore
 
 if TYPE_CHECKING:
@@ -180,27 +181,22 @@ def _totals(result: ScenarioResult) -> OptionTotals:
     )
 
 
-def _option_rows(
+def _option_texts(
     results: Sequence[ScenarioResult], loaded: Sequence[PolicyOption]
-) -> list[dict[str, Any]]:
+) -> dict[str, dict[str, Any]]:
+    """Return each option's hash, rule-set label, texts and summary, by id."""
     by_id = {o.id: o for o in loaded}
-    rows = []
+    out: dict[str, dict[str, Any]] = {}
     for result in results:
         scenario = result.scenario
         option = by_id.get(scenario.id)
-        rows.append(
-            {
-                "option": scenario.id,
-                "title": scenario.title,
-                "title_en": scenario.title_en,
-                "sha256": scenario.sha256 or "",
-                "rule_set": scenario.label,
-                "rules_run": ", ".join(result.rules_run),
-                "basis": "; ".join(b.cite() for b in option.bases()) if option else "",
-                "summary": " ".join(option.spec.summary.split()) if option else "",
-            }
-        )
-    return rows
+        out[scenario.id] = {
+            "sha256": scenario.sha256 or "",
+            "rule_set": scenario.label,
+            "basis": [b.cite() for b in option.bases()] if option else [],
+            "summary": " ".join(option.spec.summary.split()) if option else "",
+        }
+    return out
 
 
 def replay_store(
@@ -324,6 +320,7 @@ def _write_run(
     for name, tables in parts.items():
         pq.write_table(pa.concat_tables(tables), folder / f"{name}.parquet")
     totals = tuple(_totals(r) for r in results)
+    texts = _option_texts(results, loaded)
     meta = {
         "at": at.isoformat(),
         "inputs": inputs,
@@ -341,6 +338,7 @@ def _write_run(
                 "patients_changed": t.patients_changed,
                 "facilities_changed": t.facilities_changed,
                 "rules_run": list(t.rules_run),
+                **texts[t.id],
             }
             for t in totals
         ],
@@ -363,7 +361,17 @@ def _write_run(
             }
             for t in totals
         ],
-        options=_option_rows(results, loaded),
+        options=[
+            {
+                "option": t.id,
+                "title": t.title,
+                "title_en": t.title_en,
+                "rules_run": ", ".join(t.rules_run),
+                **texts[t.id],
+                "basis": "; ".join(texts[t.id]["basis"]),
+            }
+            for t in totals
+        ],
         by_facility_month=[(r.scenario.id, r.by_facility_month) for r in results],
         by_rule=[(r.scenario.id, r.by_rule) for r in results],
         by_machine=[(r.scenario.id, r.by_machine) for r in results],
@@ -588,32 +596,14 @@ REGISTER_TABLES = ("ref_equipment_sources", "ref_machines")
 
 
 def _register_tables(reference_dir: Path | None) -> dict[str, pa.Table]:
-    """Return the two tables the register reads, as ``load_reference`` loads them.
-
-    Only ``equipment_sources.csv`` and M06 of each facility folder are read (the
-    whole reference set takes seconds a province; a page cannot wait for it).
-    """
-    from giamdinh.refdata import FILE_SPECS  # noqa: PLC0415
-    from giamdinh.refdata.facility import empty_table, find_file, load_file  # noqa: PLC0415
-    from giamdinh.services.province import facility_folders  # noqa: PLC0415
-
-    specs = [s for s in FILE_SPECS.values() if s.table in REGISTER_TABLES]
-    out = {s.table: empty_table(s) for s in specs}
+    """Return the two tables the register reads, as ``load_reference`` loads them."""
     if reference_dir is None:
-        return out
-    folders = facility_folders([reference_dir])
-    for spec in specs:
-        parts = []
-        for folder in folders:
-            path = find_file(folder, spec.name)
-            if path is None:
-                continue
-            table, report = load_file(path, spec)
-            if len(folders) == 1 or not report.unusable:
-                parts.append(table)
-        if parts:
-            out[spec.table] = pa.concat_tables(parts, promote_options="permissive")
-    return out
+        return {
+            s.table: empty_table(s)
+            for s in FILE_SPECS.values()
+            if s.table in REGISTER_TABLES
+        }
+    return facility_tables(reference_dir, REGISTER_TABLES)
 
 
 def machine_register(
@@ -786,41 +776,6 @@ def list_runs(actor: Actor, store_dir: Path) -> list[RunSummary]:
     return sorted(runs, key=lambda r: r.name, reverse=True)
 
 
-def _option_texts(folder: Path) -> dict[str, dict[str, str]]:
-    """Return each option's texts from the workbook's sheet *Phuong an*."""
-    path = folder / "replay.xlsx"
-    if not path.is_file():
-        return {}
-    return _workbook_texts(path, path.stat().st_mtime_ns)
-
-
-@lru_cache(maxsize=16)
-def _workbook_texts(path: Path, mtime_ns: int) -> dict[str, dict[str, str]]:
-    """Read the sheet *Phuong an* once per workbook (a run is written once)."""
-    del mtime_ns  # part of the cache key only
-    from openpyxl import load_workbook  # noqa: PLC0415
-
-    book = load_workbook(path, read_only=True)
-    try:
-        if "Phuong an" not in book.sheetnames:
-            return {}
-        rows = book["Phuong an"].iter_rows(min_row=2, values_only=True)
-        keys = (
-            "id", "title", "title_en", "sha256", "rule_set", "rules_run", "basis",
-            "summary",
-        )  # fmt: skip
-        out = {}
-        for row in rows:
-            values = dict.fromkeys(keys, "")
-            values.update(
-                {k: str(v) for k, v in zip(keys, row, strict=False) if v is not None}
-            )
-            out[values["id"]] = values
-        return out
-    finally:
-        book.close()
-
-
 def _grouped(
     table: pa.Table, key: str, value: str, ids: Sequence[str]
 ) -> dict[str, GroupRow]:
@@ -863,7 +818,6 @@ def read_run(actor: Actor, store_dir: Path, name: str | None = None) -> RunView 
         name = runs[0].name
     folder = _run_dir(store_dir, name)
     meta = json.loads((folder / "replay.json").read_text(encoding="utf-8"))
-    texts = _option_texts(folder)
     options = []
     for item in meta.get("options", ()):
         totals = OptionTotals(
@@ -878,15 +832,13 @@ def read_run(actor: Actor, store_dir: Path, name: str | None = None) -> RunView 
             facilities_changed=int(item.get("facilities_changed", 0)),
             rules_run=tuple(item.get("rules_run", ())),
         )
-        text = texts.get(totals.id, {})
         options.append(
             OptionView(
                 totals=totals,
-                sha256=meta.get("inputs", {}).get("options", {}).get(totals.id)
-                or text.get("sha256", ""),
-                rule_set=text.get("rule_set", ""),
-                basis=tuple(b for b in text.get("basis", "").split("; ") if b),
-                summary=text.get("summary", ""),
+                sha256=str(item.get("sha256", "")),
+                rule_set=str(item.get("rule_set", "")),
+                basis=tuple(str(b) for b in item.get("basis", ())),
+                summary=str(item.get("summary", "")),
             )
         )
     ids = [o.totals.id for o in options]

@@ -27,7 +27,7 @@ from giamdinh.refdata.reference_set import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Collection, Iterable
     from pathlib import Path
 
 _FORM_NAMES = frozenset(
@@ -115,23 +115,47 @@ def _load_reference(path: Path | None) -> ReferenceSet:
     folders = facility_folders([path])
     if len(folders) == 1:
         return ReferenceSet.load(folders[0])
-    parts: dict[str, list[pa.Table]] = {name: [] for name in FACILITY_TABLES}
-    reports: list[FileReport] = []
-    for folder in folders:
-        tables_of, reports_of = load_folder(folder)
-        reports.extend(reports_of)
-        for report in reports_of:
-            if not report.missing and not report.unusable:
-                parts[report.table].append(tables_of[report.table])
-    tables = dict(load_national())
-    for name in FACILITY_TABLES:
-        if parts[name]:
-            tables[name] = pa.concat_tables(parts[name], promote_options="permissive")
-        else:
-            tables[name] = empty_table(FILE_SPECS_BY_TABLE[name])
+    facility, reports = _gather(folders)
+    tables = {**load_national(), **facility}
     return ReferenceSet(
         tables, folder=path, reports=tuple(reports), missing=unchecked_tables(reports)
     )
 
 
-__all__ = ["facility_folders", "is_facility_folder", "load_reference"]
+def _gather(
+    folders: list[Path], only: Collection[str] | None = None
+) -> tuple[dict[str, pa.Table], list[FileReport]]:
+    """Load the facility tables of every folder; join each table's usable files."""
+    names = [n for n in FACILITY_TABLES if only is None or n in only]
+    parts: dict[str, list[pa.Table]] = {name: [] for name in names}
+    reports: list[FileReport] = []
+    for folder in folders:
+        tables_of, reports_of = load_folder(folder, only=only)
+        reports.extend(reports_of)
+        for report in reports_of:
+            if not report.missing and not report.unusable:
+                parts[report.table].append(tables_of[report.table])
+    tables = {
+        name: pa.concat_tables(found, promote_options="permissive")
+        if found
+        else empty_table(FILE_SPECS_BY_TABLE[name])
+        for name, found in parts.items()
+    }
+    return tables, reports
+
+
+def facility_tables(path: Path, only: Collection[str]) -> dict[str, pa.Table]:
+    """Return only the facility tables ``only`` of a facility or province folder.
+
+    The same tables ``load_reference`` would give, without reading the other
+    files or the national tables (a page needing two tables cannot wait for all).
+    """
+    return _gather(facility_folders([path]), only)[0]
+
+
+__all__ = [
+    "facility_folders",
+    "facility_tables",
+    "is_facility_folder",
+    "load_reference",
+]
