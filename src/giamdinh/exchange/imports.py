@@ -15,12 +15,12 @@ and left out; the other rows are read.
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
+from giamdinh.errors import ReferenceDataError
 from giamdinh.exchange.registry import (
     Fact,
     FactError,
@@ -28,9 +28,10 @@ from giamdinh.exchange.registry import (
     RegistrationFact,
     StatusFact,
 )
+from giamdinh.refdata.readers import RawTable, read_table_file
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Collection, Iterator
     from pathlib import Path
 
 FORMS = ("licences", "M02")
@@ -87,42 +88,18 @@ class _RowError(Exception):
         self.message_en = message_en
 
 
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+def _rows(raw: RawTable) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield (row number as a spreadsheet shows it, cells by upper-case column)."""
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook  # noqa: PLC0415
-
-        book = load_workbook(path, read_only=True, data_only=True)
-        try:
-            sheet = book.worksheets[0]
-            values = sheet.iter_rows(values_only=True)
-            header = [str(c or "").strip().upper() for c in next(values, ())]
-            for number, cells in enumerate(values, start=2):
-                row = {h: _cell(c) for h, c in zip(header, cells, strict=False) if h}
-                if any(row.values()):
-                    yield number, row
-        finally:
-            book.close()
-        return
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        names = [h.strip().upper() for h in next(reader, [])]
-        for number, texts in enumerate(reader, start=2):
-            row = {h: c.strip() for h, c in zip(names, texts, strict=False) if h}
-            if any(row.values()):
-                yield number, row
+    for number, cells in raw.rows:
+        row = {h: c for h, c in zip(raw.header, cells, strict=False) if h}
+        if any(row.values()):
+            yield number, row
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+def _form_of(path: Path, header: Collection[str]) -> str:
+    if path.stem.upper().startswith("M02"):
+        return "M02"
+    return "M02" if "MA_CSKCB" in header and "TRANG_THAI" not in header else "licences"
 
 
 def _need(row: dict[str, str], column: str) -> str:
@@ -271,11 +248,7 @@ def _m02_facts(row: dict[str, str], *, source: str) -> list[Fact]:
 
 def detect_form(path: Path) -> str:
     """Return ``M02`` for a personnel form (its name or columns), else ``licences``."""
-    if path.stem.upper().startswith("M02"):
-        return "M02"
-    for _, row in _rows(path):
-        return "M02" if "MA_CSKCB" in row and "TRANG_THAI" not in row else "licences"
-    return "licences"
+    return _form_of(path, read_table_file(path).header)
 
 
 def read_file(path: Path, *, province: str, form: str | None = None) -> ImportReport:
@@ -286,9 +259,25 @@ def read_file(path: Path, *, province: str, form: str | None = None) -> ImportRe
         province: this instance's province (default issuer of licence rows).
         form: ``licences`` or ``M02`` (guessed from the name/columns if omitted).
     """
-    kind = form or detect_form(path)
+    try:
+        raw = read_table_file(path)
+    except ReferenceDataError as exc:
+        # NOTE: a file that cannot be read is reported like a row; the batch goes on.
+        report = ImportReport(file=path.name, form=form or "licences")
+        report.problems.append(
+            RowProblem(
+                file=path.name,
+                row=0,
+                column=None,
+                value="",
+                message=f"không đọc được tệp: {exc}",
+                message_en=f"the file cannot be read: {exc}",
+            )
+        )
+        return report
+    kind = form or _form_of(path, raw.header)
     report = ImportReport(file=path.name, form=kind)
-    for number, row in _rows(path):
+    for number, row in _rows(raw):
         report.rows += 1
         source = f"{path.name}:{number}"
         try:
