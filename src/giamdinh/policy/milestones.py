@@ -26,17 +26,20 @@ the other rows load.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from giamdinh.errors import ReferenceDataError
+from giamdinh.refdata.readers import read_table_file
+
 if TYPE_CHECKING:
     from pathlib import Path
 
 MILESTONES_FILE = "machine_milestones.csv"
+COLUMNS = frozenset({"MA_MAY", "MOC", "NGAY", "HINH_THUC", "SO_VAN_BAN", "GHI_CHU"})
 VIEW = "ref_machine_milestones"
 STEPS: dict[str, tuple[str, str]] = {
     "de_an": ("Trình đề án chuyển đổi", "conversion scheme submitted"),
@@ -123,13 +126,24 @@ def read_milestones(root: Path | None) -> tuple[pa.Table, list[MilestoneProblem]
         else []
     )
     for path in files:
-        text = path.read_text(encoding="utf-8-sig")
-        reader = csv.DictReader(text.splitlines())
-        for number, record in enumerate(reader, start=2):
-            cells = {
-                (k or "").strip().upper(): (v or "").strip() for k, v in record.items()
-            }
-
+        try:
+            raw = read_table_file(path, expected=COLUMNS)
+        except ReferenceDataError as exc:
+            problems.append(
+                MilestoneProblem(
+                    file=str(path),
+                    row=0,
+                    column="",
+                    value="",
+                    message=f"không đọc được tệp: {exc}",
+                    message_en=f"the file cannot be read: {exc}",
+                )
+            )
+            continue
+        for number, values in raw.rows:
+            cells = dict(zip(raw.header, values, strict=False))
+            if not any(cells.values()):
+                continue
             problem = _problem(cells)
             if problem is not None:
                 column, vi, en = problem
