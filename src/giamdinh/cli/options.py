@@ -29,15 +29,15 @@ AS_OF_OPTION = typer.Option(
 )
 
 
-def parse_day(text: str | None) -> date | None:
-    """Parse ``--as-of``.
+def parse_day(text: str | None, option: str = "--as-of") -> date | None:
+    """Parse a day option (``--as-of`` by default).
 
     Raises:
-        ConfigError: not a YYYY-MM-DD date.
+        ConfigError: not a YYYY-MM-DD date; the message names ``option``.
     """
     if text is None:
         return None
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise ConfigError(f"--as-of {text!r}: expected YYYY-MM-DD") from exc
+        raise ConfigError(f"{option} {text!r}: expected YYYY-MM-DD") from exc

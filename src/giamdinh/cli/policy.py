@@ -6,7 +6,6 @@ Services are imported inside the commands (see ``giamdinh.cli.main``).
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path  # noqa: TC003 - Typer reads the annotations at run time
 from typing import TYPE_CHECKING
 
@@ -15,7 +14,7 @@ from rich.text import Text
 
 from giamdinh.cli import render
 from giamdinh.cli.errors import operator_errors
-from giamdinh.cli.options import OVERRIDES_OPTION
+from giamdinh.cli.options import OVERRIDES_OPTION, parse_day
 from giamdinh.cli.render import WIDE_OPTION, Column
 from giamdinh.errors import ConfigError
 
@@ -38,15 +37,6 @@ REFERENCE_OPTION = typer.Option(
     help="Reference folder: one facility's, or a folder of them "
     "(equipment_sources.csv, machine_milestones.csv, M06).",
 )
-
-
-def _day(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise ConfigError(f"{option} {text!r}: expected YYYY-MM-DD") from exc
 
 
 def _store(store: Path | None) -> Path:
@@ -139,7 +129,7 @@ def replay(
     from giamdinh.services.policy import replay_store  # noqa: PLC0415
 
     with operator_errors():
-        first, last = _day(start, "--from"), _day(end, "--to")
+        first, last = parse_day(start, "--from"), parse_day(end, "--to")
         if (first is None) != (last is None):
             raise ConfigError(
                 "--from and --to go together / --from và --to đi cùng nhau"
@@ -266,8 +256,8 @@ def machines(
         entries, problems = machine_register(
             reference,
             store_dir=store,
-            on=_day(on, "--on"),
-            deadline=_day(deadline, "--deadline"),
+            on=parse_day(on, "--on"),
+            deadline=parse_day(deadline, "--deadline"),
             overdue_only=overdue,
         )
     if output == "json":
